@@ -1,0 +1,235 @@
+"""``accord demo``: the end-to-end story on real servers over loopback.
+
+It builds a federation of three fictional agencies and a tip hotline, starts
+the hub and every node as separate processes (real gRPC with mutual TLS),
+ingests generated data through the agencies' own mappings, and walks an
+investigator's search step by step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from rich.console import Console
+
+from accord.cli.federation import Federation, init_federation
+from accord.errors import AccordError
+from accord.identity import DevIdentityProvider
+from accord.rpc import channel_options
+from accord.synthetic import DEMO_AGENCIES, STORY, generate
+from accord.tls import TlsFiles
+from accord.v1 import node_pb2
+
+INVESTIGATOR_AGENCY = "lakeside_so"
+INVESTIGATOR = "det.morales"
+CASE = "LS-2026-0117"
+STARTUP_TIMEOUT = 30.0
+
+
+class DemoFailed(AccordError):
+    """The story did not come out as it should."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603 - our own executable and arguments
+            [sys.executable, "-m", "accord.cli.main", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+async def _wait_serving(target: str, tls: TlsFiles, proc: subprocess.Popen[bytes]) -> None:
+    """Wait until the server at ``target`` reports SERVING over gRPC health."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    async with grpc.aio.secure_channel(target, tls.channel_credentials(),
+                                       options=channel_options()) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            if proc.poll() is not None:
+                raise DemoFailed(f"server for {target} exited with code {proc.returncode}")
+            try:
+                resp = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
+                if resp.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise DemoFailed(f"server for {target} not serving after {STARTUP_TIMEOUT:.0f}s")
+            await asyncio.sleep(0.2)
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_demo(directory: Path | None, *, keep: bool, records: int, console: Console) -> int:
+    """Run the story; returns the process exit code."""
+    from accord.cli.main import local_search, print_search, search_to_dict
+    from hub.config import HubConfig
+    from node.config import NodeConfig
+    from node.ingest.mapping import Mapping
+    from node.loader import ingest_file
+    from node.store import NodeStore
+    from node.tokens import TokenKeys
+
+    temporary = directory is None
+    root = Path(tempfile.mkdtemp(prefix="accord-demo-")) if directory is None else directory
+    procs: list[subprocess.Popen[bytes]] = []
+    step = 0
+
+    def say(title: str) -> None:
+        nonlocal step
+        step += 1
+        console.print(f"\n[bold cyan]{step}. {title}[/]")
+
+    try:
+        say("A federation of three agencies and a tip hotline")
+        fed = init_federation(root / "federation", DEMO_AGENCIES, _now(), base_port=None,
+                              force=True)
+        console.print(f"   written to {fed.root}: CA and mTLS certificates, the federation "
+                      "secret (nodes only), identity providers, agreement, configs")
+
+        say("Each agency's node starts beside its own records; the hub starts in the middle")
+        hub_config = HubConfig.load(fed.hub_config)
+        node_configs = {a: NodeConfig.load(fed.node_config(a)) for a in fed.agencies}
+        logs = root / "logs"
+        logs.mkdir(exist_ok=True)
+        procs.append(_spawn(["hub", "serve", "--config", str(fed.hub_config)], logs / "hub.out"))
+        for agency in fed.agencies:
+            procs.append(_spawn(["node", "serve", "--config", str(fed.node_config(agency))],
+                                logs / f"{agency}.out"))
+        checker = node_configs[INVESTIGATOR_AGENCY].tls
+        asyncio.run(_wait_all(hub_config, node_configs, procs, checker))
+        console.print(f"   hub on {hub_config.listen}; nodes: " + ", ".join(
+            f"{a} on {c.listen}" for a, c in node_configs.items()))
+
+        say("Each agency ingests its own data through its own mapping (nothing is copied)")
+        dataset = generate(root / "data", records_per_source=records, bad_rows=2)
+        for agency in fed.agencies:
+            config = node_configs[agency]
+            keys = TokenKeys(config.read_secret(), config.agreement)
+            store = NodeStore.open(config.database_url)
+            try:
+                for source in dataset.for_agency(agency):
+                    report = ingest_file(store, Mapping.load(source.mapping), source.path,
+                                         keys, _now())
+                    c = report.counts
+                    console.print(f"   {agency:<13} {source.path.name:<26} {report.rows:>5} rows: "
+                                  f"{c.loaded} loaded, {c.updated} updated, "
+                                  f"{report.rejected} rejected")
+                    for rejection in report.rejections[:3]:
+                        console.print(f"      rejected {rejection.reason}", markup=False,
+                                      highlight=False)
+                console.print(f"   {agency:<13} index: {store.count_records()} records under "
+                              f"{store.count_tokens()} keyed tokens, no plaintext identifiers")
+            finally:
+                store.close()
+
+        say(f"An investigator at {INVESTIGATOR_AGENCY} searches by name and date of birth")
+        idp = DevIdentityProvider.load(fed.idp_dir(INVESTIGATOR_AGENCY), INVESTIGATOR_AGENCY)
+        jwt_text = idp.issue(INVESTIGATOR, ("investigator",), _now())
+        console.print(f"   {INVESTIGATOR} (token from {idp.issuer}) asks for "
+                      f"name={STORY.name!r} dob={STORY.dob.isoformat()}, case {CASE}, "
+                      "purpose human_trafficking")
+        console.print("   her node turns these into keyed tokens; only the tokens reach the hub")
+        response = asyncio.run(local_search(
+            fed.node_config(INVESTIGATOR_AGENCY), jwt_text,
+            node_pb2.LocalSearchRequest(case_number=CASE, purpose="human_trafficking",
+                                        name=STORY.name, dob=STORY.dob.isoformat()),
+        ))
+        data = search_to_dict(response)
+        print_search(data)
+        hits = [p for p in data["pointers"]
+                if p["agency"] == "rivertown_pd" and p["record_type"] == "cad_call"]
+        if not hits:
+            raise DemoFailed("expected rivertown_pd to hold a call for service about her")
+        console.print(f"   [bold green]rivertown_pd holds a {hits[0]['record_type']} from "
+                      f"{hits[0]['month']} about her[/] ({hits[0]['strength']} match on "
+                      f"{', '.join(hits[0]['matched'])}); the pointer carries no content")
+
+        say("Everything was audited at the hub")
+        _show_audit(hub_config.database_url, data["audit_seq"], console)
+        console.print(f"   hub database: {hub_config.data_dir / 'hub.db'}; "
+                      f"hub log: {hub_config.log_file}")
+
+        if keep:
+            _keep(fed, procs, console)
+            procs = []
+        console.print("\n[bold green]Demo complete.[/]")
+        return 0
+    except AccordError as exc:
+        console.print(f"[bold red]demo failed:[/] {exc.message}")
+        console.print(f"   server output is in {root / 'logs'}")
+        temporary = False
+        return 1
+    finally:
+        _stop(procs)
+        if temporary and not keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+async def _wait_all(hub_config: object, node_configs: dict[str, object],
+                    procs: list[subprocess.Popen[bytes]], checker: TlsFiles) -> None:
+    from hub.config import HubConfig
+    from node.config import NodeConfig
+
+    assert isinstance(hub_config, HubConfig)
+    targets = [hub_config.listen] + [
+        c.listen for c in node_configs.values() if isinstance(c, NodeConfig)
+    ]
+    await asyncio.gather(*(_wait_serving(t, checker, p)
+                           for t, p in zip(targets, procs, strict=True)))
+
+
+def _show_audit(database_url: str, seq: int, console: Console) -> None:
+    from accord.db import make_engine
+    from hub.audit import AuditLog
+
+    engine = make_engine(database_url)
+    try:
+        audit = AuditLog(engine)
+        entry = next(e for e in audit.entries(seq) if e.seq == seq)
+        console.print(f"   audit entry #{seq} of {audit.size()} (leaf hash "
+                      f"{entry.leaf_hash.hex()[:16]}...):")
+        console.print_json(json.dumps(entry.doc))
+    finally:
+        engine.dispose()
+
+
+def _keep(fed: Federation, procs: list[subprocess.Popen[bytes]], console: Console) -> None:
+    pids = " ".join(str(p.pid) for p in procs)
+    (fed.root / "pids").write_text(pids + "\n")
+    console.print("\n[bold]The federation keeps running.[/] Try:")
+    console.print(f"   export ACCORD_TOKEN=$(accord token issue --idp {fed.idp_dir(INVESTIGATOR_AGENCY)}"
+                  f" --sub {INVESTIGATOR})")
+    console.print(f"   accord search --config {fed.node_config(INVESTIGATOR_AGENCY)} "
+                  f"--case {CASE} --purpose human_trafficking --phone '{STORY.phone}'")
+    console.print(f"   stop it with: kill {pids}")
+    with contextlib.suppress(OSError):
+        os.chmod(fed.root / "pids", 0o600)

@@ -1,0 +1,155 @@
+"""Reading TOML configuration files with environment overrides.
+
+Configuration is read once, at the composition root, into frozen dataclasses
+(``hub.config.HubConfig``, ``node.config.NodeConfig``); everything else receives
+those objects. Relative paths in a file are relative to the file's directory.
+An environment variable ``<PREFIX>_<SECTION>_<KEY>`` (upper case) overrides a
+scalar ``key`` in ``[section]``, e.g. ``ACCORD_HUB_HUB_LISTEN=0.0.0.0:7443``.
+Secrets are referenced by path, never inlined.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from accord.errors import ConfigError
+from accord.tls import TlsFiles
+
+
+class Section:
+    """Typed access to one table of a config file, with precise errors."""
+
+    def __init__(self, source: Path, name: str, data: Mapping[str, Any]) -> None:
+        self.source = source
+        self.name = name
+        self._data = dict(data)
+        self._used: set[str] = set()
+
+    def _where(self, key: str) -> str:
+        return f"{self.source}: {self.name}.{key}"
+
+    def _get(self, key: str, default: Any, kind: type | tuple[type, ...], want: str) -> Any:
+        self._used.add(key)
+        if key not in self._data:
+            if default is _REQUIRED:
+                raise ConfigError(f"{self._where(key)}: missing, want {want}")
+            return default
+        value = self._data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # bool is an int in Python; `port = true` must still be an error.
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            raise ConfigError(f"{self._where(key)}: got {value!r}, want {want}")
+        return value
+
+    def str(self, key: str, default: Any = None) -> str:
+        value = self._get(key, _REQUIRED if default is None else default, str, "a string")
+        return str(value)
+
+    def int(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
+        value = self._get(key, _REQUIRED if default is None else default, int, "an integer")
+        if value < minimum:
+            raise ConfigError(f"{self._where(key)}: got {value}, want at least {minimum}")
+        return int(value)
+
+    def float(self, key: str, default: float | None = None, *, minimum: float = 0.0) -> float:
+        value = self._get(key, _REQUIRED if default is None else default, (int, float), "a number")
+        if value < minimum:
+            raise ConfigError(f"{self._where(key)}: got {value}, want at least {minimum}")
+        return float(value)
+
+    def bool(self, key: str, default: bool | None = None) -> bool:
+        return bool(self._get(key, _REQUIRED if default is None else default, bool, "true or false"))
+
+    def path(self, key: str, default: str | None = None) -> Path:
+        raw = self.str(key, default)
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else (self.source.parent / path).resolve()
+
+    def str_list(self, key: str, default: list[str] | None = None) -> tuple[str, ...]:
+        value = self._get(key, _REQUIRED if default is None else default, list, "a list of strings")
+        if not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{self._where(key)}: got {value!r}, want a list of strings")
+        return tuple(value)
+
+    def table(self, key: str, default: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        value = self._get(key, _REQUIRED if default is None else default, dict, "a table")
+        return dict(value)
+
+    def check_unknown(self) -> None:
+        """Fail on keys nobody read: a typo must not silently fall back to a default."""
+        unknown = sorted(set(self._data) - self._used)
+        if unknown:
+            raise ConfigError(f"{self.source}: [{self.name}]: unknown key {unknown[0]!r}")
+
+
+_REQUIRED: Any = object()
+
+
+def load_toml(path: Path, env_prefix: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read a TOML file and apply environment overrides to its scalar keys."""
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    environ = os.environ if env is None else env
+    prefix = env_prefix.upper() + "_"
+    for var, raw in environ.items():
+        if not var.startswith(prefix):
+            continue
+        section, _, key = var[len(prefix) :].lower().partition("_")
+        table = data.get(section)
+        if not isinstance(table, dict) or not key:
+            continue
+        table[key] = _coerce(raw, table.get(key))
+    return data
+
+
+def _coerce(raw: str, current: Any) -> Any:
+    if isinstance(current, bool):
+        return raw.lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, float):
+        return float(raw)
+    return raw
+
+
+def section(path: Path, data: Mapping[str, Any], name: str) -> Section:
+    table = data.get(name)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: missing table [{name}]")
+    return Section(path, name, table)
+
+
+AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+
+
+def parse_hostport(value: str, where: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"{where}: got {value!r}, want host:port")
+    return value
+
+
+def parse_agency(value: str, where: str) -> str:
+    if not AGENCY_RE.match(value):
+        raise ConfigError(
+            f"{where}: got {value!r}, want a lowercase id like 'rivertown_pd' "
+            "(letters, digits, underscores)"
+        )
+    return value
+
+
+def read_tls(path: Path, data: dict[str, object]) -> TlsFiles:
+    tls = section(path, data, "tls")
+    files = TlsFiles(ca_cert=tls.path("ca_cert"), cert=tls.path("cert"), key=tls.path("key"))
+    tls.check_unknown()
+    return files

@@ -1,0 +1,58 @@
+"""Database engines for the hub and node stores: SQLite (embedded default) or
+PostgreSQL (production), chosen by URL.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on, so a
+committed transaction survives a crash of the process or the machine.
+PostgreSQL keeps its default ``synchronous_commit=on``, which we assert.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+
+from accord.errors import ConfigError
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite database file."""
+    return f"sqlite:///{path}"
+
+
+def normalise_url(url: str) -> str:
+    """Prefer the psycopg 3 driver for bare ``postgresql://`` URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """Create an engine with our durability settings for either backend."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql"):
+        engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+        with engine.connect() as conn:
+            if conn.execute(text("SHOW synchronous_commit")).scalar() == "off":
+                raise ConfigError(f"{engine.url.render_as_string()}: synchronous_commit is off; "
+                                  "Accord needs durable commits")
+        return engine
+    raise ConfigError(f"database_url: got {url!r}, want sqlite:///PATH or postgresql://...")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

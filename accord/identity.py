@@ -1,0 +1,261 @@
+"""Investigator identity: JWTs from each agency's identity provider.
+
+Verification follows RFC 8725: the algorithm comes from our allow-list for the
+issuer (never from the token alone), keys are looked up by ``kid`` in the
+agency's configured key set (``jku``/``x5u``/``jwk`` headers are refused, never
+fetched), ``exp``, ``iat``, ``aud``, ``iss``, ``sub`` and ``jti`` are required,
+leeway is bounded, and lifetimes are capped. Every failure raises one opaque
+:class:`Unauthenticated` so a caller learns nothing about which check failed;
+the reason goes to the audit log through ``Unauthenticated.reasons``.
+
+A development identity provider (:class:`DevIdentityProvider`) mints tokens for
+local federations made by ``accord federation init``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from accord.errors import ConfigError, InvalidArgument, Unauthenticated
+
+HUB_AUDIENCE = "accord-hub"
+ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
+MAX_TOKEN_BYTES = 8192
+ROLES = frozenset({"investigator", "custodian", "auditor", "steward"})
+
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated investigator (or auditor, custodian, steward)."""
+
+    subject: str
+    agency: str
+    roles: frozenset[str]
+    token_id: str
+    expires_at: dt.datetime
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerConfig:
+    """What the hub trusts about one agency's identity provider."""
+
+    agency: str
+    issuer: str
+    keys: Mapping[str, PublicKey]          # kid -> public key
+    algorithms: frozenset[str] = frozenset({"EdDSA"})
+    audience: str = HUB_AUDIENCE
+    leeway: dt.timedelta = dt.timedelta(seconds=30)
+    max_lifetime: dt.timedelta = dt.timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        unknown = self.algorithms - ALLOWED_ALGORITHMS
+        if unknown or not self.algorithms:
+            raise ConfigError(
+                f"issuer {self.issuer}: algorithms {sorted(unknown) or '[]'} not allowed; "
+                f"use some of {sorted(ALLOWED_ALGORITHMS)}"
+            )
+        if not self.keys:
+            raise ConfigError(f"issuer {self.issuer}: no keys configured")
+        if self.leeway > dt.timedelta(minutes=2):
+            raise ConfigError(f"issuer {self.issuer}: leeway above 2 minutes is not allowed")
+
+
+def _algorithm_for(key: PublicKey | PrivateKey) -> str:
+    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+        return "EdDSA"
+    if key.curve.name == "secp256r1":
+        return "ES256"
+    raise ConfigError(f"unsupported key curve {key.curve.name}")
+
+
+def load_public_key(path: Path) -> PublicKey:
+    """Load an Ed25519 or P-256 public key from a PEM file."""
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read public key: {exc}") from exc
+    if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
+        raise ConfigError(f"{path}: want an Ed25519 or P-256 public key")
+    _algorithm_for(key)
+    return key
+
+
+class TokenVerifier:
+    """Verifies investigator JWTs against the configured issuers."""
+
+    def __init__(self, issuers: Mapping[str, IssuerConfig]) -> None:
+        #: issuer string -> config
+        self._issuers = dict(issuers)
+
+    def verify(self, token: str, now: dt.datetime) -> Principal:
+        """Verify ``token`` at time ``now``; raise Unauthenticated on any failure."""
+        try:
+            return self._verify(token, now)
+        except Unauthenticated:
+            raise
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+            raise Unauthenticated("invalid token", reasons=("token_invalid",)) from exc
+
+    def _verify(self, token: str, now: dt.datetime) -> Principal:
+        def fail(reason: str) -> Unauthenticated:
+            return Unauthenticated("invalid token", reasons=(reason,))
+
+        if len(token) > MAX_TOKEN_BYTES:
+            raise fail("token_too_large")
+        header = jwt.get_unverified_header(token)
+        if {"jku", "x5u", "jwk", "x5c"} & header.keys():
+            raise fail("token_header_key_reference")
+        if header.get("crit"):
+            raise fail("token_header_crit")
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        config = self._issuers.get(str(unverified.get("iss", "")))
+        if config is None:
+            raise fail("token_unknown_issuer")
+        alg = header.get("alg")
+        if alg not in config.algorithms:
+            raise fail("token_algorithm_not_allowed")
+        key = config.keys.get(str(header.get("kid", "")))
+        if key is None:
+            raise fail("token_unknown_kid")
+        if _algorithm_for(key) != alg:
+            raise fail("token_algorithm_key_mismatch")
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key=key,
+            algorithms=[alg],
+            audience=config.audience,
+            issuer=config.issuer,
+            # Time checks are ours below, against the ``now`` we were given.
+            options={
+                "require": ["exp", "iat", "aud", "iss", "sub", "jti"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
+        )
+        exp = _timestamp(claims["exp"])
+        iat = _timestamp(claims["iat"])
+        if now > exp + config.leeway:
+            raise fail("token_expired")
+        if iat > now + config.leeway:
+            raise fail("token_issued_in_future")
+        if "nbf" in claims and _timestamp(claims["nbf"]) > now + config.leeway:
+            raise fail("token_not_yet_valid")
+        if exp - iat > config.max_lifetime:
+            raise fail("token_lifetime_too_long")
+        if claims.get("agency") != config.agency:
+            raise fail("token_agency_mismatch")
+        roles = claims.get("roles")
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise fail("token_roles_malformed")
+        subject, jti = claims["sub"], claims["jti"]
+        if not isinstance(subject, str) or not subject or not isinstance(jti, str) or not jti:
+            raise fail("token_claims_malformed")
+        return Principal(
+            subject=subject,
+            agency=config.agency,
+            roles=frozenset(roles),
+            token_id=jti,
+            expires_at=exp,
+        )
+
+
+def _timestamp(value: object) -> dt.datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("timestamp claim is not a number")
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+
+
+@dataclass(frozen=True)
+class DevIdentityProvider:
+    """A development identity provider for one agency: an Ed25519 key and an issuer.
+
+    Files: ``<dir>/signing_key.pem`` (private, 0600) and ``<dir>/public_key.pem``.
+    """
+
+    agency: str
+    issuer: str
+    key: ed25519.Ed25519PrivateKey
+    kid: str = field(default="dev-1")
+
+    @staticmethod
+    def issuer_for(agency: str) -> str:
+        return f"https://idp.{agency}.accord.test"
+
+    @classmethod
+    def create(cls, agency: str) -> DevIdentityProvider:
+        return cls(agency=agency, issuer=cls.issuer_for(agency),
+                   key=ed25519.Ed25519PrivateKey.generate())
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        private = directory / "signing_key.pem"
+        private.write_bytes(
+            self.key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        private.chmod(0o600)
+        (directory / "public_key.pem").write_bytes(self.public_pem)
+
+    @classmethod
+    def load(cls, directory: Path, agency: str) -> DevIdentityProvider:
+        path = directory / "signing_key.pem"
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read identity provider key: {exc}") from exc
+        if not isinstance(key, ed25519.Ed25519PrivateKey):
+            raise ConfigError(f"{path}: want an Ed25519 private key")
+        return cls(agency=agency, issuer=cls.issuer_for(agency), key=key)
+
+    @property
+    def public_pem(self) -> bytes:
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def issue(
+        self,
+        subject: str,
+        roles: tuple[str, ...],
+        now: dt.datetime,
+        ttl: dt.timedelta = dt.timedelta(minutes=15),
+        audience: str = HUB_AUDIENCE,
+    ) -> str:
+        """Mint a signed token for ``subject`` with ``roles``, valid for ``ttl``."""
+        if not subject.strip():
+            raise InvalidArgument("subject: must not be empty")
+        unknown = set(roles) - ROLES
+        if unknown or not roles:
+            raise InvalidArgument(
+                f"roles: got {sorted(unknown) or '[]'}, want some of {sorted(ROLES)}"
+            )
+        claims = {
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": audience,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": secrets.token_urlsafe(16),
+            "agency": self.agency,
+            "roles": list(roles),
+        }
+        return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": self.kid})

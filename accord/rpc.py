@@ -1,0 +1,106 @@
+"""The one place where Accord errors become gRPC statuses and back.
+
+Servers wrap every RPC method with :func:`rpc_method`: it binds a request id to
+the log context, turns an :class:`AccordError` into its declared status, turns
+anything unexpected into an opaque ``INTERNAL`` (logged with its traceback on
+the server, never sent to the client), and writes one canonical log line per
+call. Clients call through :func:`call`, which turns a gRPC error into a typed
+:class:`RemoteError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import grpc
+import structlog
+
+from accord.errors import AccordError, RemoteError
+
+log = structlog.get_logger("accord.rpc")
+
+_Req = TypeVar("_Req")
+_Resp = TypeVar("_Resp")
+_Self = TypeVar("_Self")
+
+#: Default and ceiling for message sizes, both directions.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+def server_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str, Any]]:
+    """Channel arguments every Accord server uses."""
+    return [
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.so_reuseport", 0),
+    ]
+
+
+def channel_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str, Any]]:
+    """Channel arguments every Accord client uses."""
+    return [
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+        # Our certificates name the hosts; keep the default authority checks.
+        ("grpc.enable_retries", 0),
+    ]
+
+
+def metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
+    """The single value of an invocation metadata key, or None."""
+    for item in context.invocation_metadata() or ():
+        if item.key == key:
+            value = item.value
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
+
+
+def rpc_method(
+    method: Callable[[_Self, _Req, grpc.aio.ServicerContext], Awaitable[_Resp]],
+) -> Callable[[_Self, _Req, grpc.aio.ServicerContext], Awaitable[_Resp]]:
+    """Wrap a grpc.aio servicer method with error mapping and one log line."""
+
+    @functools.wraps(method)
+    async def wrapper(self: _Self, request: _Req, context: grpc.aio.ServicerContext) -> _Resp:
+        request_id = metadata_value(context, "x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method.__name__)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return await method(self, request, context)
+        except AccordError as exc:
+            outcome = exc.status.name
+            await context.abort(exc.status, exc.message)
+            raise  # unreachable: abort raises
+        except Exception:
+            outcome = "INTERNAL"
+            log.exception("rpc_failed")
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            raise
+        finally:
+            log.info(
+                "rpc",
+                outcome=outcome,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id", "rpc")
+
+    return wrapper
+
+
+async def call(
+    rpc: Callable[..., Any],
+    request: Any,
+    *,
+    timeout: float,
+    metadata: Sequence[tuple[str, str]] = (),
+) -> Any:
+    """Call a unary RPC; a gRPC failure raises :class:`RemoteError` with its status."""
+    try:
+        return await rpc(request, timeout=timeout, metadata=tuple(metadata))
+    except grpc.aio.AioRpcError as exc:
+        raise RemoteError(exc.code(), exc.details() or exc.code().name) from exc

@@ -1,0 +1,265 @@
+"""Federated search at the hub: validate, fan out to every node, merge, audit.
+
+The hub sees only keyed tokens. It asks every other member node concurrently,
+each under its own deadline, so one dead or slow node costs at most the
+deadline and never fails the search: every node gets a status in the answer.
+The search is appended to the audit log before the answer is returned; if the
+log cannot be written the search fails closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import grpc
+
+from accord.errors import InvalidArgument, RemoteError
+from accord.identity import Principal
+from accord.tokens import MAX_TOKENS_PER_QUERY, TOKEN_BYTES, tokens_digest
+from accord.v1 import common_pb2, hub_pb2, node_pb2
+from hub.audit import AuditEvent, AuditLog
+
+CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}$")
+RECORD_TYPE_RE = re.compile(r"^[a-z][a-z_]{1,31}$")
+COARSE_DATE_RE = re.compile(r"^\d{4}-\d{2}$")
+_KINDS = frozenset(common_pb2.IdentifierKind.values()) - {
+    common_pb2.IDENTIFIER_KIND_UNSPECIFIED
+}
+_STRENGTHS = frozenset(common_pb2.MatchStrength.values()) - {
+    common_pb2.MATCH_STRENGTH_UNSPECIFIED
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A validated search request as the hub receives it: tokens only."""
+
+    case_number: str
+    purpose: str
+    tokens: tuple[tuple[int, bytes], ...]
+
+    @classmethod
+    def from_proto(cls, req: hub_pb2.SearchRequest, purposes: Sequence[str]) -> SearchQuery:
+        if not CASE_RE.match(req.case_number):
+            raise InvalidArgument(
+                f"SearchRequest.case_number: got {req.case_number[:80]!r}, want 1-64 letters, "
+                "digits or ._/- starting with a letter or digit"
+            )
+        if req.purpose not in purposes:
+            raise InvalidArgument(
+                f"SearchRequest.purpose: got {req.purpose[:80]!r}, want one of [{', '.join(purposes)}]"
+            )
+        if not req.tokens:
+            raise InvalidArgument("SearchRequest.tokens: empty, want at least one token")
+        if len(req.tokens) > MAX_TOKENS_PER_QUERY:
+            raise InvalidArgument(
+                f"SearchRequest.tokens: {len(req.tokens)} tokens, at most {MAX_TOKENS_PER_QUERY}"
+            )
+        tokens = set()
+        for i, token in enumerate(req.tokens):
+            if token.kind not in _KINDS:
+                raise InvalidArgument(f"SearchRequest.tokens[{i}].kind: got {token.kind}, unknown")
+            if len(token.value) != TOKEN_BYTES:
+                raise InvalidArgument(
+                    f"SearchRequest.tokens[{i}].value: {len(token.value)} bytes, want {TOKEN_BYTES}"
+                )
+            tokens.add((int(token.kind), bytes(token.value)))
+        return cls(req.case_number, req.purpose, tuple(sorted(tokens)))
+
+    def to_node_request(self, search_id: str, agency: str, limit: int) -> node_pb2.MatchTokensRequest:
+        return node_pb2.MatchTokensRequest(
+            search_id=search_id,
+            requesting_agency=agency,
+            purpose=self.purpose,
+            tokens=[common_pb2.Token(kind=k, value=v) for k, v in self.tokens],
+            max_pointers=limit,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """A match pointer as a node returned it, checked before it is passed on."""
+
+    handle: str
+    agency: str
+    record_type: str
+    matched: tuple[int, ...]
+    coarse_date: str
+    strength: int
+
+    @classmethod
+    def from_node(cls, msg: common_pb2.MatchPointer, agency: str) -> Pointer:
+        """Check a node's pointer; the agency is the node's own, whatever it claimed."""
+        if not HANDLE_RE.match(msg.handle):
+            raise InvalidArgument("pointer.handle: malformed")
+        if not RECORD_TYPE_RE.match(msg.record_type):
+            raise InvalidArgument("pointer.record_type: malformed")
+        if msg.coarse_date and not COARSE_DATE_RE.match(msg.coarse_date):
+            raise InvalidArgument("pointer.coarse_date: malformed")
+        if msg.strength not in _STRENGTHS:
+            raise InvalidArgument("pointer.strength: unknown")
+        matched = tuple(sorted(set(msg.matched)))
+        if not matched or not set(matched) <= _KINDS:
+            raise InvalidArgument("pointer.matched: empty or unknown kind")
+        return cls(msg.handle, agency, msg.record_type, matched, msg.coarse_date, msg.strength)
+
+    def to_proto(self) -> common_pb2.MatchPointer:
+        return common_pb2.MatchPointer(
+            handle=self.handle,
+            agency=self.agency,
+            record_type=self.record_type,
+            matched=list(self.matched),
+            coarse_date=self.coarse_date,
+            strength=self.strength,  # type: ignore[arg-type]
+        )
+
+    @property
+    def rank_key(self) -> tuple[int, int, str, str]:
+        # Strongest first, then most identifier kinds, then most recent.
+        return (-self.strength, -len(self.matched), _neg_date(self.coarse_date), self.agency)
+
+
+def _neg_date(coarse: str) -> str:
+    # Sort "2026-09" before "2025-01" in ascending order.
+    return "".join(chr(ord("9") - ord(c) + ord("0")) if c.isdigit() else c for c in coarse)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOutcome:
+    agency: str
+    code: int
+    pointers: tuple[Pointer, ...]
+    latency_ms: int
+    detail: str = ""
+
+    def to_proto(self) -> hub_pb2.NodeStatus:
+        return hub_pb2.NodeStatus(
+            agency=self.agency,
+            code=self.code,  # type: ignore[arg-type]
+            pointers=len(self.pointers),
+            latency_ms=self.latency_ms,
+            detail=self.detail,
+        )
+
+    @property
+    def status_name(self) -> str:
+        return hub_pb2.NodeStatusCode.Name(self.code).removeprefix("NODE_STATUS_CODE_").lower()  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    search_id: str
+    pointers: tuple[Pointer, ...]
+    nodes: tuple[NodeOutcome, ...]
+    audit_seq: int
+
+    def to_proto(self) -> hub_pb2.SearchResponse:
+        return hub_pb2.SearchResponse(
+            search_id=self.search_id,
+            pointers=[p.to_proto() for p in self.pointers],
+            nodes=[n.to_proto() for n in self.nodes],
+            audit_seq=self.audit_seq,
+        )
+
+
+#: Asks one node; the hub server provides it, bound to a real gRPC stub.
+NodeCaller = Callable[[str, node_pb2.MatchTokensRequest, float], Awaitable[node_pb2.MatchTokensResponse]]
+
+_STATUS_FOR_CODE = {
+    grpc.StatusCode.UNAVAILABLE: hub_pb2.NODE_STATUS_CODE_UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED: hub_pb2.NODE_STATUS_CODE_TIMED_OUT,
+    grpc.StatusCode.PERMISSION_DENIED: hub_pb2.NODE_STATUS_CODE_DENIED,
+    grpc.StatusCode.UNAUTHENTICATED: hub_pb2.NODE_STATUS_CODE_DENIED,
+}
+
+
+async def ask_node(
+    caller: NodeCaller,
+    agency: str,
+    request: node_pb2.MatchTokensRequest,
+    timeout: float,
+    limit: int,
+) -> NodeOutcome:
+    """Ask one node and turn whatever happens into a NodeOutcome; never raises."""
+    started = time.perf_counter()
+
+    def outcome(code: int, pointers: tuple[Pointer, ...] = (), detail: str = "") -> NodeOutcome:
+        ms = int((time.perf_counter() - started) * 1000)
+        return NodeOutcome(agency, code, pointers, ms, detail)
+
+    try:
+        # The outer wait_for bounds the call even if the channel misbehaves.
+        response = await asyncio.wait_for(caller(agency, request, timeout), timeout + 0.5)
+    except RemoteError as exc:
+        code = _STATUS_FOR_CODE.get(exc.status, hub_pb2.NODE_STATUS_CODE_ERROR)
+        return outcome(code, detail=exc.status.name.lower())
+    except TimeoutError:
+        return outcome(hub_pb2.NODE_STATUS_CODE_TIMED_OUT, detail="deadline_exceeded")
+    try:
+        # A node that floods pointers gets only `limit` of them passed on, and
+        # a malformed pointer makes its whole answer an error, not a partial one.
+        pointers = tuple(Pointer.from_node(p, agency) for p in response.pointers[:limit])
+    except InvalidArgument as exc:
+        return outcome(hub_pb2.NODE_STATUS_CODE_ERROR, detail=f"bad answer: {exc.message}")
+    return outcome(hub_pb2.NODE_STATUS_CODE_OK, pointers)
+
+
+class Searcher:
+    """Runs federated searches: the hub's core, free of transport details."""
+
+    def __init__(
+        self,
+        *,
+        members: Sequence[str],
+        caller: NodeCaller,
+        audit: AuditLog,
+        timeout: float,
+        max_pointers_per_node: int,
+    ) -> None:
+        self._members = tuple(members)
+        self._caller = caller
+        self._audit = audit
+        self._timeout = timeout
+        self._limit = max_pointers_per_node
+
+    async def search(
+        self, principal: Principal, query: SearchQuery, source: str, now: dt.datetime
+    ) -> SearchResult:
+        """Fan out, merge, audit, and return the result."""
+        started = time.perf_counter()
+        search_id = uuid.uuid4().hex
+        request = query.to_node_request(search_id, principal.agency, self._limit)
+        targets = [a for a in self._members if a != principal.agency]
+        outcomes = await asyncio.gather(
+            *(ask_node(self._caller, a, request, self._timeout, self._limit) for a in targets)
+        )
+        pointers = tuple(sorted((p for o in outcomes for p in o.pointers), key=lambda p: p.rank_key))
+        event = AuditEvent(
+            event="search",
+            time=now,
+            outcome="ok",
+            actor=principal.subject,
+            agency=principal.agency,
+            roles=tuple(principal.roles),
+            source=source,
+            purpose=query.purpose,
+            case=query.case_number,
+            details={
+                "search_id": search_id,
+                "token_digest": tokens_digest(query.tokens),
+                "token_kinds": sorted({common_pb2.IdentifierKind.Name(k) for k, _ in query.tokens}),  # type: ignore[arg-type]
+                "nodes": {o.agency: {"status": o.status_name, "pointers": len(o.pointers),
+                                     "latency_ms": o.latency_ms} for o in outcomes},
+                "pointers": len(pointers),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        seq = await asyncio.to_thread(self._audit.append, event)
+        return SearchResult(search_id, pointers, tuple(outcomes), seq)

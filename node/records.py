@@ -1,0 +1,264 @@
+"""The canonical schema every agency's records are ingested into.
+
+A source system's rows (CAD calls, RMS incidents, arrests, ...) are mapped by a
+declarative mapping file (see :mod:`node.ingest.mapping`) into these frozen
+objects. They hold the *raw* identifier values as the agency recorded them;
+normalisation and keyed tokenisation happen later, in :mod:`node.tokens`, so a
+record can always be released as it was written.
+
+Every constructor validates, so a constructed object is always valid
+("parse, don't validate"); bad values raise :class:`accord.errors.InvalidRecord`
+naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from accord.errors import InvalidRecord
+
+
+class RecordType(enum.StrEnum):
+    """The kinds of record an agency can hold."""
+
+    CAD_CALL = "cad_call"
+    RMS_INCIDENT = "rms_incident"
+    ARREST = "arrest"
+    WARRANT = "warrant"
+    FIELD_INTERVIEW = "field_interview"
+    MISSING_PERSON = "missing_person"
+    HOTLINE_TIP = "hotline_tip"
+
+
+class Role(enum.StrEnum):
+    """A person's role in a record."""
+
+    SUSPECT = "suspect"
+    VICTIM = "victim"
+    WITNESS = "witness"
+    REPORTING_PARTY = "reporting_party"
+    OTHER = "other"
+
+
+#: Sensitivity labels are free-form lowercase words; these are the ones the
+#: agreements in ``policies/`` know about.
+KNOWN_LABELS = frozenset({"victim", "juvenile", "sealed", "confidential_source"})
+
+_LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_TEXT = 4096
+MAX_ITEMS = 64
+
+
+_E = TypeVar("_E", bound=enum.StrEnum)
+
+
+def _parse_enum(cls: type[_E], value: str, where: str) -> _E:
+    try:
+        return cls(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise InvalidRecord(f"{where}: got {value!r}, want one of [{allowed}]") from None
+
+
+def parse_record_type(value: str, where: str = "record_type") -> RecordType:
+    """Parse a record type name, naming the allowed ones on error."""
+    return _parse_enum(RecordType, value, where)
+
+
+def parse_role(value: str, where: str = "role") -> Role:
+    """Parse a person role name, naming the allowed ones on error."""
+    return _parse_enum(Role, value, where)
+
+
+def _text(value: str, where: str, *, required: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidRecord(f"{where}: must not be empty")
+    if len(value) > MAX_TEXT:
+        raise InvalidRecord(f"{where}: {len(value)} characters, at most {MAX_TEXT} allowed")
+    if any(ord(c) < 32 and c not in "\t\n" for c in value):
+        raise InvalidRecord(f"{where}: contains control characters")
+    return value
+
+
+def _texts(values: tuple[str, ...], where: str) -> tuple[str, ...]:
+    if len(values) > MAX_ITEMS:
+        raise InvalidRecord(f"{where}: {len(values)} items, at most {MAX_ITEMS} allowed")
+    cleaned = (_text(v, f"{where}[{i}]") for i, v in enumerate(values))
+    # Keep order, drop blanks and duplicates.
+    return tuple(dict.fromkeys(v for v in cleaned if v))
+
+
+def parse_labels(values: tuple[str, ...] | list[str], where: str = "labels") -> frozenset[str]:
+    """Parse sensitivity labels: lowercase words such as ``sealed`` or ``juvenile``."""
+    labels = set()
+    for i, raw in enumerate(values):
+        label = raw.strip().lower()
+        if not label:
+            continue
+        if not _LABEL_RE.match(label):
+            raise InvalidRecord(f"{where}[{i}]: got {raw!r}, want a lowercase word like 'sealed'")
+        labels.add(label)
+    return frozenset(labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """A vehicle by plate (with its issuing state) and/or VIN, as recorded."""
+
+    plate: str = ""
+    plate_state: str = ""
+    vin: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("plate", "plate_state", "vin"):
+            object.__setattr__(self, name, _text(getattr(self, name), f"vehicle.{name}"))
+        if not (self.plate or self.vin):
+            raise InvalidRecord("vehicle: needs a plate or a VIN")
+        if self.plate and not self.plate_state:
+            raise InvalidRecord("vehicle.plate_state: a plate needs its issuing state")
+
+    def to_dict(self) -> dict[str, str]:
+        return {"plate": self.plate, "plate_state": self.plate_state, "vin": self.vin}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person as they appear in one record.
+
+    ``name`` is the full name as recorded ("Ramírez, Jazmin" or "Jazmin Ramírez");
+    ``given`` and ``family`` are filled when the source keeps them apart, which
+    lets the normaliser avoid guessing the order.
+    """
+
+    role: Role
+    name: str = ""
+    given: str = ""
+    family: str = ""
+    aliases: tuple[str, ...] = ()
+    nicknames: tuple[str, ...] = ()
+    dobs: tuple[dt.date, ...] = ()
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+    labels: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        for name in ("name", "given", "family"):
+            object.__setattr__(self, name, _text(getattr(self, name), f"person.{name}"))
+        for name in ("aliases", "nicknames", "phones", "emails", "addresses"):
+            object.__setattr__(self, name, _texts(tuple(getattr(self, name)), f"person.{name}"))
+        object.__setattr__(self, "dobs", tuple(dict.fromkeys(self.dobs)))
+        object.__setattr__(self, "labels", parse_labels(tuple(self.labels), "person.labels"))
+        if not (self.full_name or self.aliases or self.nicknames or self.phones or self.emails):
+            raise InvalidRecord("person: needs at least a name, alias, nickname, phone or email")
+
+    @property
+    def full_name(self) -> str:
+        """The name as one string: ``name`` if given, else ``given family``."""
+        if self.name:
+            return self.name
+        return " ".join(p for p in (self.given, self.family) if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role.value,
+            "name": self.name,
+            "given": self.given,
+            "family": self.family,
+            "aliases": list(self.aliases),
+            "nicknames": list(self.nicknames),
+            "dobs": [d.isoformat() for d in self.dobs],
+            "phones": list(self.phones),
+            "emails": list(self.emails),
+            "addresses": list(self.addresses),
+            "labels": sorted(self.labels),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Person:
+        return cls(
+            role=parse_role(str(data["role"])),
+            name=data.get("name", ""),
+            given=data.get("given", ""),
+            family=data.get("family", ""),
+            aliases=tuple(data.get("aliases", ())),
+            nicknames=tuple(data.get("nicknames", ())),
+            dobs=tuple(dt.date.fromisoformat(d) for d in data.get("dobs", ())),
+            phones=tuple(data.get("phones", ())),
+            emails=tuple(data.get("emails", ())),
+            addresses=tuple(data.get("addresses", ())),
+            labels=frozenset(data.get("labels", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record of an agency's source system, in canonical form.
+
+    ``(source, source_id)`` identifies it: ingesting the same pair again updates
+    the record instead of adding a second one.
+    """
+
+    source: str
+    source_id: str
+    record_type: RecordType
+    occurred_on: dt.date
+    jurisdiction: str = ""
+    summary: str = ""
+    people: tuple[Person, ...] = ()
+    vehicles: tuple[Vehicle, ...] = ()
+    labels: frozenset[str] = frozenset()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", _text(self.source, "source", required=True))
+        object.__setattr__(self, "source_id", _text(self.source_id, "source_id", required=True))
+        object.__setattr__(self, "jurisdiction", _text(self.jurisdiction, "jurisdiction"))
+        object.__setattr__(self, "summary", _text(self.summary, "summary"))
+        object.__setattr__(self, "labels", parse_labels(tuple(self.labels), "labels"))
+        if len(self.people) > MAX_ITEMS:
+            raise InvalidRecord(f"people: {len(self.people)} people, at most {MAX_ITEMS} allowed")
+        if len(self.vehicles) > MAX_ITEMS:
+            raise InvalidRecord(f"vehicles: {len(self.vehicles)}, at most {MAX_ITEMS} allowed")
+        if not (self.people or self.vehicles):
+            raise InvalidRecord("record: has neither people nor vehicles, nothing to index")
+
+    @property
+    def all_labels(self) -> frozenset[str]:
+        """The record's labels together with those of every person in it."""
+        return self.labels.union(*(p.labels for p in self.people))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, used for storage and (later) for release."""
+        return {
+            "source": self.source,
+            "source_id": self.source_id,
+            "record_type": self.record_type.value,
+            "occurred_on": self.occurred_on.isoformat(),
+            "jurisdiction": self.jurisdiction,
+            "summary": self.summary,
+            "people": [p.to_dict() for p in self.people],
+            "vehicles": [v.to_dict() for v in self.vehicles],
+            "labels": sorted(self.labels),
+            "extra": dict(sorted(self.extra.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        return cls(
+            source=data["source"],
+            source_id=data["source_id"],
+            record_type=parse_record_type(data["record_type"]),
+            occurred_on=dt.date.fromisoformat(data["occurred_on"]),
+            jurisdiction=data.get("jurisdiction", ""),
+            summary=data.get("summary", ""),
+            people=tuple(Person.from_dict(p) for p in data.get("people", ())),
+            vehicles=tuple(Vehicle(**v) for v in data.get("vehicles", ())),
+            labels=frozenset(data.get("labels", ())),
+            extra=dict(data.get("extra", {})),
+        )

@@ -1,0 +1,336 @@
+"""The node's store: its canonical records, the keyed-token index and the
+pointers it has handed out.
+
+Three tables:
+
+* ``records``: the agency's own records in canonical form (this data never
+  leaves the node except by a release). ``(source, source_id)`` is unique, so
+  re-ingesting a source record updates it in place.
+* ``record_tokens``: keyed token -> record. No plaintext identifier is kept in
+  the index; the primary key starts with the token, so a lookup is an index
+  range scan on both SQLite and PostgreSQL.
+* ``pointers``: the opaque handles given to the hub, each bound to a record,
+  the requesting agency and the search, with an expiry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from accord.db import make_engine
+from node.records import Record, RecordType
+from node.tokens import Kind, Token
+
+metadata = MetaData()
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False),
+    Column("source_id", String(256), nullable=False),
+    Column("record_type", String(32), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("content_hash", LargeBinary(32), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "source_id", name="uq_records_source"),
+)
+
+record_tokens = Table(
+    "record_tokens",
+    metadata,
+    Column("token", LargeBinary(32), primary_key=True),
+    Column("kind", SmallInteger, primary_key=True),
+    Column(
+        "record_id",
+        Integer,
+        ForeignKey("records.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index("ix_record_tokens_record", "record_id"),
+)
+
+pointers = Table(
+    "pointers",
+    metadata,
+    Column("handle", String(64), primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("requesting_agency", String(64), nullable=False),
+    Column("search_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+POINTER_PREFIX = "ptr_"
+POINTER_TTL = dt.timedelta(days=30)
+
+
+def new_handle() -> str:
+    """An opaque, unguessable pointer handle (144 random bits)."""
+    return POINTER_PREFIX + secrets.token_urlsafe(18)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A record ready to store: its canonical body, tokens and content hash."""
+
+    record: Record
+    tokens: frozenset[Token]
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.record.to_dict()
+
+    @property
+    def content_hash(self) -> bytes:
+        canonical = json.dumps(self.body, sort_keys=True, separators=(",", ":"))
+        h = hashlib.sha256(canonical.encode())
+        for token in sorted(self.tokens):
+            h.update(bytes([token.kind]) + token.value)
+        return h.digest()
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    loaded: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.loaded + other.loaded,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An indexed record that matched a query, with what matched."""
+
+    record_id: int
+    record_type: RecordType
+    occurred_on: dt.date
+    labels: frozenset[str]
+    kinds: frozenset[Kind]
+
+
+class NodeStore:
+    """Records, token index and pointers of one node, on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> NodeStore:
+        store = cls(make_engine(url))
+        store.create_schema()
+        return store
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached (health checks)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    # --- ingest -----------------------------------------------------------
+
+    def upsert(self, batch: Sequence[Prepared], now: dt.datetime) -> UpsertCounts:
+        """Insert or update a batch of records and their tokens in one transaction.
+
+        A record whose content and tokens are unchanged is left alone; a changed
+        one has its tokens replaced, so it is never indexed twice.
+        """
+        if not batch:
+            return UpsertCounts()
+        # Later duplicates of the same source record within a batch win.
+        latest = {(p.record.source, p.record.source_id): p for p in batch}
+        loaded = updated = unchanged = 0
+        with self.engine.begin() as conn:
+            existing = {}
+            keys = list(latest)
+            for source in {s for s, _ in keys}:
+                ids = [sid for s, sid in keys if s == source]
+                for chunk in _chunks(ids, 500):
+                    rows = conn.execute(
+                        select(records.c.id, records.c.source_id, records.c.content_hash).where(
+                            records.c.source == source, records.c.source_id.in_(chunk)
+                        )
+                    )
+                    for row in rows:
+                        existing[(source, row.source_id)] = (row.id, row.content_hash)
+            token_rows: list[dict[str, Any]] = []
+            for key, prepared in latest.items():
+                values = {
+                    "record_type": prepared.record.record_type.value,
+                    "occurred_on": prepared.record.occurred_on,
+                    "labels": sorted(prepared.record.all_labels),
+                    "body": prepared.body,
+                    "content_hash": prepared.content_hash,
+                    "updated_at": now,
+                }
+                if key in existing:
+                    record_id, old_hash = existing[key]
+                    if old_hash == values["content_hash"]:
+                        unchanged += 1
+                        continue
+                    conn.execute(update(records).where(records.c.id == record_id).values(values))
+                    conn.execute(delete(record_tokens).where(record_tokens.c.record_id == record_id))
+                    updated += 1
+                else:
+                    record_id = conn.execute(
+                        insert(records).values(source=key[0], source_id=key[1], **values)
+                    ).inserted_primary_key[0]
+                    loaded += 1
+                token_rows.extend(
+                    {"token": t.value, "kind": int(t.kind), "record_id": record_id}
+                    for t in prepared.tokens
+                )
+            if token_rows:
+                conn.execute(insert(record_tokens), token_rows)
+        return UpsertCounts(loaded, updated, unchanged)
+
+    # --- matching ---------------------------------------------------------
+
+    def match(
+        self,
+        tokens: Iterable[Token],
+        *,
+        limit: int,
+        exclude_labels: frozenset[str] = frozenset(),
+    ) -> list[Match]:
+        """Records indexed under any of ``tokens``, with the kinds that matched.
+
+        Records carrying any of ``exclude_labels`` are left out. Returns at most
+        ``limit`` matches, those with the most matched kinds first, then the
+        most recent.
+        """
+        wanted = list(set(tokens))
+        if not wanted:
+            return []
+        kinds_by_record: dict[int, set[Kind]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(wanted, 200):
+                rows = conn.execute(
+                    select(
+                        record_tokens.c.record_id, record_tokens.c.kind, record_tokens.c.token
+                    ).where(
+                        record_tokens.c.token.in_([t.value for t in chunk])
+                    )
+                )
+                asked = {(int(t.kind), t.value) for t in chunk}
+                for row in rows:
+                    if (row.kind, row.token) in asked:
+                        kinds_by_record.setdefault(row.record_id, set()).add(Kind(row.kind))
+            matches: list[Match] = []
+            for chunk_ids in _chunks(list(kinds_by_record), 500):
+                rows = conn.execute(
+                    select(
+                        records.c.id, records.c.record_type, records.c.occurred_on, records.c.labels
+                    ).where(records.c.id.in_(chunk_ids))
+                )
+                for row in rows:
+                    if exclude_labels.intersection(row.labels):
+                        continue
+                    matches.append(
+                        Match(
+                            record_id=row.id,
+                            record_type=RecordType(row.record_type),
+                            occurred_on=row.occurred_on,
+                            labels=frozenset(row.labels),
+                            kinds=frozenset(kinds_by_record[row.id]),
+                        )
+                    )
+        matches.sort(key=lambda m: (-len(m.kinds), -m.occurred_on.toordinal(), m.record_id))
+        return matches[:limit]
+
+    def issue_pointers(
+        self,
+        record_ids: Sequence[int],
+        requesting_agency: str,
+        search_id: str,
+        now: dt.datetime,
+    ) -> list[str]:
+        """Create one fresh handle per record for this search; returns them in order."""
+        handles = [new_handle() for _ in record_ids]
+        if handles:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(pointers),
+                    [
+                        {
+                            "handle": h,
+                            "record_id": rid,
+                            "requesting_agency": requesting_agency,
+                            "search_id": search_id,
+                            "created_at": now,
+                            "expires_at": now + POINTER_TTL,
+                        }
+                        for h, rid in zip(handles, record_ids, strict=True)
+                    ],
+                )
+        return handles
+
+    # --- inspection (tests, CLI) -------------------------------------------
+
+    def count_records(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(records)).scalar_one())
+
+    def count_tokens(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(record_tokens)).scalar_one()
+            )
+
+    def get_record(self, source: str, source_id: str) -> Record | None:
+        with self.engine.connect() as conn:
+            body = conn.execute(
+                select(records.c.body).where(
+                    records.c.source == source, records.c.source_id == source_id
+                )
+            ).scalar_one_or_none()
+        return None if body is None else Record.from_dict(body)
+
+
+_T = TypeVar("_T")
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterable[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

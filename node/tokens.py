@@ -1,0 +1,202 @@
+"""Keyed tokens: how identifiers become searchable without being revealed.
+
+Each identifier is normalised (:mod:`node.normalize`) and then MACed with
+HMAC-SHA256 under a key that only the federation's nodes can derive::
+
+    key(kind, agreement) = HKDF-SHA256(federation_secret,
+                                       salt = "accord/v1 token keys",
+                                       info = "accord/v1/token/<kind>/<agreement>")
+    token = HMAC-SHA256(key(kind, agreement), normalised identifier)
+
+Keys are domain-separated per identifier kind (a phone token never equals a
+name token of the same string) and per agreement (tokens made under one
+agreement are useless under another). Without the federation secret, a token
+reveals nothing and a dictionary of names cannot be turned into tokens; the
+hub never holds the secret.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from accord.errors import ConfigError, InvalidArgument
+from accord.v1 import common_pb2
+from node import normalize
+from node.records import Record
+
+MIN_SECRET_BYTES = 32
+_SALT = b"accord/v1 token keys"
+
+
+class Kind(enum.IntEnum):
+    """Identifier kinds; values are those of ``accord.v1.IdentifierKind``."""
+
+    NAME = common_pb2.IDENTIFIER_KIND_NAME
+    NAME_DOB = common_pb2.IDENTIFIER_KIND_NAME_DOB
+    PHONE = common_pb2.IDENTIFIER_KIND_PHONE
+    EMAIL = common_pb2.IDENTIFIER_KIND_EMAIL
+    PLATE = common_pb2.IDENTIFIER_KIND_PLATE
+    VIN = common_pb2.IDENTIFIER_KIND_VIN
+    ADDRESS = common_pb2.IDENTIFIER_KIND_ADDRESS
+
+    @property
+    def label(self) -> str:
+        """Lowercase name for people and JSON: ``name_dob``, ``phone``..."""
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Token:
+    """One keyed token of one kind."""
+
+    kind: Kind
+    value: bytes
+
+    def to_proto(self) -> common_pb2.Token:
+        return common_pb2.Token(kind=int(self.kind), value=self.value)
+
+
+class TokenKeys:
+    """The per-kind token keys of one agreement, derived once from the secret."""
+
+    def __init__(self, federation_secret: bytes, agreement: str) -> None:
+        if len(federation_secret) < MIN_SECRET_BYTES:
+            raise ConfigError(
+                f"federation secret: {len(federation_secret)} bytes, want at least "
+                f"{MIN_SECRET_BYTES}"
+            )
+        if not agreement:
+            raise ConfigError("agreement: must not be empty")
+        self.agreement = agreement
+        self._keys = {
+            kind: HKDF(
+                algorithm=hashes.SHA256(),
+                length=32,
+                salt=_SALT,
+                info=f"accord/v1/token/{kind.label}/{agreement}".encode(),
+            ).derive(federation_secret)
+            for kind in Kind
+        }
+
+    def token(self, kind: Kind, normalised: str) -> Token:
+        """The token of an already normalised identifier."""
+        mac = hmac.new(self._keys[kind], normalised.encode("utf-8"), hashlib.sha256)
+        return Token(kind, mac.digest())
+
+
+def _name_keys(full: str = "", given: str = "", family: str = "") -> list[str]:
+    """Exact-name keys ("given family"), only when both parts are known."""
+    parts = normalize.parse_name(full, given=given, family=family)
+    return [parts.key] if parts.given and parts.family else []
+
+
+def identifier_values(record: Record, default_region: str) -> Iterator[tuple[Kind, str]]:
+    """Every normalised identifier of a record, by kind (duplicates possible).
+
+    Raises InvalidArgument naming the person and field of a value that cannot
+    be normalised (for example a phone number with too few digits).
+    """
+    for i, person in enumerate(record.people):
+        where = f"people[{i}]"
+        try:
+            names: list[str] = []
+            if person.full_name:
+                names += _name_keys(person.name, person.given, person.family)
+            for alias in person.aliases:
+                names += _name_keys(alias)
+            for name in names:
+                yield Kind.NAME, name
+                for dob in person.dobs:
+                    yield Kind.NAME_DOB, f"{name}|{dob.isoformat()}"
+            for phone in person.phones:
+                yield Kind.PHONE, normalize.normalize_phone(phone, default_region)
+            for email in person.emails:
+                yield Kind.EMAIL, normalize.normalize_email(email)
+            for address in person.addresses:
+                yield Kind.ADDRESS, normalize.normalize_address(address)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{where}.{exc.message}") from exc
+    for i, vehicle in enumerate(record.vehicles):
+        try:
+            if vehicle.plate:
+                yield Kind.PLATE, normalize.normalize_plate(vehicle.plate, vehicle.plate_state)
+            if vehicle.vin:
+                yield Kind.VIN, normalize.normalize_vin(vehicle.vin)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"vehicles[{i}].{exc.message}") from exc
+
+
+def record_tokens(record: Record, keys: TokenKeys, default_region: str) -> frozenset[Token]:
+    """The distinct tokens a record is indexed under."""
+    return frozenset(keys.token(kind, value)
+                     for kind, value in identifier_values(record, default_region))
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What an investigator searches for, in plaintext, before tokenisation."""
+
+    name: str = ""
+    dob: str = ""
+    phone: str = ""
+    email: str = ""
+    plate: str = ""
+    address: str = ""
+    vin: str = ""
+
+
+def _split_plate(raw: str) -> tuple[str, str]:
+    """Read "OR:7KDX214", "OR 7KDX214" or "7KDX214 OR" as (plate, state)."""
+    text = raw.strip().replace(":", " ").split()
+    if len(text) == 2:
+        a, b = text
+        if len(a) == 2 and a.isalpha():
+            return b, a
+        if len(b) == 2 and b.isalpha():
+            return a, b
+    raise InvalidArgument(
+        f"plate: got {raw!r}, want the plate with its state, like 'OR:7KDX214'"
+    )
+
+
+def query_tokens(query: Query, keys: TokenKeys, default_region: str) -> list[Token]:
+    """Tokenise a query the same way records are tokenised.
+
+    Raises InvalidArgument naming the field when a value cannot be normalised
+    or the query asks for nothing.
+    """
+    values: list[tuple[Kind, str]] = []
+    if query.dob and not query.name:
+        raise InvalidArgument("dob: a date of birth is searched together with a name")
+    if query.name:
+        parts = normalize.parse_name(query.name)
+        if not (parts.given and parts.family):
+            raise InvalidArgument(
+                f"name: got {query.name!r}, want a given and a family name"
+            )
+        values.append((Kind.NAME, parts.key))
+        if query.dob:
+            dob = normalize.parse_date(query.dob)
+            values.append((Kind.NAME_DOB, f"{parts.key}|{dob.isoformat()}"))
+    if query.phone:
+        values.append((Kind.PHONE, normalize.normalize_phone(query.phone, default_region)))
+    if query.email:
+        values.append((Kind.EMAIL, normalize.normalize_email(query.email)))
+    if query.plate:
+        values.append((Kind.PLATE, normalize.normalize_plate(*_split_plate(query.plate))))
+    if query.vin:
+        values.append((Kind.VIN, normalize.normalize_vin(query.vin)))
+    if query.address:
+        values.append((Kind.ADDRESS, normalize.normalize_address(query.address)))
+    if not values:
+        raise InvalidArgument(
+            "query: empty; give at least one of name, phone, email, plate, vin, address"
+        )
+    return sorted({keys.token(kind, value) for kind, value in values})
