@@ -46,31 +46,31 @@ class Section:
             raise ConfigError(f"{self._where(key)}: got {value!r}, want {want}")
         return value
 
-    def str(self, key: str, default: Any = None) -> str:
+    def text(self, key: str, default: Any = None) -> str:
         value = self._get(key, _REQUIRED if default is None else default, str, "a string")
         return str(value)
 
-    def int(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
         value = self._get(key, _REQUIRED if default is None else default, int, "an integer")
         if value < minimum:
             raise ConfigError(f"{self._where(key)}: got {value}, want at least {minimum}")
         return int(value)
 
-    def float(self, key: str, default: float | None = None, *, minimum: float = 0.0) -> float:
+    def number(self, key: str, default: float | None = None, *, minimum: float = 0.0) -> float:
         value = self._get(key, _REQUIRED if default is None else default, (int, float), "a number")
         if value < minimum:
             raise ConfigError(f"{self._where(key)}: got {value}, want at least {minimum}")
         return float(value)
 
-    def bool(self, key: str, default: bool | None = None) -> bool:
+    def flag(self, key: str, default: bool | None = None) -> bool:
         return bool(self._get(key, _REQUIRED if default is None else default, bool, "true or false"))
 
     def path(self, key: str, default: str | None = None) -> Path:
-        raw = self.str(key, default)
+        raw = self.text(key, default)
         path = Path(raw).expanduser()
         return path if path.is_absolute() else (self.source.parent / path).resolve()
 
-    def str_list(self, key: str, default: list[str] | None = None) -> tuple[str, ...]:
+    def strings(self, key: str, default: list[str] | None = None) -> tuple[str, ...]:
         value = self._get(key, _REQUIRED if default is None else default, list, "a list of strings")
         if not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{self._where(key)}: got {value!r}, want a list of strings")

@@ -30,12 +30,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from accord.config import Section, load_toml, parse_agency, parse_hostport, read_tls, section
 from accord.agreement import Agreement
+from accord.config import Section, load_toml, parse_agency, parse_hostport, read_tls, section
 from accord.db import sqlite_url
 from accord.errors import ConfigError
 from accord.identity import IssuerConfig, load_public_key
 from accord.tls import TlsFiles
+
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -76,15 +77,15 @@ class HubConfig:
         data_dir = hub.path("data_dir", ".")
         config = cls(
             source=path,
-            listen=parse_hostport(hub.str("listen"), f"{path}: hub.listen"),
+            listen=parse_hostport(hub.text("listen"), f"{path}: hub.listen"),
             data_dir=data_dir,
-            database_url=hub.str("database_url", sqlite_url(data_dir / "hub.db")),
+            database_url=hub.text("database_url", sqlite_url(data_dir / "hub.db")),
             log_file=hub.path("log_file", str(data_dir / "hub.log")),
-            log_json=hub.bool("log_json", True),
-            fanout_timeout=hub.float("fanout_timeout_seconds", 3.0, minimum=0.05),
-            max_pointers_per_node=hub.int("max_pointers_per_node", 100, minimum=1),
+            log_json=hub.flag("log_json", True),
+            fanout_timeout=hub.number("fanout_timeout_seconds", 3.0, minimum=0.05),
+            max_pointers_per_node=hub.integer("max_pointers_per_node", 100, minimum=1),
             agreement=Agreement.load(hub.path("agreement")),
-            reflection=hub.bool("reflection", False),
+            reflection=hub.flag("reflection", False),
             tls=read_tls(path, data),
             members=tuple(
                 _member(path, i, m) for i, m in enumerate(_members(path, data.get("members")))
@@ -116,7 +117,7 @@ def _member(path: Path, index: int, raw: object) -> Member:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: members[{index}]: want a table")
     sec = Section(path, f"members[{index}]", raw)
-    agency = parse_agency(sec.str("agency"), f"{path}: members[{index}].agency")
+    agency = parse_agency(sec.text("agency"), f"{path}: members[{index}].agency")
     keys = {}
     for kid, key_path in sec.table("jwt_keys").items():
         if not isinstance(key_path, str):
@@ -125,12 +126,12 @@ def _member(path: Path, index: int, raw: object) -> Member:
         keys[kid] = load_public_key(resolved.resolve())
     member = Member(
         agency=agency,
-        endpoint=parse_hostport(sec.str("endpoint"), f"{path}: members[{index}].endpoint"),
+        endpoint=parse_hostport(sec.text("endpoint"), f"{path}: members[{index}].endpoint"),
         issuer=IssuerConfig(
             agency=agency,
-            issuer=sec.str("issuer"),
+            issuer=sec.text("issuer"),
             keys=keys,
-            algorithms=frozenset(sec.str_list("algorithms", ["EdDSA"])),
+            algorithms=frozenset(sec.strings("algorithms", ["EdDSA"])),
         ),
     )
     sec.check_unknown()

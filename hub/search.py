@@ -78,7 +78,7 @@ class SearchQuery:
             search_id=search_id,
             requesting_agency=agency,
             purpose=self.purpose,
-            tokens=[common_pb2.Token(kind=k, value=v) for k, v in self.tokens],
+            tokens=[common_pb2.Token(kind=k, value=v) for k, v in self.tokens],  # type: ignore[arg-type]
             max_pointers=limit,
         )
 
@@ -115,7 +115,7 @@ class Pointer:
             handle=self.handle,
             agency=self.agency,
             record_type=self.record_type,
-            matched=list(self.matched),
+            matched=list(self.matched),  # type: ignore[arg-type]
             coarse_date=self.coarse_date,
             strength=self.strength,  # type: ignore[arg-type]
         )
@@ -150,7 +150,8 @@ class NodeOutcome:
 
     @property
     def status_name(self) -> str:
-        return hub_pb2.NodeStatusCode.Name(self.code).removeprefix("NODE_STATUS_CODE_").lower()  # type: ignore[arg-type]
+        name = str(hub_pb2.NodeStatusCode.Name(self.code))
+        return name.removeprefix("NODE_STATUS_CODE_").lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +255,8 @@ class Searcher:
             details={
                 "search_id": search_id,
                 "token_digest": tokens_digest(query.tokens),
-                "token_kinds": sorted({common_pb2.IdentifierKind.Name(k) for k, _ in query.tokens}),  # type: ignore[arg-type]
+                "token_kinds": sorted({str(common_pb2.IdentifierKind.Name(k))
+                                       for k, _ in query.tokens}),
                 "nodes": {o.agency: {"status": o.status_name, "pointers": len(o.pointers),
                                      "latency_ms": o.latency_ms} for o in outcomes},
                 "pointers": len(pointers),

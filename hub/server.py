@@ -80,10 +80,10 @@ class Authenticator:
             await self._record_failure("auth_failed", now, node_agency, "", source, exc)
             raise
         if not principal.has_role(role):
-            exc = PermissionDenied(f"role '{role}' required", reasons=(f"role_{role}_missing",))
+            denied = PermissionDenied(f"role '{role}' required", reasons=(f"role_{role}_missing",))
             await self._record_failure("permission_denied", now, node_agency,
-                                       principal.subject, source, exc)
-            raise exc
+                                       principal.subject, source, denied)
+            raise denied
         return Caller(node_agency, principal, source)
 
     async def _record_failure(
@@ -109,7 +109,7 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         self._clock = clock
 
     @rpc_method
-    async def Search(  # noqa: N802 - gRPC method name
+    async def Search(
         self, request: hub_pb2.SearchRequest, context: grpc.aio.ServicerContext
     ) -> hub_pb2.SearchResponse:
         now = self._clock()

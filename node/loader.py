@@ -64,12 +64,12 @@ def _prepared_rows(
     for result in read_records(mapping, path):
         report.rows += 1
         if result.record is None:
-            report.reject(result.line, result.error or "unreadable row")
+            report.reject(result.row_number, result.error or "unreadable row")
             continue
         try:
             tokens = record_tokens(result.record, keys, region)
         except InvalidArgument as exc:
-            report.reject(result.line, f"line {result.line}: {exc.message}")
+            report.reject(result.row_number, f"line {result.row_number}: {exc.message}")
             continue
         yield Prepared(result.record, tokens)
 

@@ -108,7 +108,7 @@ class Matcher:
                 handle=handle,
                 agency=self._agency,
                 record_type=m.record_type.value,
-                matched=sorted(int(k) for k in m.kinds),
+                matched=sorted(int(k) for k in m.kinds),  # type: ignore[misc]
                 coarse_date=m.occurred_on.strftime("%Y-%m"),
                 strength=strength(m.kinds),  # type: ignore[arg-type]
             )

@@ -54,7 +54,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self._clock = clock
 
     @rpc_method
-    async def MatchTokens(  # noqa: N802 - gRPC method name
+    async def MatchTokens(
         self, request: node_pb2.MatchTokensRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.MatchTokensResponse:
         require_peer(context, HUB_IDENTITY)
@@ -85,7 +85,7 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
         self._hub = hub
 
     @rpc_method
-    async def LocalSearch(  # noqa: N802 - gRPC method name
+    async def LocalSearch(
         self, request: node_pb2.LocalSearchRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.LocalSearchResponse:
         require_peer(context, agency_identity(self._config.agency))
@@ -105,7 +105,7 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
         result = await call(self._hub.Search, hub_request, timeout=GATEWAY_TIMEOUT,
                             metadata=metadata)
         return node_pb2.LocalSearchResponse(
-            result=result, sent_kinds=sorted({int(t.kind) for t in tokens})
+            result=result, sent_kinds=sorted({int(t.kind) for t in tokens})  # type: ignore[misc]
         )
 
 

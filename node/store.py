@@ -213,9 +213,11 @@ class NodeStore:
                     conn.execute(delete(record_tokens).where(record_tokens.c.record_id == record_id))
                     updated += 1
                 else:
-                    record_id = conn.execute(
+                    inserted = conn.execute(
                         insert(records).values(source=key[0], source_id=key[1], **values)
-                    ).inserted_primary_key[0]
+                    ).inserted_primary_key
+                    assert inserted is not None
+                    record_id = inserted[0]
                     loaded += 1
                 token_rows.extend(
                     {"token": t.value, "kind": int(t.kind), "record_id": record_id}

@@ -60,7 +60,7 @@ class Token:
     value: bytes
 
     def to_proto(self) -> common_pb2.Token:
-        return common_pb2.Token(kind=int(self.kind), value=self.value)
+        return common_pb2.Token(kind=int(self.kind), value=self.value)  # type: ignore[arg-type]
 
 
 class TokenKeys:

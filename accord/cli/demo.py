@@ -14,85 +14,34 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rich.console import Console
 
 from accord.cli.federation import Federation, init_federation
+from accord.cli.procs import DemoFailed, spawn, stop_all, wait_serving
 from accord.errors import AccordError
 from accord.identity import DevIdentityProvider
-from accord.rpc import channel_options
 from accord.synthetic import DEMO_AGENCIES, STORY, generate
 from accord.tls import TlsFiles
 from accord.v1 import node_pb2
+from hub.config import HubConfig
+from node.config import NodeConfig
 
 INVESTIGATOR_AGENCY = "lakeside_so"
 INVESTIGATOR = "det.morales"
 CASE = "LS-2026-0117"
-STARTUP_TIMEOUT = 30.0
-
-
-class DemoFailed(AccordError):
-    """The story did not come out as it should."""
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(  # noqa: S603 - our own executable and arguments
-            [sys.executable, "-m", "accord.cli.main", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-async def _wait_serving(target: str, tls: TlsFiles, proc: subprocess.Popen[bytes]) -> None:
-    """Wait until the server at ``target`` reports SERVING over gRPC health."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    async with grpc.aio.secure_channel(target, tls.channel_credentials(),
-                                       options=channel_options()) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
-            if proc.poll() is not None:
-                raise DemoFailed(f"server for {target} exited with code {proc.returncode}")
-            try:
-                resp = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
-                if resp.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            if time.monotonic() > deadline:
-                raise DemoFailed(f"server for {target} not serving after {STARTUP_TIMEOUT:.0f}s")
-            await asyncio.sleep(0.2)
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def run_demo(directory: Path | None, *, keep: bool, records: int, console: Console) -> int:
     """Run the story; returns the process exit code."""
     from accord.cli.main import local_search, print_search, search_to_dict
-    from hub.config import HubConfig
-    from node.config import NodeConfig
     from node.ingest.mapping import Mapping
     from node.loader import ingest_file
     from node.store import NodeStore
@@ -120,9 +69,9 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         node_configs = {a: NodeConfig.load(fed.node_config(a)) for a in fed.agencies}
         logs = root / "logs"
         logs.mkdir(exist_ok=True)
-        procs.append(_spawn(["hub", "serve", "--config", str(fed.hub_config)], logs / "hub.out"))
+        procs.append(spawn(["hub", "serve", "--config", str(fed.hub_config)], logs / "hub.out"))
         for agency in fed.agencies:
-            procs.append(_spawn(["node", "serve", "--config", str(fed.node_config(agency))],
+            procs.append(spawn(["node", "serve", "--config", str(fed.node_config(agency))],
                                 logs / f"{agency}.out"))
         checker = node_configs[INVESTIGATOR_AGENCY].tls
         asyncio.run(_wait_all(hub_config, node_configs, procs, checker))
@@ -189,21 +138,15 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         temporary = False
         return 1
     finally:
-        _stop(procs)
+        stop_all(procs)
         if temporary and not keep:
             shutil.rmtree(root, ignore_errors=True)
 
 
-async def _wait_all(hub_config: object, node_configs: dict[str, object],
+async def _wait_all(hub_config: HubConfig, node_configs: dict[str, NodeConfig],
                     procs: list[subprocess.Popen[bytes]], checker: TlsFiles) -> None:
-    from hub.config import HubConfig
-    from node.config import NodeConfig
-
-    assert isinstance(hub_config, HubConfig)
-    targets = [hub_config.listen] + [
-        c.listen for c in node_configs.values() if isinstance(c, NodeConfig)
-    ]
-    await asyncio.gather(*(_wait_serving(t, checker, p)
+    targets = [hub_config.listen] + [c.listen for c in node_configs.values()]
+    await asyncio.gather(*(wait_serving(t, checker, p)
                            for t, p in zip(targets, procs, strict=True)))
 
 

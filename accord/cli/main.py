@@ -21,7 +21,14 @@ from typing import Any, NoReturn
 import click
 import grpc
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from accord.errors import AccordError, InvalidArgument, RemoteError
@@ -233,10 +240,11 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
                       transient=False) as progress:
             for path in files:
                 task = progress.add_task(path.name, total=count_rows(path))
-                reports.append(ingest_file(
-                    store, mapping, path, keys, now(), batch_size=batch_size,
-                    progress=lambda n, task=task: progress.advance(task, n),
-                ))
+                def advance(n: int, task: TaskID = task) -> None:
+                    progress.advance(task, n)
+
+                reports.append(ingest_file(store, mapping, path, keys, now(),
+                                           batch_size=batch_size, progress=advance))
     finally:
         store.close()
     if as_json:
@@ -311,11 +319,13 @@ STRENGTH_NAMES = {
 
 
 def kind_name(kind: int) -> str:
-    return common_pb2.IdentifierKind.Name(kind).removeprefix("IDENTIFIER_KIND_").lower()  # type: ignore[arg-type]
+    name = str(common_pb2.IdentifierKind.Name(kind))
+    return name.removeprefix("IDENTIFIER_KIND_").lower()
 
 
 def status_name(code: int) -> str:
-    return hub_pb2.NodeStatusCode.Name(code).removeprefix("NODE_STATUS_CODE_").lower()  # type: ignore[arg-type]
+    name = str(hub_pb2.NodeStatusCode.Name(code))
+    return name.removeprefix("NODE_STATUS_CODE_").lower()
 
 
 def search_to_dict(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:

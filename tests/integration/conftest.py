@@ -20,7 +20,7 @@ from hub.server import RunningHub, start_hub
 from node.config import NodeConfig
 from node.records import Record
 from node.server import RunningNode, start_node
-from node.store import NodeStore, Prepared, UpsertCounts
+from node.store import Prepared, UpsertCounts
 from node.tokens import TokenKeys, record_tokens
 from tests.conftest import NOW
 

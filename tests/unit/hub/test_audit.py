@@ -1,0 +1,53 @@
+"""Audit entries: canonical, schema'd, unforgeable by their own values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from accord.db import make_engine
+from accord.errors import AuditUnavailable
+from hub.audit import AuditEvent, AuditLog, leaf_hash
+from tests.conftest import NOW
+
+
+def test_entry_is_canonical_json_with_every_schema_field() -> None:
+    entry = AuditEvent(event="search", time=NOW, outcome="ok", actor="det.a",
+                       agency="lakeside_so", roles=("investigator",), source="ipv4:127.0.0.1:1",
+                       purpose="missing_person", case="C-1", reasons=(),
+                       details={"b": 1, "a": 2}).to_entry(7)
+    doc = json.loads(entry)
+    assert sorted(doc) == sorted(["v", "seq", "time", "event", "actor", "agency", "roles",
+                                  "source", "purpose", "case", "outcome", "reasons", "details"])
+    assert entry == json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    assert doc["seq"] == 7 and doc["time"] == "2026-11-23T15:00:00.000000+00:00"
+
+
+def test_control_characters_cannot_split_an_entry() -> None:
+    entry = AuditEvent(event="search", time=NOW, outcome="ok",
+                       case='C-1"\n{"seq":1,"event":"forged"}\r\x00').to_entry(1)
+    assert b"\n" not in entry and b"\r" not in entry and b"\x00" not in entry
+    assert json.loads(entry)["case"] == 'C-1"\n{"seq":1,"event":"forged"}\r\x00'
+
+
+def test_leaf_hash_is_rfc6962() -> None:
+    # RFC 6962 leaf hash of the empty entry: SHA-256(0x00)
+    assert leaf_hash(b"").hex() == (
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+    )
+
+
+def test_bad_events_are_refused() -> None:
+    with pytest.raises(ValueError, match="outcome"):
+        AuditEvent(event="search", time=NOW, outcome="maybe")
+    with pytest.raises(ValueError, match="timezone"):
+        AuditEvent(event="search", time=dt.datetime(2026, 1, 1), outcome="ok")
+
+
+def test_unwritable_log_fails_closed(tmp_path: object) -> None:
+    engine = make_engine("sqlite:///:memory:")
+    log = AuditLog(engine)  # schema never created: every append fails
+    with pytest.raises(AuditUnavailable, match="action refused"):
+        log.append(AuditEvent(event="search", time=NOW, outcome="ok"))

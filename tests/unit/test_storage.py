@@ -1,0 +1,123 @@
+"""One storage suite, run on SQLite and on PostgreSQL (``database_url`` fixture)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from accord.db import make_engine
+from hub.audit import AuditEvent, AuditLog, leaf_hash
+from node.records import Person, Record, RecordType, Role
+from node.store import NodeStore, Prepared
+from node.tokens import Kind, Query, TokenKeys, query_tokens, record_tokens
+from tests.conftest import NOW
+
+KEYS = TokenKeys(bytes(range(32)), "pilot")
+
+
+def rec(source_id: str, phone: str, *, labels: frozenset[str] = frozenset(),
+        day: int = 1) -> Prepared:
+    record = Record(source="cad", source_id=source_id, record_type=RecordType.CAD_CALL,
+                    occurred_on=dt.date(2026, 1, day), labels=labels,
+                    people=(Person(role=Role.OTHER, name="Ana Lopez", phones=(phone,)),))
+    return Prepared(record, record_tokens(record, KEYS, "US"))
+
+
+def phone(p: str) -> list:  # type: ignore[type-arg]
+    return query_tokens(Query(phone=p), KEYS, "US")
+
+
+@pytest.fixture
+def store(database_url: str) -> NodeStore:
+    s = NodeStore.open(database_url)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def test_upsert_counts_and_never_duplicates(store: NodeStore) -> None:
+    first = store.upsert([rec("1", "503-555-0101"), rec("2", "503-555-0102")], NOW)
+    again = store.upsert([rec("1", "503-555-0101"), rec("2", "503-555-0199")], NOW)
+    assert (first.loaded, first.updated, first.unchanged) == (2, 0, 0)
+    assert (again.loaded, again.updated, again.unchanged) == (0, 1, 1)
+    assert store.count_records() == 2
+    # name + phone per record, replaced (not added to) on update
+    assert store.count_tokens() == 4
+
+
+def test_duplicate_in_one_batch_keeps_the_last(store: NodeStore) -> None:
+    counts = store.upsert([rec("1", "503-555-0101"), rec("1", "503-555-0102")], NOW)
+    assert counts.loaded == 1
+    assert [m.record_id for m in store.match(phone("503-555-0101"), limit=10)] == []
+    assert len(store.match(phone("503-555-0102"), limit=10)) == 1
+
+
+def test_match_reports_kinds_and_respects_limit_and_labels(store: NodeStore) -> None:
+    store.upsert([rec(str(i), "503-555-0101", day=i + 1) for i in range(5)]
+                 + [rec("sealed", "503-555-0101", labels=frozenset({"sealed"}))], NOW)
+    tokens = phone("503-555-0101") + query_tokens(Query(name="Ana Lopez"), KEYS, "US")
+    matches = store.match(tokens, limit=3, exclude_labels=frozenset({"sealed"}))
+    assert len(matches) == 3
+    assert all(m.kinds == frozenset({Kind.PHONE, Kind.NAME}) for m in matches)
+    # most recent first
+    assert [m.occurred_on.day for m in matches] == [5, 4, 3]
+    everything = store.match(tokens, limit=100)
+    assert len(everything) == 6
+
+
+def test_pointers_are_unique_opaque_handles(store: NodeStore) -> None:
+    store.upsert([rec("1", "503-555-0101")], NOW)
+    ids = [m.record_id for m in store.match(phone("503-555-0101"), limit=1)]
+    h1 = store.issue_pointers(ids, "lakeside_so", "s1", NOW)
+    h2 = store.issue_pointers(ids, "lakeside_so", "s2", NOW)
+    assert h1 != h2
+    assert all(h.startswith("ptr_") and len(h) >= 28 for h in h1 + h2)
+
+
+def test_records_round_trip(store: NodeStore) -> None:
+    prepared = rec("1", "503-555-0101")
+    store.upsert([prepared], NOW)
+    assert store.get_record("cad", "1") == prepared.record
+
+
+def event(i: int) -> AuditEvent:
+    return AuditEvent(event="search", time=NOW + dt.timedelta(seconds=i), outcome="ok",
+                      actor=f"det.{i}", agency="lakeside_so", case=f"C-{i}",
+                      details={"pointers": i})
+
+
+def test_audit_appends_in_order_with_leaf_hashes(database_url: str) -> None:
+    log = AuditLog(make_engine(database_url))
+    log.create_schema()
+    seqs = [log.append(event(i)) for i in range(5)]
+    assert seqs == [1, 2, 3, 4, 5]
+    entries = list(log.entries())
+    assert [e.seq for e in entries] == seqs
+    for entry in entries:
+        assert entry.leaf_hash == leaf_hash(entry.entry)
+        assert entry.doc["seq"] == entry.seq
+    assert entries[2].doc["case"] == "C-2"
+    assert entries[2].doc["time"] == "2026-11-23T15:00:02.000000+00:00"
+
+
+def test_concurrent_audit_appends_stay_linear(database_url: str) -> None:
+    log = AuditLog(make_engine(database_url))
+    log.create_schema()
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(10):
+                log.append(event(n * 100 + i))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [e.seq for e in log.entries()] == list(range(1, 41))
+    assert log.size() == 40
