@@ -49,6 +49,7 @@ class Role(enum.StrEnum):
 KNOWN_LABELS = frozenset({"victim", "juvenile", "sealed", "confidential_source"})
 
 _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TEXT = 4096
 MAX_ITEMS = 64
 
@@ -80,7 +81,7 @@ def _text(value: str, where: str, *, required: bool = False) -> str:
         raise InvalidRecord(f"{where}: must not be empty")
     if len(value) > MAX_TEXT:
         raise InvalidRecord(f"{where}: {len(value)} characters, at most {MAX_TEXT} allowed")
-    if any(ord(c) < 32 and c not in "\t\n" for c in value):
+    if _CONTROL_RE.search(value):
         raise InvalidRecord(f"{where}: contains control characters")
     return value
 

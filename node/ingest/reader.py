@@ -1,0 +1,298 @@
+"""Streaming readers: an input file and its mapping become a stream of row results.
+
+:func:`read_records` reads CSV or JSON Lines one line at a time, so it works on
+files of any size. Problems with the file as a whole (it is missing, it is
+UTF-16, its CSV header lacks a column the mapping names) raise from the call
+itself, before any row is read. Problems with one row (a wrong number of CSV
+fields, a line that is not a JSON object, a bad date, bytes that are not valid
+in the file's encoding) become a :class:`RowResult` carrying the error, and
+reading goes on with the next row, so one bad row never stops a load.
+
+Rows are numbered by the line of the file they start on, as an editor shows it:
+in CSV the header is line 1 and the first data row line 2; in JSON Lines the
+first line is line 1. Blank lines are skipped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from accord.errors import InvalidArgument, InvalidRecord, MappingError
+from node.ingest.mapping import CsvEncoding, Format, Mapping
+from node.records import Record
+
+__all__ = ["RowResult", "count_rows", "detect_format", "read_records"]
+
+#: File extensions that tell the format when the mapping does not.
+EXTENSIONS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+#: Byte-order marks of encodings we do not read; UTF-32 LE starts like UTF-16 LE.
+_WIDE_BOMS = {b"\xff\xfe": "UTF-16 or UTF-32", b"\xfe\xff": "UTF-16", b"\x00\x00\xfe\xff": "UTF-32"}
+#: Undecodable bytes, kept by the ``surrogateescape`` error handler as U+DC80..U+DCFF.
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """What one row of the input became: a record, or the reason it did not.
+
+    ``row_number`` is the line of the file the row starts on (CSV header =
+    line 1). Exactly one of ``record`` and ``error`` is set; ``error`` starts
+    with ``line N:``.
+    """
+
+    row_number: int
+    record: Record | None
+    error: str | None
+
+    def __post_init__(self) -> None:
+        if (self.record is None) == (self.error is None):
+            raise ValueError("RowResult: want exactly one of record and error")
+
+    @property
+    def ok(self) -> bool:
+        """Whether the row became a record."""
+        return self.record is not None
+
+
+def detect_format(mapping: Mapping, path: Path) -> Format:
+    """The input's format: the mapping's ``format``, else the file extension.
+
+    Raises:
+        InvalidArgument: neither tells the format.
+    """
+    if mapping.format is not None:
+        return mapping.format
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise InvalidArgument(
+            f"{path}: cannot tell the format from the extension {path.suffix!r}; "
+            f"name the file .csv, .jsonl or .ndjson, or set format in {mapping.path}"
+        )
+    return fmt
+
+
+def read_records(mapping: Mapping, path: Path) -> Iterator[RowResult]:
+    """Stream ``path``'s rows through ``mapping``, one :class:`RowResult` per row.
+
+    The file is checked (and a CSV header read) by this call itself; the rows
+    are read lazily as the returned iterator is consumed.
+
+    Raises:
+        InvalidArgument: the file cannot be opened, is empty (CSV), starts with
+            a UTF-16/UTF-32 byte-order mark, has an undecodable or malformed
+            CSV header, or repeats a header name the mapping reads.
+        MappingError: the CSV header lacks a column the mapping names, or the
+            mapping uses ``each`` on CSV input.
+    """
+    fmt = detect_format(mapping, path)
+    if fmt == "csv" and mapping.uses_each:
+        raise MappingError(f"{mapping.path}: 'each' is for JSON Lines input, but {path} is CSV")
+    options = mapping.csv_options
+    with _open(path) as file:
+        start = file.read(4)
+        _check_start(path, start)
+        if fmt == "jsonl":
+            return _jsonl_rows(mapping, path)
+        if start.startswith(_UTF8_BOM) and options.encoding != "utf-8":
+            raise InvalidArgument(
+                f"{path}: starts with a UTF-8 byte-order mark, but {mapping.path} says "
+                f"[csv] encoding = {options.encoding!r}"
+            )
+        file.seek(0)
+        lines = _lines(file, options.encoding)
+        _csv_header(mapping, path, csv.reader(lines, delimiter=options.delimiter, strict=True))
+    return _csv_rows(mapping, path)
+
+
+def count_rows(path: Path, format: Format | None = None) -> int | None:
+    """A fast estimate of the data rows in ``path``, for a progress bar's total.
+
+    Counts lines in binary chunks (minus the header for CSV). Blank lines and
+    CSV fields spanning lines make it an overestimate, by the number of such
+    lines. ``None`` when the format is unknown (no ``format`` and an unknown
+    extension) or ``path`` is not a readable regular file.
+    """
+    fmt = format or EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        return None
+    lines = 0
+    last = b""
+    try:
+        with path.open("rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None
+            while chunk := file.read(_CHUNK):
+                lines += chunk.count(b"\n")
+                last = chunk
+    except OSError:
+        return None
+    if last and not last.endswith(b"\n"):
+        lines += 1  # a last line without its newline
+    return max(lines - 1, 0) if fmt == "csv" else lines
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise InvalidArgument(f"{path}: cannot open: {exc.strerror or exc}") from exc
+
+
+def _check_start(path: Path, start: bytes) -> None:
+    """Refuse encodings we cannot read line by line, before reading any row."""
+    for bom, name in _WIDE_BOMS.items():
+        if start.startswith(bom):
+            raise InvalidArgument(f"{path}: starts with a {name} byte-order mark; save it as UTF-8")
+
+
+def _lines(file: BinaryIO, encoding: CsvEncoding) -> Iterator[str]:
+    """Decoded lines, with undecodable bytes escaped so a bad row cannot stop the file.
+
+    Splitting on ``b"\\n"`` before decoding is safe for every encoding we
+    accept: all of them are ASCII-compatible.
+    """
+    first = True
+    for raw in file:
+        if first:
+            first = False
+            if encoding == "utf-8" and raw.startswith(_UTF8_BOM):
+                raw = raw[len(_UTF8_BOM) :]
+        yield raw.decode(encoding, "surrogateescape")
+
+
+def _undecodable(text: str, encoding: CsvEncoding) -> str | None:
+    """Why ``text`` (decoded with ``surrogateescape``) was not valid, or ``None``."""
+    match = _ESCAPED.search(text)
+    if match is None:
+        return None
+    byte = ord(match.group()) - 0xDC00
+    return f"not valid {encoding} (byte 0x{byte:02x})"
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _csv_header(mapping: Mapping, path: Path, reader: Iterator[list[str]]) -> list[str]:
+    """Read and check the header: every column the mapping names must be in it once."""
+    where = f"{path}: line 1 (header)"
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidArgument(f"{path}: empty, want a header line") from None
+    except csv.Error as exc:
+        raise InvalidArgument(f"{where}: not valid CSV: {exc}") from exc
+    for cell in header:
+        if problem := _undecodable(cell, mapping.csv_options.encoding):
+            raise InvalidArgument(f"{where}: {problem}; set [csv] encoding in {mapping.path}")
+    header = [cell.strip() for cell in header]
+    missing = [name for name in mapping.columns if name not in header]
+    if missing:
+        names = ", ".join(repr(name) for name in missing)
+        plural = "s" if len(missing) > 1 else ""
+        which = "which the header lacks" if len(missing) == 1 else "which the header lack"
+        raise MappingError(
+            f"{path}: mapping {mapping.path} names column{plural} {names}, {which} "
+            f"(header has: {', '.join(header)})"
+        )
+    for name in mapping.columns:
+        if header.count(name) > 1:
+            raise InvalidArgument(
+                f"{where}: names column {name!r} {header.count(name)} times; "
+                "the mapping cannot tell which to read"
+            )
+    return header
+
+
+def _csv_rows(mapping: Mapping, path: Path) -> Iterator[RowResult]:
+    options = mapping.csv_options
+    with _open(path) as file:
+        reader = csv.reader(_lines(file, options.encoding), delimiter=options.delimiter, strict=True)
+        header = _csv_header(mapping, path, reader)
+        done = reader.line_num  # lines consumed so far; the next row starts after them
+        while True:
+            line = done + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                done = reader.line_num
+                yield RowResult(line, None, f"line {line}: not valid CSV: {exc}")
+                continue
+            done = reader.line_num
+            if not fields:
+                continue  # a blank line
+            yield _csv_row(mapping, header, fields, line)
+
+
+def _csv_row(mapping: Mapping, header: list[str], fields: list[str], line: int) -> RowResult:
+    if len(fields) != len(header):
+        return RowResult(line, None, f"line {line}: {len(fields)} fields, but the header has {len(header)}")
+    for name, cell in zip(header, fields, strict=True):
+        if problem := _undecodable(cell, mapping.csv_options.encoding):
+            return RowResult(line, None, f"line {line}: column {name!r}: {problem}")
+    try:
+        record = mapping.to_record(dict(zip(header, fields, strict=True)))
+    except InvalidRecord as exc:
+        return RowResult(line, None, f"line {line}: {exc.message}")
+    return RowResult(line, record, None)
+
+
+# --------------------------------------------------------------------------- JSON Lines
+
+
+def _jsonl_rows(mapping: Mapping, path: Path) -> Iterator[RowResult]:
+    with _open(path) as file:
+        for line, raw in enumerate(file, start=1):
+            if line == 1 and raw.startswith(_UTF8_BOM):
+                raw = raw[len(_UTF8_BOM) :]
+            if not raw.strip():
+                continue  # a blank line
+            yield _jsonl_row(mapping, raw, line)
+
+
+def _jsonl_row(mapping: Mapping, raw: bytes, line: int) -> RowResult:
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")  # so error columns count on this line
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start]
+        return RowResult(
+            line, None, f"line {line}: not valid utf-8 (byte 0x{byte:02x} at offset {exc.start})"
+        )
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return RowResult(line, None, f"line {line}: not valid JSON: {exc.msg} (column {exc.colno})")
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5000 digits, deep nesting
+        return RowResult(line, None, f"line {line}: not valid JSON: {exc}")
+    if not isinstance(value, dict):
+        return RowResult(line, None, f"line {line}: got {_json_kind(value)}, want a JSON object")
+    try:
+        record = mapping.to_record(value)
+    except InvalidRecord as exc:
+        return RowResult(line, None, f"line {line}: {exc.message}")
+    return RowResult(line, record, None)
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, str):
+        return "a string"
+    return "a number"
