@@ -184,7 +184,10 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     service_names = [hub_pb2.DESCRIPTOR.services_by_name["HubService"].full_name, health.SERVICE_NAME]
     if config.reflection:
         reflection.enable_server_reflection([*service_names, reflection.SERVICE_NAME], server)
-    port = server.add_secure_port(config.listen, config.tls.server_credentials())
+    try:
+        port = server.add_secure_port(config.listen, config.tls.server_credentials())
+    except RuntimeError as exc:
+        raise AccordError(f"cannot listen on {config.listen}: {exc}") from exc
     if port == 0:
         raise AccordError(f"cannot listen on {config.listen}")
     await server.start()

@@ -154,7 +154,10 @@ async def start_node(
     if config.reflection:
         reflection.enable_server_reflection([*service_names, reflection.SERVICE_NAME], server)
     address = listen or config.listen
-    port = server.add_secure_port(address, config.tls.server_credentials())
+    try:
+        port = server.add_secure_port(address, config.tls.server_credentials())
+    except RuntimeError as exc:
+        raise AccordError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:
         raise AccordError(f"cannot listen on {address}")
     await server.start()

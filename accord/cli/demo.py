@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -121,6 +122,23 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         console.print(f"   [bold green]rivertown_pd holds a {hits[0]['record_type']} from "
                       f"{hits[0]['month']} about her[/] ({hits[0]['strength']} match on "
                       f"{', '.join(hits[0]['matched'])}); the pointer carries no content")
+
+        say("A node goes down; searches still answer, within the deadline")
+        down = fed.agencies.index("tip_hotline") + 1  # procs[0] is the hub
+        stop_all([procs[down]])
+        started = time.monotonic()
+        response = asyncio.run(local_search(
+            fed.node_config(INVESTIGATOR_AGENCY), jwt_text,
+            node_pb2.LocalSearchRequest(case_number=CASE, purpose="human_trafficking",
+                                        name=STORY.name, dob=STORY.dob.isoformat()),
+        ))
+        data = search_to_dict(response)
+        states = {n["agency"]: n["status"] for n in data["nodes"]}
+        console.print(f"   tip_hotline stopped; the same search took "
+                      f"{time.monotonic() - started:.2f}s: " +
+                      ", ".join(f"{a} {s}" for a, s in states.items()))
+        if states.get("tip_hotline") != "unavailable" or not data["pointers"]:
+            raise DemoFailed("expected partial results with tip_hotline unavailable")
 
         say("Everything was audited at the hub")
         _show_audit(hub_config.database_url, data["audit_seq"], console)

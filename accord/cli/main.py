@@ -34,8 +34,9 @@ from rich.table import Table
 from accord.errors import AccordError, InvalidArgument, RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: long lines stay whole (pipes and logs read them as written).
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -46,7 +47,8 @@ def now() -> dt.datetime:
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    # Plain click.echo: one line, never wrapped, whatever the terminal width.
+    click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 
@@ -62,6 +64,12 @@ class AccordGroup(click.Group):
             fail(exc.message, EXIT_USAGE if isinstance(exc, InvalidArgument) else EXIT_ERROR)
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except OSError as exc:
+            fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+        except Exception as exc:
+            fail(f"internal error ({type(exc).__name__}): {exc}")
 
 
 def emit_json(data: Any) -> None:
