@@ -1,0 +1,175 @@
+"""The `accord` command: what a custodian or investigator types, and what they see."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jwt
+from click.testing import CliRunner
+
+from accord.cli.main import cli
+from accord.identity import DevIdentityProvider, TokenVerifier
+from hub.config import HubConfig
+from node.config import NodeConfig
+from node.store import NodeStore
+from tests.conftest import NOW
+
+AGENCIES = "rivertown_pd,lakeside_so,harbor_pd"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def init(tmp_path: Path) -> Path:
+    code, out, err = run("federation", "init", str(tmp_path / "fed"), "--agencies", AGENCIES,
+                         "--base-port", "0", "--json")
+    assert code == 0, err
+    return Path(json.loads(out)["directory"])
+
+
+def test_federation_init_writes_a_loadable_federation(tmp_path: Path) -> None:
+    root = init(tmp_path)
+    hub = HubConfig.load(root / "hub" / "hub.toml")
+    assert [m.agency for m in hub.members] == AGENCIES.split(",")
+    assert hub.agreement.members == tuple(AGENCIES.split(","))
+    for agency in AGENCIES.split(","):
+        node = NodeConfig.load(root / "nodes" / agency / "node.toml")
+        assert node.hub == hub.listen
+        assert len(node.read_secret()) == 32
+    # The hub's config must not reference the federation secret.
+    assert "federation" not in (root / "hub" / "hub.toml").read_text()
+    for private in ("secrets/federation.key", "ca/ca.key", "hub/tls/hub.key",
+                    "hub/signing_key.pem", "idp/lakeside_so/signing_key.pem"):
+        assert (root / private).stat().st_mode & 0o777 == 0o600, private
+
+
+def test_federation_init_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    code, _, err = run("federation", "init", str(tmp_path / "f"), "--agencies", "only_one")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: --agencies: got 'only_one', want at least two, comma-separated"
+    ]
+    code, _, err = run("federation", "init", str(tmp_path / "f"), "--agencies", "a_pd,B-PD")
+    assert code == 2 and "'B-PD' is not a valid id" in err
+    init(tmp_path)
+    code, _, err = run("federation", "init", str(tmp_path / "fed"), "--agencies", AGENCIES)
+    assert code == 2 and "exists and is not empty" in err
+
+
+def test_token_issue_mints_a_token_the_hub_accepts(tmp_path: Path) -> None:
+    root = init(tmp_path)
+    code, out, _ = run("token", "issue", "--idp", str(root / "idp" / "lakeside_so"),
+                       "--sub", "det.morales", "--json")
+    assert code == 0
+    data = json.loads(out)
+    claims = jwt.decode(data["token"], options={"verify_signature": False})
+    assert (claims["sub"], claims["agency"], claims["roles"]) == (
+        "det.morales", "lakeside_so", ["investigator"])
+    hub = HubConfig.load(root / "hub" / "hub.toml")
+    verifier = TokenVerifier({m.issuer.issuer: m.issuer for m in hub.members})
+    import datetime as dt
+    principal = verifier.verify(data["token"], dt.datetime.now(dt.UTC))
+    assert principal.subject == "det.morales"
+
+
+def test_token_issue_refuses_unknown_roles(tmp_path: Path) -> None:
+    root = init(tmp_path)
+    code, _, err = run("token", "issue", "--idp", str(root / "idp" / "lakeside_so"),
+                       "--sub", "x", "--role", "root")
+    assert code == 2 and "roles: got ['root']" in err
+
+
+def test_ingest_reports_rejected_rows_by_line_and_loads_the_rest(tmp_path: Path) -> None:
+    root = init(tmp_path)
+    config = root / "nodes" / "rivertown_pd" / "node.toml"
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        'version = 1\nsource = "cad"\n[record]\nsource_id = "id"\n'
+        'record_type = { value = "cad_call" }\noccurred_on = "date"\n'
+        '[[people]]\nrole = { value = "other" }\nname = "name"\nphones = "phone"\n'
+    )
+    data = tmp_path / "calls.csv"
+    data.write_text(
+        "id,date,name,phone\n"
+        "1,2026-01-02,Ana Lopez,503-555-0101\n"
+        "2,not a date,Bo Li,503-555-0102\n"
+        "3,2026-01-03,Cy Young,12\n"
+        ",2026-01-04,Di Wu,503-555-0104\n"
+        "5,2026-01-05,Ed Ng,503-555-0105\n"
+    )
+    code, out, _ = run("node", "ingest", "--config", str(config), "--mapping", str(mapping),
+                       str(data), "--json")
+    assert code == 3  # some rows were rejected
+    report = json.loads(out)[0]
+    assert (report["rows"], report["loaded"], report["rejected"]) == (5, 2, 3)
+    assert [r["line"] for r in report["rejections"]] == [3, 4, 5]
+    assert "occurred_on" in report["rejections"][0]["reason"]
+    assert "phone" in report["rejections"][1]["reason"]
+    assert "source_id" in report["rejections"][2]["reason"]
+
+    # Again: nothing new, nothing duplicated.
+    code, out, _ = run("node", "ingest", "--config", str(config), "--mapping", str(mapping),
+                       str(data), "--json")
+    again = json.loads(out)[0]
+    assert (again["loaded"], again["unchanged"], again["rejected"]) == (0, 2, 3)
+    store = NodeStore.open(NodeConfig.load(config).database_url)
+    try:
+        assert store.count_records() == 2
+    finally:
+        store.close()
+
+
+def test_ingest_with_a_broken_mapping_names_file_and_key(tmp_path: Path) -> None:
+    root = init(tmp_path)
+    mapping = tmp_path / "bad.toml"
+    mapping.write_text('version = 1\nsource = "cad"\n[record]\nsource_id = "id"\n'
+                       'record_type = { value = "cad_call" }\noccurred_on = "date"\n'
+                       '[[people]]\nrole = { value = "other" }\nphone = "p"\n')
+    data = tmp_path / "x.csv"
+    data.write_text("id,date,p\n1,2026-01-01,503-555-0101\n")
+    code, _, err = run("node", "ingest", "--config",
+                       str(root / "nodes" / "rivertown_pd" / "node.toml"),
+                       "--mapping", str(mapping), str(data))
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "bad.toml" in lines[0] and "phones" in lines[0]
+    assert "Traceback" not in err
+
+
+def test_search_without_a_running_node_is_one_clear_line(tmp_path: Path) -> None:
+    root = init(tmp_path)
+    idp = DevIdentityProvider.load(root / "idp" / "lakeside_so", "lakeside_so")
+    code, _, err = run("search", "--config", str(root / "nodes" / "lakeside_so" / "node.toml"),
+                       "--token", idp.issue("det.a", ("investigator",), NOW),
+                       "--case", "C-1", "--purpose", "human_trafficking",
+                       "--phone", "503-555-0142")
+    assert code == 1
+    assert err.strip().startswith("error: unavailable:")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for args in (["federation", "init"], ["hub", "serve"], ["node", "serve"],
+                 ["node", "ingest"], ["token", "issue"], ["search"], ["synth", "generate"]):
+        code, out, _ = run(*args, "--help")
+        assert code == 0
+        assert "Example" in out, args
+
+
+def test_demo_tells_the_story_and_exits_zero(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "accord.cli.main", "demo", "--dir", str(tmp_path / "demo"),
+         "--records", "60"],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "rivertown_pd holds a cad_call" in out
+    assert "Demo complete." in out
+    assert "rejected line" in out or "rejected" in out
+    assert "audit entry #" in out
