@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import ConfigError
+from accord.policy.source import EngineSettings, PolicySource
 from accord.tls import TlsFiles
 
 
@@ -75,6 +76,14 @@ class Section:
         if not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{self._where(key)}: got {value!r}, want a list of strings")
         return tuple(value)
+
+    def path_list(self, key: str) -> list[Path]:
+        """A list of paths, each relative to the config file."""
+        out = []
+        for raw in self.strings(key):
+            path = Path(raw).expanduser()
+            out.append(path if path.is_absolute() else (self.source.parent / path).resolve())
+        return out
 
     def table(self, key: str, default: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
         value = self._get(key, _REQUIRED if default is None else default, dict, "a table")
@@ -153,3 +162,32 @@ def read_tls(path: Path, data: dict[str, object]) -> TlsFiles:
     files = TlsFiles(ca_cert=tls.path("ca_cert"), cert=tls.path("cert"), key=tls.path("key"))
     tls.check_unknown()
     return files
+
+
+def default_policy_dir() -> Path:
+    """The Rego policies shipped with Accord (``policies/`` beside the packages)."""
+    return Path(__file__).resolve().parent.parent / "policies"
+
+
+def read_policy(
+    path: Path,
+    data: Mapping[str, Any],
+    agreement_files: tuple[Path, ...],
+    local: Mapping[str, Any],
+) -> tuple[PolicySource, float]:
+    """The optional ``[policy]`` table: engine settings and the reload interval."""
+    raw = data.get("policy", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [policy]: want a table")
+    sec = Section(path, "policy", raw)
+    policy_dir = sec.path("dir", str(default_policy_dir()))
+    engine = EngineSettings(
+        kind=sec.text("engine", "regopy"),
+        opa_host=sec.text("opa_host", "127.0.0.1"),
+        opa_port=sec.integer("opa_port", 8181, minimum=1),
+        opa_push=sec.flag("opa_push", True),
+        timeout=sec.number("timeout_seconds", 0.5, minimum=0.01),
+    )
+    reload_seconds = sec.number("reload_seconds", 2.0)
+    sec.check_unknown()
+    return PolicySource(policy_dir, agreement_files, dict(local), engine), reload_seconds

@@ -26,7 +26,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from accord.cli.federation import init_federation
+from accord.cli.federation import default_template, init_federation
 from accord.identity import DevIdentityProvider
 from accord.logging import configure
 from accord.rpc import call, channel_options
@@ -39,7 +39,6 @@ from node.ingest.mapping import Mapping
 from node.loader import ingest_file
 from node.server import start_node
 from node.store import NodeStore
-from node.tokens import TokenKeys
 
 
 def now() -> dt.datetime:
@@ -52,13 +51,14 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def bench_ingest(root: Path, records: int) -> dict[str, Any]:
-    fed = init_federation(root / "fed", DEMO_AGENCIES, now(), base_port=None)
+    fed = init_federation(root / "fed", DEMO_AGENCIES, now(), base_port=None,
+                          template=default_template())
     dataset = generate(root / "data", records_per_source=records)
     total_rows = 0
     started = time.perf_counter()
     for agency in DEMO_AGENCIES:
         config = NodeConfig.load(fed.node_config(agency))
-        keys = TokenKeys(config.read_secret(), config.agreement)
+        keys = config.keyring().all()
         store = NodeStore.open(config.database_url)
         try:
             for source in dataset.for_agency(agency):

@@ -6,23 +6,29 @@ Example (as written by ``accord federation init``)::
     listen = "127.0.0.1:7400"
     data_dir = "."                      # hub.db and hub.log live here
     # database_url = "postgresql://postgres@127.0.0.1:5432/accord_hub"
+    agreements = ["../agreements/local-pilot.yaml"]   # members, endpoints, IdP keys, rules
     fanout_timeout_seconds = 3.0        # per-node deadline of a search
     max_pointers_per_node = 100
-    agreement = "../agreement.json"     # purposes and members (see accord.agreement)
     reflection = false
     log_json = true
+
+    [policy]
+    dir = "/path/to/accord/policies"    # default: the policies shipped with Accord
+    engine = "regopy"                   # or "opa" (an OPA server, e.g. a sidecar)
+    timeout_seconds = 0.5               # a slower decision is a deny
+    reload_seconds = 2.0                # poll policy and agreement files; 0 = never
+    # opa_host = "127.0.0.1"
+    # opa_port = 8181
+    # opa_push = true                   # push policies and data to OPA at start
 
     [tls]
     ca_cert = "../ca/ca.pem"
     cert = "tls/hub.pem"
     key = "tls/hub.key"
 
-    [[members]]
-    agency = "rivertown_pd"
-    endpoint = "127.0.0.1:7401"
-    issuer = "https://idp.rivertown_pd.accord.test"
-    algorithms = ["EdDSA"]
-    jwt_keys = { "dev-1" = "../idp/rivertown_pd/public_key.pem" }
+Members (node endpoints, certificate identities, identity-provider keys) come
+from the agreements; changing them needs a restart, while policy rules and
+agreement rules reload live.
 """
 
 from __future__ import annotations
@@ -30,11 +36,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from accord.agreement import Agreement
-from accord.config import Section, load_toml, parse_agency, parse_hostport, read_tls, section
+from accord.agreement import AgreementSet, load_agreements
+from accord.config import Section, load_toml, parse_hostport, read_policy, read_tls, section
 from accord.db import sqlite_url
 from accord.errors import ConfigError
 from accord.identity import IssuerConfig, load_public_key
+from accord.policy.source import PolicySource
 from accord.tls import TlsFiles
 
 
@@ -57,14 +64,12 @@ class HubConfig:
     log_json: bool
     fanout_timeout: float
     max_pointers_per_node: int
-    agreement: Agreement
     reflection: bool
     tls: TlsFiles
+    agreements: AgreementSet
+    policy: PolicySource
+    reload_seconds: float
     members: tuple[Member, ...]
-
-    @property
-    def purposes(self) -> tuple[str, ...]:
-        return self.agreement.purposes
 
     def member(self, agency: str) -> Member | None:
         return next((m for m in self.members if m.agency == agency), None)
@@ -75,6 +80,11 @@ class HubConfig:
         data = load_toml(path, "ACCORD_HUB", env)
         hub = section(path, data, "hub")
         data_dir = hub.path("data_dir", ".")
+        agreement_files = tuple(hub.path_list("agreements"))
+        if not agreement_files:
+            raise ConfigError(f"{path}: hub.agreements: empty; the hub needs at least one")
+        agreements = load_agreements(agreement_files)
+        policy, reload_seconds = read_policy(path, data, agreement_files, {})
         config = cls(
             source=path,
             listen=parse_hostport(hub.text("listen"), f"{path}: hub.listen"),
@@ -84,55 +94,33 @@ class HubConfig:
             log_json=hub.flag("log_json", True),
             fanout_timeout=hub.number("fanout_timeout_seconds", 3.0, minimum=0.05),
             max_pointers_per_node=hub.integer("max_pointers_per_node", 100, minimum=1),
-            agreement=Agreement.load(hub.path("agreement")),
             reflection=hub.flag("reflection", False),
             tls=read_tls(path, data),
-            members=tuple(
-                _member(path, i, m) for i, m in enumerate(_members(path, data.get("members")))
-            ),
+            agreements=agreements,
+            policy=policy,
+            reload_seconds=reload_seconds,
+            members=_members(agreements),
         )
         hub.check_unknown()
-        agencies = [m.agency for m in config.members]
-        if len(set(agencies)) != len(agencies):
-            raise ConfigError(f"{path}: members: an agency is listed twice")
-        unknown = set(data) - {"hub", "tls", "members"}
+        unknown = set(data) - {"hub", "tls", "policy"}
         if unknown:
             raise ConfigError(f"{path}: unknown table [{sorted(unknown)[0]}]")
-        outsiders = [a for a in agencies if a not in config.agreement.members]
-        if outsiders:
-            raise ConfigError(
-                f"{path}: members: {outsiders[0]!r} is not a member of agreement "
-                f"{config.agreement.id!r}"
-            )
         return config
 
 
-def _members(path: Path, raw: object) -> list[dict[str, object]]:
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(f"{path}: [[members]]: want at least one member agency")
-    return raw
-
-
-def _member(path: Path, index: int, raw: object) -> Member:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: members[{index}]: want a table")
-    sec = Section(path, f"members[{index}]", raw)
-    agency = parse_agency(sec.text("agency"), f"{path}: members[{index}].agency")
-    keys = {}
-    for kid, key_path in sec.table("jwt_keys").items():
-        if not isinstance(key_path, str):
-            raise ConfigError(f"{path}: members[{index}].jwt_keys.{kid}: want a file path")
-        resolved = Path(key_path) if Path(key_path).is_absolute() else path.parent / key_path
-        keys[kid] = load_public_key(resolved.resolve())
-    member = Member(
-        agency=agency,
-        endpoint=parse_hostport(sec.text("endpoint"), f"{path}: members[{index}].endpoint"),
-        issuer=IssuerConfig(
+def _members(agreements: AgreementSet) -> tuple[Member, ...]:
+    members = []
+    for agency in agreements.agencies:
+        m = agreements.member(agency)
+        assert m is not None  # agencies come from the same set
+        keys = {kid: load_public_key(p) for kid, p in m.jwt_keys.items()}
+        members.append(Member(
             agency=agency,
-            issuer=sec.text("issuer"),
-            keys=keys,
-            algorithms=frozenset(sec.strings("algorithms", ["EdDSA"])),
-        ),
-    )
-    sec.check_unknown()
-    return member
+            endpoint=m.endpoint,
+            issuer=IssuerConfig(agency=agency, issuer=m.issuer, keys=keys,
+                                algorithms=frozenset(m.algorithms)),
+        ))
+    return tuple(members)
+
+
+__all__ = ["HubConfig", "Member", "Section"]

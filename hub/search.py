@@ -1,6 +1,10 @@
-"""Federated search at the hub: validate, fan out to every node, merge, audit.
+"""Federated search at the hub: validate, decide, fan out, merge, audit.
 
-The hub sees only keyed tokens. It asks every other member node concurrently,
+The hub sees only keyed tokens. The search policy decides whether this
+investigator may search under this agreement and purpose (a deny is audited
+with its reasons and the reasons go back to the investigator); the scope policy
+decides which member nodes and record types are in scope. The hub then asks
+every node in scope concurrently,
 each under its own deadline, so one dead or slow node costs at most the
 deadline and never fails the search: every node gets a status in the answer.
 The search is appended to the audit log before the answer is returned; if the
@@ -16,15 +20,19 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
-from accord.errors import InvalidArgument, RemoteError
+from accord.errors import InvalidArgument, PermissionDenied, RemoteError
 from accord.identity import Principal
+from accord.policy.engine import SCOPE, SEARCH, Decision, PolicyPoint
 from accord.tokens import MAX_TOKENS_PER_QUERY, TOKEN_BYTES, tokens_digest
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
 
+WORD_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}$")
 RECORD_TYPE_RE = re.compile(r"^[a-z][a-z_]{1,31}$")
@@ -43,18 +51,24 @@ class SearchQuery:
 
     case_number: str
     purpose: str
+    agreement: str
     tokens: tuple[tuple[int, bytes], ...]
 
     @classmethod
-    def from_proto(cls, req: hub_pb2.SearchRequest, purposes: Sequence[str]) -> SearchQuery:
+    def from_proto(cls, req: hub_pb2.SearchRequest) -> SearchQuery:
         if not CASE_RE.match(req.case_number):
             raise InvalidArgument(
                 f"SearchRequest.case_number: got {req.case_number[:80]!r}, want 1-64 letters, "
                 "digits or ._/- starting with a letter or digit"
             )
-        if req.purpose not in purposes:
+        if not WORD_RE.match(req.purpose):
             raise InvalidArgument(
-                f"SearchRequest.purpose: got {req.purpose[:80]!r}, want one of [{', '.join(purposes)}]"
+                f"SearchRequest.purpose: got {req.purpose[:80]!r}, want a purpose id like "
+                "'human_trafficking'"
+            )
+        if not AGREEMENT_RE.match(req.agreement):
+            raise InvalidArgument(
+                f"SearchRequest.agreement: got {req.agreement[:80]!r}, want an agreement id"
             )
         if not req.tokens:
             raise InvalidArgument("SearchRequest.tokens: empty, want at least one token")
@@ -71,15 +85,19 @@ class SearchQuery:
                     f"SearchRequest.tokens[{i}].value: {len(token.value)} bytes, want {TOKEN_BYTES}"
                 )
             tokens.add((int(token.kind), bytes(token.value)))
-        return cls(req.case_number, req.purpose, tuple(sorted(tokens)))
+        return cls(req.case_number, req.purpose, req.agreement, tuple(sorted(tokens)))
 
-    def to_node_request(self, search_id: str, agency: str, limit: int) -> node_pb2.MatchTokensRequest:
+    def to_node_request(
+        self, search_id: str, agency: str, limit: int, record_types: Sequence[str]
+    ) -> node_pb2.MatchTokensRequest:
         return node_pb2.MatchTokensRequest(
             search_id=search_id,
             requesting_agency=agency,
             purpose=self.purpose,
             tokens=[common_pb2.Token(kind=k, value=v) for k, v in self.tokens],  # type: ignore[arg-type]
             max_pointers=limit,
+            agreement=self.agreement,
+            record_types=sorted(record_types),
         )
 
 
@@ -99,15 +117,16 @@ class Pointer:
         """Check a node's pointer; the agency is the node's own, whatever it claimed."""
         if not HANDLE_RE.match(msg.handle):
             raise InvalidArgument("pointer.handle: malformed")
-        if not RECORD_TYPE_RE.match(msg.record_type):
+        # record_type, coarse_date and matched may be withheld by the agreement.
+        if msg.record_type and not RECORD_TYPE_RE.match(msg.record_type):
             raise InvalidArgument("pointer.record_type: malformed")
         if msg.coarse_date and not COARSE_DATE_RE.match(msg.coarse_date):
             raise InvalidArgument("pointer.coarse_date: malformed")
         if msg.strength not in _STRENGTHS:
             raise InvalidArgument("pointer.strength: unknown")
         matched = tuple(sorted(set(msg.matched)))
-        if not matched or not set(matched) <= _KINDS:
-            raise InvalidArgument("pointer.matched: empty or unknown kind")
+        if not set(matched) <= _KINDS:
+            raise InvalidArgument("pointer.matched: unknown kind")
         return cls(msg.handle, agency, msg.record_type, matched, msg.coarse_date, msg.strength)
 
     def to_proto(self) -> common_pb2.MatchPointer:
@@ -157,6 +176,7 @@ class NodeOutcome:
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     search_id: str
+    agreement: str
     pointers: tuple[Pointer, ...]
     nodes: tuple[NodeOutcome, ...]
     audit_seq: int
@@ -167,6 +187,7 @@ class SearchResult:
             pointers=[p.to_proto() for p in self.pointers],
             nodes=[n.to_proto() for n in self.nodes],
             audit_seq=self.audit_seq,
+            agreement=self.agreement,
         )
 
 
@@ -221,47 +242,85 @@ class Searcher:
         members: Sequence[str],
         caller: NodeCaller,
         audit: AuditLog,
+        policy: PolicyPoint,
         timeout: float,
         max_pointers_per_node: int,
     ) -> None:
         self._members = tuple(members)
         self._caller = caller
         self._audit = audit
+        self._policy = policy
         self._timeout = timeout
         self._limit = max_pointers_per_node
+
+    def _event(self, event: str, principal: Principal, query: SearchQuery, source: str,
+               now: dt.datetime, outcome: str, reasons: tuple[str, ...] = (),
+               **details: Any) -> AuditEvent:
+        return AuditEvent(
+            event=event, time=now, outcome=outcome, actor=principal.subject,
+            agency=principal.agency, roles=tuple(principal.roles), source=source,
+            purpose=query.purpose, case=query.case_number, reasons=reasons,
+            details={"agreement": query.agreement, "token_digest": tokens_digest(query.tokens),
+                     **details},
+        )
+
+    async def authorise(
+        self, principal: Principal, query: SearchQuery, source: str, now: dt.datetime
+    ) -> dict[str, list[str]]:
+        """The search and scope decisions: nodes in scope with their record types.
+
+        A denial is audited with its reasons and raised as PermissionDenied
+        whose message carries the reasons to the investigator.
+        """
+        common = {"agreement": query.agreement, "purpose": query.purpose,
+                  "now": now.date().isoformat()}
+        decision = await self._policy.decide(SEARCH, {
+            **common, "case_number": query.case_number,
+            "principal": {"subject": principal.subject, "agency": principal.agency,
+                          "roles": sorted(principal.roles)},
+        })
+        if decision.allow:
+            scope = await self._policy.decide(SCOPE, {**common,
+                                                      "requesting_agency": principal.agency})
+            nodes = scope.result.get("nodes") if scope.allow else None
+            if isinstance(nodes, dict):
+                return {a: list(v.get("record_types", [])) for a, v in nodes.items()
+                        if isinstance(v, dict) and a in self._members}
+            decision = Decision.deny(*(scope.reasons or ("policy_malformed",)))
+        await asyncio.to_thread(self._audit.append, self._event(
+            "search_denied", principal, query, source, now, "denied", decision.reasons))
+        raise PermissionDenied(
+            f"search denied under agreement {query.agreement!r}: {', '.join(decision.reasons)}",
+            reasons=decision.reasons,
+        )
 
     async def search(
         self, principal: Principal, query: SearchQuery, source: str, now: dt.datetime
     ) -> SearchResult:
-        """Fan out, merge, audit, and return the result."""
+        """Decide, fan out, merge, audit, and return the result."""
         started = time.perf_counter()
+        scope = await self.authorise(principal, query, source, now)
         search_id = uuid.uuid4().hex
-        request = query.to_node_request(search_id, principal.agency, self._limit)
-        targets = [a for a in self._members if a != principal.agency]
-        outcomes = await asyncio.gather(
-            *(ask_node(self._caller, a, request, self._timeout, self._limit) for a in targets)
-        )
+        targets = sorted(scope)
+        outcomes = list(await asyncio.gather(*(
+            ask_node(self._caller, agency,
+                     query.to_node_request(search_id, principal.agency, self._limit, scope[agency]),
+                     self._timeout, self._limit)
+            for agency in targets
+        )))
+        # Members the policy kept out of scope are reported, not asked.
+        outcomes += [NodeOutcome(a, hub_pb2.NODE_STATUS_CODE_DENIED, (), 0, "out of scope")
+                     for a in self._members if a not in scope and a != principal.agency]
         pointers = tuple(sorted((p for o in outcomes for p in o.pointers), key=lambda p: p.rank_key))
-        event = AuditEvent(
-            event="search",
-            time=now,
-            outcome="ok",
-            actor=principal.subject,
-            agency=principal.agency,
-            roles=tuple(principal.roles),
-            source=source,
-            purpose=query.purpose,
-            case=query.case_number,
-            details={
-                "search_id": search_id,
-                "token_digest": tokens_digest(query.tokens),
-                "token_kinds": sorted({str(common_pb2.IdentifierKind.Name(k))
-                                       for k, _ in query.tokens}),
-                "nodes": {o.agency: {"status": o.status_name, "pointers": len(o.pointers),
-                                     "latency_ms": o.latency_ms} for o in outcomes},
-                "pointers": len(pointers),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
+        event = self._event(
+            "search", principal, query, source, now, "ok",
+            search_id=search_id,
+            token_kinds=sorted({str(common_pb2.IdentifierKind.Name(k))  # type: ignore[arg-type]
+                                for k, _ in query.tokens}),
+            nodes={o.agency: {"status": o.status_name, "pointers": len(o.pointers),
+                              "latency_ms": o.latency_ms, "detail": o.detail} for o in outcomes},
+            pointers=len(pointers),
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
         seq = await asyncio.to_thread(self._audit.append, event)
-        return SearchResult(search_id, pointers, tuple(outcomes), seq)
+        return SearchResult(search_id, query.agreement, pointers, tuple(outcomes), seq)

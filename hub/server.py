@@ -25,6 +25,8 @@ from grpc_reflection.v1alpha import reflection
 
 from accord.errors import AccordError, PermissionDenied, Unauthenticated
 from accord.identity import Principal, TokenVerifier
+from accord.policy.engine import PolicyPoint
+from accord.policy.source import watch
 from accord.rpc import call, channel_options, metadata_value, rpc_method, server_options
 from accord.tls import agency_of_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
@@ -59,8 +61,13 @@ class Authenticator:
         self._audit = audit
 
     async def authenticate(
-        self, context: grpc.aio.ServicerContext, now: dt.datetime, role: str
+        self, context: grpc.aio.ServicerContext, now: dt.datetime, role: str | None = None
     ) -> Caller:
+        """Authenticate node and investigator; ``role``, if given, is required.
+
+        (Searches leave roles to the search policy, which knows each
+        agreement's search roles.)
+        """
         source = context.peer() or ""
         node_agency = ""
         try:
@@ -79,7 +86,7 @@ class Authenticator:
         except Unauthenticated as exc:
             await self._record_failure("auth_failed", now, node_agency, "", source, exc)
             raise
-        if not principal.has_role(role):
+        if role is not None and not principal.has_role(role):
             denied = PermissionDenied(f"role '{role}' required", reasons=(f"role_{role}_missing",))
             await self._record_failure("permission_denied", now, node_agency,
                                        principal.subject, source, denied)
@@ -113,9 +120,9 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         self, request: hub_pb2.SearchRequest, context: grpc.aio.ServicerContext
     ) -> hub_pb2.SearchResponse:
         now = self._clock()
-        caller = await self._auth.authenticate(context, now, "investigator")
+        caller = await self._auth.authenticate(context, now)
         structlog.contextvars.bind_contextvars(agency=caller.node_agency)
-        query = SearchQuery.from_proto(request, self._config.purposes)
+        query = SearchQuery.from_proto(request)
         result = await self._searcher.search(caller.principal, query, caller.source, now)
         return result.to_proto()
 
@@ -150,12 +157,17 @@ class RunningHub:
     audit: AuditLog
     channels: NodeChannels
     health: health.aio.HealthServicer
+    policy: PolicyPoint
+    watcher: asyncio.Task[None] | None = None
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, let in-flight calls finish within ``grace``."""
+        if self.watcher is not None:
+            self.watcher.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         await self.channels.close()
+        await self.policy.close()
         self.audit.engine.dispose()
 
 
@@ -168,10 +180,12 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     audit.create_schema()
     verifier = TokenVerifier({m.issuer.issuer: m.issuer for m in config.members})
     channels = NodeChannels(config)
+    _agreements, policy = await config.policy.open()
     searcher = Searcher(
         members=[m.agency for m in config.members],
         caller=channels.match,
         audit=audit,
+        policy=policy,
         timeout=config.fanout_timeout,
         max_pointers_per_node=config.max_pointers_per_node,
     )
@@ -193,5 +207,8 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     await server.start()
     for name in (*service_names, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    watcher = None
+    if config.reload_seconds > 0:
+        watcher = asyncio.create_task(watch(config.policy, policy, config.reload_seconds))
     log.info("hub_started", listen=config.listen, port=port, members=len(config.members))
-    return RunningHub(server, port, audit, channels, health_servicer)
+    return RunningHub(server, port, audit, channels, health_servicer, policy, watcher)

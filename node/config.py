@@ -9,12 +9,17 @@ Example (as written by ``accord federation init``)::
     data_dir = "."                          # node.db and node.log live here
     # database_url = "postgresql://postgres@127.0.0.1:5432/accord_rivertown_pd"
     federation_secret = "../secrets/federation.key"   # 32+ random bytes; never leaves the node
-    agreement = "local-pilot"
+    agreements = ["../../agreements/local-pilot.yaml"]  # every agreement the agency is in
     default_region = "US"                   # phones written without a country code
     max_pointers = 100
-    exclude_labels = ["sealed"]             # records with these labels are never pointed to
     reflection = false
     log_json = true
+
+    [local]                                 # this agency's own rules; they only tighten
+    exclude_labels = ["victim"]             # never point to records with these labels
+    record_types_withheld = ["warrant"]     # never point to these record types
+
+    [policy]                                # as in hub.toml: dir, engine, timeout_seconds, ...
 
     [tls]
     ca_cert = "../ca/ca.pem"
@@ -27,10 +32,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from accord.config import load_toml, parse_agency, parse_hostport, read_tls, section
+from accord.agreement import AgreementSet, load_agreements
+from accord.config import (
+    Section,
+    load_toml,
+    parse_agency,
+    parse_hostport,
+    read_policy,
+    read_tls,
+    section,
+)
+from accord.policy.source import PolicySource
 from accord.db import sqlite_url
 from accord.errors import ConfigError
 from accord.tls import TlsFiles
+from node.tokens import Keyring
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +60,14 @@ class NodeConfig:
     log_file: Path
     log_json: bool
     federation_secret: Path
-    agreement: str
     default_region: str
     max_pointers: int
-    exclude_labels: frozenset[str]
     reflection: bool
     tls: TlsFiles
+    agreements: AgreementSet
+    local_rules: dict[str, object]
+    policy: PolicySource
+    reload_seconds: float
 
     @classmethod
     def load(cls, path: Path, env: dict[str, str] | None = None) -> NodeConfig:
@@ -57,9 +75,16 @@ class NodeConfig:
         data = load_toml(path, "ACCORD_NODE", env)
         node = section(path, data, "node")
         data_dir = node.path("data_dir", ".")
+        agency = parse_agency(node.text("agency"), f"{path}: node.agency")
+        agreement_files = tuple(node.path_list("agreements"))
+        agreements = load_agreements(agreement_files)
+        if not agreements.for_agency(agency):
+            raise ConfigError(f"{path}: node.agreements: {agency} is a member of none of them")
+        local = _local_rules(path, data, agency)
+        policy, reload_seconds = read_policy(path, data, agreement_files, local)
         config = cls(
             source=path,
-            agency=parse_agency(node.text("agency"), f"{path}: node.agency"),
+            agency=agency,
             listen=parse_hostport(node.text("listen"), f"{path}: node.listen"),
             hub=parse_hostport(node.text("hub"), f"{path}: node.hub"),
             data_dir=data_dir,
@@ -67,18 +92,24 @@ class NodeConfig:
             log_file=node.path("log_file", str(data_dir / "node.log")),
             log_json=node.flag("log_json", True),
             federation_secret=node.path("federation_secret"),
-            agreement=node.text("agreement"),
             default_region=node.text("default_region", "US"),
             max_pointers=node.integer("max_pointers", 100, minimum=1),
-            exclude_labels=frozenset(node.strings("exclude_labels", ["sealed"])),
             reflection=node.flag("reflection", False),
             tls=read_tls(path, data),
+            agreements=agreements,
+            local_rules=local,
+            policy=policy,
+            reload_seconds=reload_seconds,
         )
         node.check_unknown()
-        unknown = set(data) - {"node", "tls"}
+        unknown = set(data) - {"node", "tls", "local", "policy"}
         if unknown:
             raise ConfigError(f"{path}: unknown table [{sorted(unknown)[0]}]")
         return config
+
+    def keyring(self) -> Keyring:
+        """Token keys for every agreement this node's agency belongs to."""
+        return Keyring(self.read_secret(), [a.id for a in self.agreements.for_agency(self.agency)])
 
     def read_secret(self) -> bytes:
         """The federation secret's bytes, naming the file on error."""
@@ -89,3 +120,17 @@ class NodeConfig:
                 f"{self.federation_secret}: cannot read federation secret: "
                 f"{exc.strerror or exc}"
             ) from exc
+
+
+def _local_rules(path: Path, data: dict[str, object], agency: str) -> dict[str, object]:
+    raw = data.get("local", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [local]: want a table")
+    sec = Section(path, "local", raw)
+    rules: dict[str, object] = {
+        "agency": agency,
+        "exclude_labels": sorted(sec.strings("exclude_labels", [])),
+        "record_types_withheld": sorted(sec.strings("record_types_withheld", [])),
+    }
+    sec.check_unknown()
+    return rules

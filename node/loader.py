@@ -9,7 +9,7 @@ the report counts loaded, updated, unchanged and rejected rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +59,8 @@ class IngestReport:
 
 
 def _prepared_rows(
-    mapping: Mapping, path: Path, keys: TokenKeys, region: str, report: IngestReport
+    mapping: Mapping, path: Path, keys: Sequence[TokenKeys], region: str,
+    report: IngestReport,
 ) -> Iterator[Prepared]:
     for result in read_records(mapping, path):
         report.rows += 1
@@ -78,7 +79,7 @@ def ingest_file(
     store: NodeStore,
     mapping: Mapping,
     path: Path,
-    keys: TokenKeys,
+    keys: TokenKeys | Sequence[TokenKeys],
     now: dt.datetime,
     *,
     batch_size: int = 1000,
@@ -97,7 +98,8 @@ def ingest_file(
             progress(report.rows - seen)
         seen = report.rows
 
-    for prepared in _prepared_rows(mapping, path, keys, mapping.default_region, report):
+    keysets = (keys,) if isinstance(keys, TokenKeys) else tuple(keys)
+    for prepared in _prepared_rows(mapping, path, keysets, mapping.default_region, report):
         batch.append(prepared)
         if len(batch) >= batch_size:
             flush()

@@ -19,13 +19,15 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from accord.errors import AccordError, InvalidArgument, PermissionDenied, Unauthenticated
+from accord.policy.engine import PolicyPoint
+from accord.policy.source import watch
 from accord.rpc import call, channel_options, metadata_value, rpc_method, server_options
 from accord.tls import HUB_IDENTITY, agency_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from node.config import NodeConfig
 from node.matching import Matcher, MatchQuery
 from node.store import NodeStore
-from node.tokens import Query, TokenKeys, query_tokens
+from node.tokens import Keyring, Query, query_tokens
 
 log = structlog.get_logger("accord.node")
 
@@ -60,7 +62,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         require_peer(context, HUB_IDENTITY)
         query = MatchQuery.from_proto(request, self._config.max_pointers)
         structlog.contextvars.bind_contextvars(search_id=query.search_id)
-        pointers, truncated = await asyncio.to_thread(self._matcher.match, query, self._clock())
+        pointers, truncated = await self._matcher.match(query, self._clock())
         log.info("matched", requesting_agency=query.requesting_agency, pointers=len(pointers))
         return node_pb2.MatchTokensResponse(pointers=pointers, truncated=truncated)
 
@@ -79,9 +81,10 @@ def query_from_proto(req: node_pb2.LocalSearchRequest) -> Query:
 class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     """GatewayService: tokenises an investigator's query and asks the hub."""
 
-    def __init__(self, config: NodeConfig, keys: TokenKeys, hub: hub_pb2_grpc.HubServiceStub) -> None:
+    def __init__(self, config: NodeConfig, keyring: Keyring,
+                 hub: hub_pb2_grpc.HubServiceStub) -> None:
         self._config = config
-        self._keys = keys
+        self._keyring = keyring
         self._hub = hub
 
     @rpc_method
@@ -92,11 +95,15 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
         authorization = metadata_value(context, "authorization")
         if not authorization:
             raise Unauthenticated("missing bearer token")
-        tokens = query_tokens(query_from_proto(request), self._keys, self._config.default_region)
+        # The named agreement, or the only one this agency belongs to.
+        agreement = self._config.agreements.resolve(self._config.agency, request.agreement or None)
+        keys = self._keyring.for_agreement(agreement.id)
+        tokens = query_tokens(query_from_proto(request), keys, self._config.default_region)
         hub_request = hub_pb2.SearchRequest(
             case_number=request.case_number,
             purpose=request.purpose,
             tokens=[t.to_proto() for t in tokens],
+            agreement=agreement.id,
         )
         metadata = [("authorization", authorization)]
         request_id = metadata_value(context, "x-request-id")
@@ -116,12 +123,17 @@ class RunningNode:
     store: NodeStore
     hub_channel: grpc.aio.Channel
     health: health.aio.HealthServicer
+    policy: PolicyPoint
+    watcher: asyncio.Task[None] | None = None
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, let in-flight calls finish within ``grace``."""
+        if self.watcher is not None:
+            self.watcher.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         await self.hub_channel.close()
+        await self.policy.close()
         self.store.close()
 
 
@@ -133,15 +145,16 @@ async def start_node(
     ``listen`` overrides the configured address (tests use port 0).
     """
     store = NodeStore.open(config.database_url)
-    keys = TokenKeys(config.read_secret(), config.agreement)
-    matcher = Matcher(store, config.agency, config.exclude_labels)
+    keyring = config.keyring()
+    _agreements, policy = await config.policy.open()
+    matcher = Matcher(store, config.agency, policy)
     hub_channel = grpc.aio.secure_channel(
         config.hub, config.tls.channel_credentials(), options=channel_options()
     )
     server = grpc.aio.server(options=server_options())
     node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(config, matcher, clock), server)
     node_pb2_grpc.add_GatewayServiceServicer_to_server(
-        GatewayServicer(config, keys, hub_pb2_grpc.HubServiceStub(hub_channel)), server
+        GatewayServicer(config, keyring, hub_pb2_grpc.HubServiceStub(hub_channel)), server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -163,5 +176,8 @@ async def start_node(
     await server.start()
     for name in (*service_names, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    watcher = None
+    if config.reload_seconds > 0:
+        watcher = asyncio.create_task(watch(config.policy, policy, config.reload_seconds))
     log.info("node_started", agency=config.agency, listen=address, port=port)
-    return RunningNode(server, port, store, hub_channel, health_servicer)
+    return RunningNode(server, port, store, hub_channel, health_servicer, policy, watcher)

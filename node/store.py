@@ -235,10 +235,12 @@ class NodeStore:
         *,
         limit: int,
         exclude_labels: frozenset[str] = frozenset(),
+        record_types: frozenset[str] | None = None,
     ) -> list[Match]:
         """Records indexed under any of ``tokens``, with the kinds that matched.
 
-        Records carrying any of ``exclude_labels`` are left out. Returns at most
+        Records carrying any of ``exclude_labels``, or not of ``record_types``
+        (when given), are left out. Returns at most
         ``limit`` matches, those with the most matched kinds first, then the
         most recent.
         """
@@ -268,6 +270,8 @@ class NodeStore:
                 )
                 for row in rows:
                     if exclude_labels.intersection(row.labels):
+                        continue
+                    if record_types is not None and row.record_type not in record_types:
                         continue
                     matches.append(
                         Match(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -91,6 +91,26 @@ class TokenKeys:
         return Token(kind, mac.digest())
 
 
+class Keyring:
+    """The token keys of every agreement a node belongs to."""
+
+    def __init__(self, federation_secret: bytes, agreements: Iterable[str]) -> None:
+        self._keys = {a: TokenKeys(federation_secret, a) for a in sorted(set(agreements))}
+        if not self._keys:
+            raise ConfigError("keyring: no agreements")
+
+    def for_agreement(self, agreement: str) -> TokenKeys:
+        try:
+            return self._keys[agreement]
+        except KeyError:
+            raise InvalidArgument(
+                f"agreement: got {agreement!r}, want one of [{', '.join(self._keys)}]"
+            ) from None
+
+    def all(self) -> tuple[TokenKeys, ...]:
+        return tuple(self._keys.values())
+
+
 def _name_keys(full: str = "", given: str = "", family: str = "") -> list[str]:
     """Exact-name keys ("given family"), only when both parts are known."""
     parts = normalize.parse_name(full, given=given, family=family)
@@ -133,10 +153,13 @@ def identifier_values(record: Record, default_region: str) -> Iterator[tuple[Kin
             raise InvalidArgument(f"vehicles[{i}].{exc.message}") from exc
 
 
-def record_tokens(record: Record, keys: TokenKeys, default_region: str) -> frozenset[Token]:
-    """The distinct tokens a record is indexed under."""
-    return frozenset(keys.token(kind, value)
-                     for kind, value in identifier_values(record, default_region))
+def record_tokens(
+    record: Record, keys: TokenKeys | Sequence[TokenKeys], default_region: str
+) -> frozenset[Token]:
+    """The distinct tokens a record is indexed under, under every agreement's keys."""
+    keysets = (keys,) if isinstance(keys, TokenKeys) else tuple(keys)
+    values = set(identifier_values(record, default_region))
+    return frozenset(k.token(kind, value) for k in keysets for kind, value in values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from accord.cli.federation import Federation, init_federation
+from accord.cli.federation import Federation, default_template, init_federation
 from accord.cli.procs import DemoFailed, spawn, stop_all, wait_serving
 from accord.errors import AccordError
 from accord.identity import DevIdentityProvider
@@ -46,7 +46,6 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
     from node.ingest.mapping import Mapping
     from node.loader import ingest_file
     from node.store import NodeStore
-    from node.tokens import TokenKeys
 
     temporary = directory is None
     root = Path(tempfile.mkdtemp(prefix="accord-demo-")) if directory is None else directory
@@ -61,7 +60,7 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
     try:
         say("A federation of three agencies and a tip hotline")
         fed = init_federation(root / "federation", DEMO_AGENCIES, _now(), base_port=None,
-                              force=True)
+                              force=True, template=default_template())
         console.print(f"   written to {fed.root}: CA and mTLS certificates, the federation "
                       "secret (nodes only), identity providers, agreement, configs")
 
@@ -83,7 +82,7 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         dataset = generate(root / "data", records_per_source=records, bad_rows=2)
         for agency in fed.agencies:
             config = node_configs[agency]
-            keys = TokenKeys(config.read_secret(), config.agreement)
+            keys = config.keyring().all()
             store = NodeStore.open(config.database_url)
             try:
                 for source in dataset.for_agency(agency):

@@ -3,7 +3,7 @@
 Layout::
 
     DIR/
-      agreement.json              the agreement the members share
+      agreements/<id>.yaml        the agreement the members share (rules, endpoints, keys)
       ca/ca.pem, ca/ca.key        the federation's private CA (keep ca.key offline)
       secrets/federation.key      32 random bytes; nodes only, never the hub
       hub/hub.toml                hub config; hub/tls/ its certificate
@@ -18,19 +18,21 @@ can be moved as a whole.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tomli_w
+import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from accord.agreement import RECORD_TYPES, Agreement, read_document
 from accord.config import AGENCY_RE
-from accord.errors import ConfigError, InvalidArgument
+from accord.errors import InvalidArgument
 from accord.identity import DevIdentityProvider
 from accord.tls import HUB_IDENTITY, CertificateAuthority, agency_identity
 
@@ -45,6 +47,8 @@ class Federation:
     root: Path
     agencies: tuple[str, ...]
 
+    agreement: Path
+
     @property
     def hub_config(self) -> Path:
         return self.root / "hub" / "hub.toml"
@@ -54,15 +58,6 @@ class Federation:
 
     def idp_dir(self, agency: str) -> Path:
         return self.root / "idp" / agency
-
-    @classmethod
-    def open(cls, root: Path) -> Federation:
-        agreement = root / "agreement.json"
-        try:
-            members = json.loads(agreement.read_text())["members"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConfigError(f"{agreement}: not a federation directory ({exc})") from exc
-        return cls(root, tuple(members))
 
 
 def parse_agencies(raw: str) -> tuple[str, ...]:
@@ -115,10 +110,14 @@ def init_federation(
     *,
     base_port: int | None = 7400,
     force: bool = False,
+    template: Path | None = None,
 ) -> Federation:
     """Write CA, keys, identity providers, agreement and configs under ``root``.
 
-    ``base_port=None`` picks free ports (the demo and tests do this).
+    ``base_port=None`` picks free ports (the demo and tests do this). With a
+    ``template`` agreement, its rules are kept and each member's endpoint,
+    certificate identity and identity provider are filled in; its members
+    must be exactly ``agencies``. Without one, a default agreement is written.
     """
     if root.exists() and any(root.iterdir()) and not force:
         raise InvalidArgument(f"{root}: exists and is not empty (use --force to overwrite)")
@@ -135,14 +134,6 @@ def init_federation(
     _write(root / "ca" / "ca.key", ca.key_pem, private=True)
     _write(root / "secrets" / "federation.key", secrets.token_bytes(32), private=True)
 
-    agreement = {
-        "id": AGREEMENT_ID,
-        "version": 1,
-        "purposes": list(PURPOSES),
-        "members": list(agencies),
-    }
-    _write(root / "agreement.json", (json.dumps(agreement, indent=2) + "\n").encode())
-
     cert, key = ca.issue(HUB_IDENTITY, now)
     _write(root / "hub" / "tls" / "hub.pem", cert)
     _write(root / "hub" / "tls" / "hub.key", key, private=True)
@@ -157,21 +148,20 @@ def init_federation(
         private=True,
     )
 
-    members = []
+    document = _agreement_document(template, agencies, now)
     for agency in agencies:
         idp = DevIdentityProvider.create(agency)
         idp_dir = root / "idp" / agency
         idp.save(idp_dir)
         _toml(idp_dir / "idp.toml", {"agency": agency, "issuer": idp.issuer, "kid": idp.kid})
-        members.append(
-            {
-                "agency": agency,
-                "endpoint": f"127.0.0.1:{node_ports[agency]}",
-                "issuer": idp.issuer,
-                "algorithms": ["EdDSA"],
-                "jwt_keys": {idp.kid: f"../idp/{agency}/public_key.pem"},
-            }
-        )
+        member = document["members"][agency]
+        member["node"] = {"endpoint": f"127.0.0.1:{node_ports[agency]}",
+                          "identity": agency_identity(agency)}
+        member["identity_provider"] = {
+            "issuer": idp.issuer,
+            "algorithms": ["EdDSA"],
+            "keys": {idp.kid: f"../idp/{agency}/public_key.pem"},
+        }
         node_dir = root / "nodes" / agency
         cert, key = ca.issue(agency_identity(agency), now)
         _write(node_dir / "tls" / "node.pem", cert)
@@ -185,12 +175,12 @@ def init_federation(
                     "hub": f"127.0.0.1:{hub_port}",
                     "data_dir": ".",
                     "federation_secret": "../../secrets/federation.key",
-                    "agreement": AGREEMENT_ID,
+                    "agreements": [f"../../agreements/{document['agreement']}.yaml"],
                     "default_region": "US",
                     "max_pointers": 100,
-                    "exclude_labels": ["sealed"],
                     "reflection": False,
                 },
+                "local": {"exclude_labels": [], "record_types_withheld": []},
                 "tls": {"ca_cert": "../../ca/ca.pem", "cert": "tls/node.pem", "key": "tls/node.key"},
             },
         )
@@ -201,13 +191,61 @@ def init_federation(
             "hub": {
                 "listen": f"127.0.0.1:{hub_port}",
                 "data_dir": ".",
-                "agreement": "../agreement.json",
+                "agreements": [f"../agreements/{document['agreement']}.yaml"],
                 "fanout_timeout_seconds": 3.0,
                 "max_pointers_per_node": 100,
                 "reflection": False,
             },
             "tls": {"ca_cert": "../ca/ca.pem", "cert": "tls/hub.pem", "key": "tls/hub.key"},
-            "members": members,
         },
     )
-    return Federation(root, agencies)
+    agreement_path = root / "agreements" / f"{document['agreement']}.yaml"
+    _write(agreement_path, yaml.safe_dump(document, sort_keys=False).encode())
+    # Fail here, naming the problem, rather than at first start.
+    Agreement.load(agreement_path)
+    return Federation(root, agencies, agreement_path)
+
+
+def default_template() -> Path:
+    """The demo agreement shipped in ``deploy/agreements/``."""
+    return Path(__file__).resolve().parents[2] / "deploy" / "agreements" / "local-pilot.yaml"
+
+
+def _agreement_document(
+    template: Path | None, agencies: tuple[str, ...], now: dt.datetime
+) -> dict[str, Any]:
+    if template is None:
+        def member(agency: str) -> dict[str, Any]:
+            # Fresh lists per member: shared objects would be written as YAML aliases.
+            return {
+                "name": agency,
+                "shares": {"record_types": list(RECORD_TYPES),
+                           "exclude_labels": ["sealed", "juvenile"]},
+                "release": {"withhold": [{"fields": ["phones", "addresses", "emails"],
+                                          "roles": ["victim"],
+                                          "unless_purposes": ["victim_services"]}]},
+            }
+
+        return {
+            "agreement": AGREEMENT_ID,
+            "version": 1,
+            "title": "Local pilot federation",
+            "valid_from": now.date().isoformat(),
+            "valid_until": now.date().replace(year=now.year + 2).isoformat(),
+            "purposes": list(PURPOSES),
+            "members": {a: member(a) for a in agencies},
+        }
+    document = read_document(template)
+    if not isinstance(document, dict) or not isinstance(document.get("members"), dict):
+        raise InvalidArgument(f"{template}: not an agreement (no members)")
+    members = set(document["members"])
+    if members != set(agencies):
+        missing, extra = sorted(set(agencies) - members), sorted(members - set(agencies))
+        raise InvalidArgument(
+            f"{template}: members {sorted(members)} differ from --agencies "
+            f"(missing {missing}, extra {extra})"
+        )
+    for key in ("valid_from", "valid_until"):
+        if isinstance(document.get(key), dt.date):
+            document[key] = document[key].isoformat()
+    return document

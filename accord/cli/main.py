@@ -235,11 +235,10 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
     from node.ingest.reader import count_rows
     from node.loader import ingest_file
     from node.store import NodeStore
-    from node.tokens import TokenKeys
 
     config = NodeConfig.load(config_path)
     mapping = Mapping.load(mapping_path)
-    keys = TokenKeys(config.read_secret(), config.agreement)
+    keys = config.keyring().all()
     store = NodeStore.open(config.database_url)
     reports = []
     try:

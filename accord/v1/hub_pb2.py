@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from accord.v1 import common_pb2 as accord_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x63\x63ord/v1/hub.proto\x12\taccord.v1\x1a\x16\x61\x63\x63ord/v1/common.proto\"W\n\rSearchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12 \n\x06tokens\x18\x03 \x03(\x0b\x32\x10.accord.v1.Token\"{\n\nNodeStatus\x12\x0e\n\x06\x61gency\x18\x01 \x01(\t\x12\'\n\x04\x63ode\x18\x02 \x01(\x0e\x32\x19.accord.v1.NodeStatusCode\x12\x10\n\x08pointers\x18\x03 \x01(\r\x12\x12\n\nlatency_ms\x18\x04 \x01(\r\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"\x87\x01\n\x0eSearchResponse\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12)\n\x08pointers\x18\x02 \x03(\x0b\x32\x17.accord.v1.MatchPointer\x12$\n\x05nodes\x18\x03 \x03(\x0b\x32\x15.accord.v1.NodeStatus\x12\x11\n\taudit_seq\x18\x04 \x01(\x04*\xc6\x01\n\x0eNodeStatusCode\x12 \n\x1cNODE_STATUS_CODE_UNSPECIFIED\x10\x00\x12\x17\n\x13NODE_STATUS_CODE_OK\x10\x01\x12 \n\x1cNODE_STATUS_CODE_UNAVAILABLE\x10\x02\x12\x1e\n\x1aNODE_STATUS_CODE_TIMED_OUT\x10\x03\x12\x1b\n\x17NODE_STATUS_CODE_DENIED\x10\x04\x12\x1a\n\x16NODE_STATUS_CODE_ERROR\x10\x05\x32K\n\nHubService\x12=\n\x06Search\x12\x18.accord.v1.SearchRequest\x1a\x19.accord.v1.SearchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x63\x63ord/v1/hub.proto\x12\taccord.v1\x1a\x16\x61\x63\x63ord/v1/common.proto\"j\n\rSearchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12 \n\x06tokens\x18\x03 \x03(\x0b\x32\x10.accord.v1.Token\x12\x11\n\tagreement\x18\x04 \x01(\t\"{\n\nNodeStatus\x12\x0e\n\x06\x61gency\x18\x01 \x01(\t\x12\'\n\x04\x63ode\x18\x02 \x01(\x0e\x32\x19.accord.v1.NodeStatusCode\x12\x10\n\x08pointers\x18\x03 \x01(\r\x12\x12\n\nlatency_ms\x18\x04 \x01(\r\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"\x9a\x01\n\x0eSearchResponse\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12)\n\x08pointers\x18\x02 \x03(\x0b\x32\x17.accord.v1.MatchPointer\x12$\n\x05nodes\x18\x03 \x03(\x0b\x32\x15.accord.v1.NodeStatus\x12\x11\n\taudit_seq\x18\x04 \x01(\x04\x12\x11\n\tagreement\x18\x05 \x01(\t*\xc6\x01\n\x0eNodeStatusCode\x12 \n\x1cNODE_STATUS_CODE_UNSPECIFIED\x10\x00\x12\x17\n\x13NODE_STATUS_CODE_OK\x10\x01\x12 \n\x1cNODE_STATUS_CODE_UNAVAILABLE\x10\x02\x12\x1e\n\x1aNODE_STATUS_CODE_TIMED_OUT\x10\x03\x12\x1b\n\x17NODE_STATUS_CODE_DENIED\x10\x04\x12\x1a\n\x16NODE_STATUS_CODE_ERROR\x10\x05\x32K\n\nHubService\x12=\n\x06Search\x12\x18.accord.v1.SearchRequest\x1a\x19.accord.v1.SearchResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'accord.v1.hub_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NODESTATUSCODE']._serialized_start=411
-  _globals['_NODESTATUSCODE']._serialized_end=609
+  _globals['_NODESTATUSCODE']._serialized_start=449
+  _globals['_NODESTATUSCODE']._serialized_end=647
   _globals['_SEARCHREQUEST']._serialized_start=58
-  _globals['_SEARCHREQUEST']._serialized_end=145
-  _globals['_NODESTATUS']._serialized_start=147
-  _globals['_NODESTATUS']._serialized_end=270
-  _globals['_SEARCHRESPONSE']._serialized_start=273
-  _globals['_SEARCHRESPONSE']._serialized_end=408
-  _globals['_HUBSERVICE']._serialized_start=611
-  _globals['_HUBSERVICE']._serialized_end=686
+  _globals['_SEARCHREQUEST']._serialized_end=164
+  _globals['_NODESTATUS']._serialized_start=166
+  _globals['_NODESTATUS']._serialized_end=289
+  _globals['_SEARCHRESPONSE']._serialized_start=292
+  _globals['_SEARCHRESPONSE']._serialized_end=446
+  _globals['_HUBSERVICE']._serialized_start=649
+  _globals['_HUBSERVICE']._serialized_end=724
 # @@protoc_insertion_point(module_scope)

@@ -24,14 +24,16 @@ NODE_STATUS_CODE_DENIED: NodeStatusCode
 NODE_STATUS_CODE_ERROR: NodeStatusCode
 
 class SearchRequest(_message.Message):
-    __slots__ = ("case_number", "purpose", "tokens")
+    __slots__ = ("case_number", "purpose", "tokens", "agreement")
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
     case_number: str
     purpose: str
     tokens: _containers.RepeatedCompositeFieldContainer[_common_pb2.Token]
-    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ...) -> None: ...
+    agreement: str
+    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., agreement: _Optional[str] = ...) -> None: ...
 
 class NodeStatus(_message.Message):
     __slots__ = ("agency", "code", "pointers", "latency_ms", "detail")
@@ -48,13 +50,15 @@ class NodeStatus(_message.Message):
     def __init__(self, agency: _Optional[str] = ..., code: _Optional[_Union[NodeStatusCode, str]] = ..., pointers: _Optional[int] = ..., latency_ms: _Optional[int] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("search_id", "pointers", "nodes", "audit_seq")
+    __slots__ = ("search_id", "pointers", "nodes", "audit_seq", "agreement")
     SEARCH_ID_FIELD_NUMBER: _ClassVar[int]
     POINTERS_FIELD_NUMBER: _ClassVar[int]
     NODES_FIELD_NUMBER: _ClassVar[int]
     AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
     search_id: str
     pointers: _containers.RepeatedCompositeFieldContainer[_common_pb2.MatchPointer]
     nodes: _containers.RepeatedCompositeFieldContainer[NodeStatus]
     audit_seq: int
-    def __init__(self, search_id: _Optional[str] = ..., pointers: _Optional[_Iterable[_Union[_common_pb2.MatchPointer, _Mapping]]] = ..., nodes: _Optional[_Iterable[_Union[NodeStatus, _Mapping]]] = ..., audit_seq: _Optional[int] = ...) -> None: ...
+    agreement: str
+    def __init__(self, search_id: _Optional[str] = ..., pointers: _Optional[_Iterable[_Union[_common_pb2.MatchPointer, _Mapping]]] = ..., nodes: _Optional[_Iterable[_Union[NodeStatus, _Mapping]]] = ..., audit_seq: _Optional[int] = ..., agreement: _Optional[str] = ...) -> None: ...

@@ -26,7 +26,7 @@ from accord.v1 import common_pb2 as accord_dot_v1_dot_common__pb2
 from accord.v1 import hub_pb2 as accord_dot_v1_dot_hub__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61\x63\x63ord/v1/node.proto\x12\taccord.v1\x1a\x16\x61\x63\x63ord/v1/common.proto\x1a\x13\x61\x63\x63ord/v1/hub.proto\"\x8b\x01\n\x12MatchTokensRequest\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12 \n\x06tokens\x18\x04 \x03(\x0b\x32\x10.accord.v1.Token\x12\x14\n\x0cmax_pointers\x18\x05 \x01(\r\"S\n\x13MatchTokensResponse\x12)\n\x08pointers\x18\x01 \x03(\x0b\x32\x17.accord.v1.MatchPointer\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\xa0\x01\n\x12LocalSearchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03\x64ob\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05plate\x18\x07 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x08 \x01(\t\x12\x0b\n\x03vin\x18\t \x01(\t\"o\n\x13LocalSearchResponse\x12)\n\x06result\x18\x01 \x01(\x0b\x32\x19.accord.v1.SearchResponse\x12-\n\nsent_kinds\x18\x02 \x03(\x0e\x32\x19.accord.v1.IdentifierKind2[\n\x0bNodeService\x12L\n\x0bMatchTokens\x12\x1d.accord.v1.MatchTokensRequest\x1a\x1e.accord.v1.MatchTokensResponse2^\n\x0eGatewayService\x12L\n\x0bLocalSearch\x12\x1d.accord.v1.LocalSearchRequest\x1a\x1e.accord.v1.LocalSearchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61\x63\x63ord/v1/node.proto\x12\taccord.v1\x1a\x16\x61\x63\x63ord/v1/common.proto\x1a\x13\x61\x63\x63ord/v1/hub.proto\"\xb4\x01\n\x12MatchTokensRequest\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12 \n\x06tokens\x18\x04 \x03(\x0b\x32\x10.accord.v1.Token\x12\x14\n\x0cmax_pointers\x18\x05 \x01(\r\x12\x11\n\tagreement\x18\x06 \x01(\t\x12\x14\n\x0crecord_types\x18\x07 \x03(\t\"S\n\x13MatchTokensResponse\x12)\n\x08pointers\x18\x01 \x03(\x0b\x32\x17.accord.v1.MatchPointer\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\xb3\x01\n\x12LocalSearchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03\x64ob\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05plate\x18\x07 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x08 \x01(\t\x12\x0b\n\x03vin\x18\t \x01(\t\x12\x11\n\tagreement\x18\n \x01(\t\"o\n\x13LocalSearchResponse\x12)\n\x06result\x18\x01 \x01(\x0b\x32\x19.accord.v1.SearchResponse\x12-\n\nsent_kinds\x18\x02 \x03(\x0e\x32\x19.accord.v1.IdentifierKind2[\n\x0bNodeService\x12L\n\x0bMatchTokens\x12\x1d.accord.v1.MatchTokensRequest\x1a\x1e.accord.v1.MatchTokensResponse2^\n\x0eGatewayService\x12L\n\x0bLocalSearch\x12\x1d.accord.v1.LocalSearchRequest\x1a\x1e.accord.v1.LocalSearchResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,15 +34,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'accord.v1.node_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MATCHTOKENSREQUEST']._serialized_start=81
-  _globals['_MATCHTOKENSREQUEST']._serialized_end=220
-  _globals['_MATCHTOKENSRESPONSE']._serialized_start=222
-  _globals['_MATCHTOKENSRESPONSE']._serialized_end=305
-  _globals['_LOCALSEARCHREQUEST']._serialized_start=308
-  _globals['_LOCALSEARCHREQUEST']._serialized_end=468
-  _globals['_LOCALSEARCHRESPONSE']._serialized_start=470
-  _globals['_LOCALSEARCHRESPONSE']._serialized_end=581
-  _globals['_NODESERVICE']._serialized_start=583
-  _globals['_NODESERVICE']._serialized_end=674
-  _globals['_GATEWAYSERVICE']._serialized_start=676
-  _globals['_GATEWAYSERVICE']._serialized_end=770
+  _globals['_MATCHTOKENSREQUEST']._serialized_end=261
+  _globals['_MATCHTOKENSRESPONSE']._serialized_start=263
+  _globals['_MATCHTOKENSRESPONSE']._serialized_end=346
+  _globals['_LOCALSEARCHREQUEST']._serialized_start=349
+  _globals['_LOCALSEARCHREQUEST']._serialized_end=528
+  _globals['_LOCALSEARCHRESPONSE']._serialized_start=530
+  _globals['_LOCALSEARCHRESPONSE']._serialized_end=641
+  _globals['_NODESERVICE']._serialized_start=643
+  _globals['_NODESERVICE']._serialized_end=734
+  _globals['_GATEWAYSERVICE']._serialized_start=736
+  _globals['_GATEWAYSERVICE']._serialized_end=830
 # @@protoc_insertion_point(module_scope)

@@ -9,18 +9,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MatchTokensRequest(_message.Message):
-    __slots__ = ("search_id", "requesting_agency", "purpose", "tokens", "max_pointers")
+    __slots__ = ("search_id", "requesting_agency", "purpose", "tokens", "max_pointers", "agreement", "record_types")
     SEARCH_ID_FIELD_NUMBER: _ClassVar[int]
     REQUESTING_AGENCY_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     MAX_POINTERS_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TYPES_FIELD_NUMBER: _ClassVar[int]
     search_id: str
     requesting_agency: str
     purpose: str
     tokens: _containers.RepeatedCompositeFieldContainer[_common_pb2.Token]
     max_pointers: int
-    def __init__(self, search_id: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., max_pointers: _Optional[int] = ...) -> None: ...
+    agreement: str
+    record_types: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, search_id: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., max_pointers: _Optional[int] = ..., agreement: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MatchTokensResponse(_message.Message):
     __slots__ = ("pointers", "truncated")
@@ -31,7 +35,7 @@ class MatchTokensResponse(_message.Message):
     def __init__(self, pointers: _Optional[_Iterable[_Union[_common_pb2.MatchPointer, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
 
 class LocalSearchRequest(_message.Message):
-    __slots__ = ("case_number", "purpose", "name", "dob", "phone", "email", "plate", "address", "vin")
+    __slots__ = ("case_number", "purpose", "name", "dob", "phone", "email", "plate", "address", "vin", "agreement")
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +45,7 @@ class LocalSearchRequest(_message.Message):
     PLATE_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     VIN_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
     case_number: str
     purpose: str
     name: str
@@ -50,7 +55,8 @@ class LocalSearchRequest(_message.Message):
     plate: str
     address: str
     vin: str
-    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., name: _Optional[str] = ..., dob: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., plate: _Optional[str] = ..., address: _Optional[str] = ..., vin: _Optional[str] = ...) -> None: ...
+    agreement: str
+    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., name: _Optional[str] = ..., dob: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., plate: _Optional[str] = ..., address: _Optional[str] = ..., vin: _Optional[str] = ..., agreement: _Optional[str] = ...) -> None: ...
 
 class LocalSearchResponse(_message.Message):
     __slots__ = ("result", "sent_kinds")

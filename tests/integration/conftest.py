@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from accord.cli.federation import Federation, init_federation
+from accord.cli.federation import Federation, default_template, init_federation
 from accord.identity import DevIdentityProvider
 from accord.rpc import call, channel_options
 from accord.v1 import node_pb2, node_pb2_grpc
@@ -21,7 +21,7 @@ from node.config import NodeConfig
 from node.records import Record
 from node.server import RunningNode, start_node
 from node.store import Prepared, UpsertCounts
-from node.tokens import TokenKeys, record_tokens
+from node.tokens import record_tokens
 from tests.conftest import NOW
 
 AGENCIES = ("rivertown_pd", "lakeside_so", "harbor_pd", "tip_hotline")
@@ -42,7 +42,7 @@ class LiveFederation:
 
     def ingest(self, agency: str, records: Iterable[Record]) -> UpsertCounts:
         config = self.node_configs[agency]
-        keys = TokenKeys(config.read_secret(), config.agreement)
+        keys = config.keyring().all()
         store = self.nodes[agency].store
         return store.upsert(
             [Prepared(r, record_tokens(r, keys, config.default_region)) for r in records], NOW
@@ -69,7 +69,7 @@ class LiveFederation:
 async def start_federation(root: Path, *, down: Sequence[str] = (),
                            endpoint_overrides: dict[str, str] | None = None,
                            fanout_timeout: float = 2.0) -> LiveFederation:
-    fed = init_federation(root, AGENCIES, NOW, base_port=None)
+    fed = init_federation(root, AGENCIES, NOW, base_port=None, template=default_template())
     hub_config = HubConfig.load(fed.hub_config)
     members = tuple(
         replace(m, endpoint=(endpoint_overrides or {}).get(m.agency, m.endpoint))

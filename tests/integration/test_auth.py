@@ -76,11 +76,13 @@ async def test_token_of_another_agency_cannot_ride_this_node(federation: LiveFed
 async def test_auditor_role_cannot_search(federation: LiveFederation) -> None:
     token = federation.token("lakeside_so", roles=("auditor",))
 
-    await expect_status(federation.search("lakeside_so", token, **PHONE),
-                        grpc.StatusCode.PERMISSION_DENIED)
+    err = await expect_status(federation.search("lakeside_so", token, **PHONE),
+                              grpc.StatusCode.PERMISSION_DENIED)
+    # The policy's reason reaches the investigator and the audit log.
+    assert "role_not_allowed_to_search" in err.message
     denied = [e.doc for e in federation.hub.audit.entries()][-1]
-    assert (denied["event"], denied["reasons"]) == ("permission_denied",
-                                                   ["role_investigator_missing"])
+    assert (denied["event"], denied["reasons"]) == ("search_denied",
+                                                   ["role_not_allowed_to_search"])
 
 
 async def test_missing_token_is_rejected_at_the_node(federation: LiveFederation) -> None:
@@ -97,7 +99,7 @@ async def test_missing_token_is_rejected_at_the_node(federation: LiveFederation)
 
 def _search_request() -> hub_pb2.SearchRequest:
     return hub_pb2.SearchRequest(
-        case_number="C-1", purpose="human_trafficking",
+        case_number="C-1", purpose="human_trafficking", agreement="local-pilot",
         tokens=[common_pb2.Token(kind=common_pb2.IDENTIFIER_KIND_PHONE, value=b"\x01" * 32)],
     )
 
@@ -189,7 +191,7 @@ async def test_malformed_tokens_sent_to_the_hub_name_the_field(
     creds = federation.node_configs["lakeside_so"].tls.channel_credentials()
     token = federation.token("lakeside_so")
     bad = hub_pb2.SearchRequest(
-        case_number="C-1", purpose="human_trafficking",
+        case_number="C-1", purpose="human_trafficking", agreement="local-pilot",
         tokens=[common_pb2.Token(kind=common_pb2.IDENTIFIER_KIND_PHONE, value=b"short")],
     )
     async with grpc.aio.secure_channel(federation.hub_config.listen, creds,

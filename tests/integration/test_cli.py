@@ -35,12 +35,15 @@ def init(tmp_path: Path) -> Path:
 def test_federation_init_writes_a_loadable_federation(tmp_path: Path) -> None:
     root = init(tmp_path)
     hub = HubConfig.load(root / "hub" / "hub.toml")
-    assert [m.agency for m in hub.members] == AGENCIES.split(",")
-    assert hub.agreement.members == tuple(AGENCIES.split(","))
+    assert sorted(m.agency for m in hub.members) == sorted(AGENCIES.split(","))
+    agreement = hub.agreements.get("local-pilot")
+    assert agreement is not None
+    assert tuple(agreement.members) == tuple(AGENCIES.split(","))
     for agency in AGENCIES.split(","):
         node = NodeConfig.load(root / "nodes" / agency / "node.toml")
         assert node.hub == hub.listen
         assert len(node.read_secret()) == 32
+        assert [k.agreement for k in node.keyring().all()] == ["local-pilot"]
     # The hub's config must not reference the federation secret.
     assert "federation" not in (root / "hub" / "hub.toml").read_text()
     for private in ("secrets/federation.key", "ca/ca.key", "hub/tls/hub.key",

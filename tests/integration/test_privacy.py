@@ -9,7 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from accord.cli.federation import init_federation
+from accord.cli.federation import default_template, init_federation
 from accord.cli.main import local_search
 from accord.cli.procs import spawn, stop_all, wait_serving
 from accord.identity import DevIdentityProvider
@@ -18,7 +18,7 @@ from hub.config import HubConfig
 from node.config import NodeConfig
 from node.records import Person, Record, RecordType, Role, Vehicle
 from node.store import NodeStore, Prepared
-from node.tokens import TokenKeys, record_tokens
+from node.tokens import record_tokens
 from tests.integration.conftest import AGENCIES
 
 PERSON = {
@@ -62,14 +62,15 @@ def story_record() -> Record:
 
 def test_hub_files_hold_no_plaintext_identifier(tmp_path: Path) -> None:
     real_now = dt.datetime.now(dt.UTC)
-    fed = init_federation(tmp_path / "fed", AGENCIES, real_now, base_port=None)
+    fed = init_federation(tmp_path / "fed", AGENCIES, real_now, base_port=None,
+                          template=default_template())
     hub_config = HubConfig.load(fed.hub_config)
     node_configs = {a: NodeConfig.load(fed.node_config(a)) for a in AGENCIES}
 
     # The owning node indexes the record before the servers start.
     owner = node_configs["rivertown_pd"]
     store = NodeStore.open(owner.database_url)
-    keys = TokenKeys(owner.read_secret(), owner.agreement)
+    keys = owner.keyring().all()
     store.upsert([Prepared(story_record(), record_tokens(story_record(), keys, "US"))], real_now)
     store.close()
 

@@ -54,7 +54,7 @@ def harbor_interview() -> Record:
     return Record(
         source="harbor_rms",
         source_id="HPD-77",
-        record_type=RecordType.FIELD_INTERVIEW,
+        record_type=RecordType.RMS_INCIDENT,
         occurred_on=dt.date(2026, 8, 1),
         people=(Person(role=Role.SUSPECT, name="Marcus Dell", phones=("503-555-0142",)),),
         vehicles=(Vehicle(plate="7KDX214", plate_state="OR"),),
@@ -212,9 +212,9 @@ async def test_bad_query_is_rejected_with_the_field_named(federation: LiveFedera
     assert "phone" in info.value.message
 
     with pytest.raises(RemoteError) as info:
-        await federation.search("lakeside_so", purpose="curiosity", phone="503-555-0142")
+        await federation.search("lakeside_so", purpose="Curiosity!", phone="503-555-0142")
     assert info.value.status == grpc.StatusCode.INVALID_ARGUMENT
-    assert "purpose" in info.value.message and "human_trafficking" in info.value.message
+    assert info.value.message.startswith("SearchRequest.purpose: got 'Curiosity!'")
 
 
 async def test_concurrent_searches_each_get_their_own_audit_entry(

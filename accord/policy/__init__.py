@@ -1,0 +1,1 @@
+"""Policy decisions: Rego evaluated in-process (regopy) or by an OPA server."""

@@ -1,0 +1,98 @@
+"""The policy point fails closed, whatever the engine does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord.errors import ConfigError
+from accord.policy.engine import SCOPE, SEARCH, PolicyPoint, RegoEngine, read_policies
+
+POLICY = """package accord.search
+import rego.v1
+default allow := false
+allow if { input.role == "investigator" }
+reasons := [] if { allow }
+reasons := ["role_not_allowed_to_search"] if { not allow }
+decision := {"allow": allow, "reasons": reasons}
+"""
+
+
+class Scripted:
+    """An engine that returns (or raises) what it is told."""
+
+    def __init__(self, result: Any = None, *, error: Exception | None = None,
+                 delay: float = 0.0) -> None:
+        self.result, self.error, self.delay = result, error, delay
+        self.closed = False
+
+    async def evaluate(self, decision: str, input: Mapping[str, Any]) -> Any:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.error:
+            raise self.error
+        return self.result
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_rego_engine_allows_and_denies_with_reasons() -> None:
+    point = PolicyPoint(RegoEngine({"search.rego": POLICY}, {}))
+    allowed = await point.decide(SEARCH, {"role": "investigator"})
+    denied = await point.decide(SEARCH, {"role": "auditor"})
+    assert (allowed.allow, allowed.reasons) == (True, ())
+    assert (denied.allow, denied.reasons) == (False, ("role_not_allowed_to_search",))
+    assert denied.explain() == "denied: role_not_allowed_to_search"
+
+
+@pytest.mark.parametrize(
+    ("engine", "reason"),
+    [
+        (Scripted(error=RuntimeError("engine exploded")), "policy_error"),
+        (Scripted({"allow": True, "reasons": []}, delay=1.0), "policy_timeout"),
+        (Scripted(None), "policy_undefined"),
+        (Scripted("yes"), "policy_malformed"),
+        (Scripted({"allow": "true", "reasons": []}), "policy_malformed"),
+        (Scripted({"reasons": []}), "policy_malformed"),
+        (Scripted({"allow": True, "reasons": "none"}), "policy_malformed"),
+    ],
+)
+async def test_every_engine_failure_denies(engine: Scripted, reason: str) -> None:
+    decision = await PolicyPoint(engine, timeout=0.1).decide(SEARCH, {})
+    assert (decision.allow, decision.reasons) == (False, (reason,))
+
+
+async def test_allow_with_reasons_is_a_deny() -> None:
+    decision = await PolicyPoint(Scripted({"allow": True, "reasons": ["odd"]})).decide(SEARCH, {})
+    assert (decision.allow, decision.reasons) == (False, ("odd",))
+
+
+async def test_scope_results_need_no_allow_flag() -> None:
+    decision = await PolicyPoint(Scripted({"nodes": {"a_pd": {}}})).decide(SCOPE, {})
+    assert decision.allow and decision.result == {"nodes": {"a_pd": {}}}
+
+
+def test_policies_that_do_not_compile_are_refused_with_the_file() -> None:
+    with pytest.raises(ConfigError, match="policies do not compile"):
+        RegoEngine({"broken.rego": "package accord.search\nallow if {"}, {})
+
+
+def test_empty_policy_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no .rego policies"):
+        read_policies(tmp_path)
+    (tmp_path / "only_test.rego").write_text("package x_test\n")
+    with pytest.raises(ConfigError, match="no .rego policies"):
+        read_policies(tmp_path)
+
+
+async def test_replace_swaps_engines_atomically() -> None:
+    old = Scripted({"allow": False, "reasons": ["old"]})
+    point = PolicyPoint(old, version="v1")
+    await point.replace(Scripted({"allow": True, "reasons": []}), "v2")
+    assert (await point.decide(SEARCH, {})).allow
+    assert old.closed and point.version == "v2"
