@@ -4,6 +4,8 @@ Measures, on this machine:
 
 * ingest throughput end to end (read CSV/JSON Lines through the mapping,
   normalise, tokenise, store in SQLite), in records per second;
+* one in-process policy decision (regopy bundle, through the fail-closed
+  PolicyPoint), beside the bare gRPC round trip;
 * federated search latency over real mTLS servers on loopback (hub and four
   nodes in this process), p50 and p95, beside a bare gRPC round trip (a health
   check to the hub over the same kind of channel) as the floor.
@@ -114,6 +116,28 @@ async def bench_search(root: Path, searches: int) -> dict[str, Any]:
     }
 
 
+async def bench_policy(root: Path, decisions: int) -> dict[str, Any]:
+    """p50/p95 of one in-process policy decision (regopy, compiled bundle)."""
+    from accord.policy.engine import SEARCH, PolicyPoint, RegoEngine, read_policies
+
+    hub_config = HubConfig.load(root / "fed" / "hub" / "hub.toml")
+    engine = RegoEngine(read_policies(hub_config.policy.policy_dir),
+                        hub_config.agreements.to_policy_data())
+    point = PolicyPoint(engine, timeout=5)
+    request = {"agreement": "local-pilot", "purpose": "human_trafficking", "case_number": "C-1",
+               "now": now().date().isoformat(),
+               "principal": {"subject": "u", "agency": "lakeside_so", "roles": ["investigator"]}}
+    timings: list[float] = []
+    for i in range(decisions + 20):
+        t0 = time.perf_counter()
+        decision = await point.decide(SEARCH, request)
+        if i >= 20:
+            timings.append((time.perf_counter() - t0) * 1000)
+    assert decision.allow
+    return {"decisions": decisions, "p50_ms": round(statistics.median(timings), 3),
+            "p95_ms": round(percentile(timings, 0.95), 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Accord benchmarks")
     parser.add_argument("--records", type=int, default=5000, help="records per source file")
@@ -124,7 +148,8 @@ def main() -> None:
         root = Path(tmp)
         configure(json=True, file=root / "bench.log")
         results = {"ingest": bench_ingest(root, ns.records),
-                   "search": asyncio.run(bench_search(root, ns.searches))}
+                   "search": asyncio.run(bench_search(root, ns.searches)),
+                   "policy": asyncio.run(bench_policy(root, 2000))}
     if ns.json:
         print(json.dumps(results, indent=2))
         return
@@ -135,6 +160,10 @@ def main() -> None:
           f"{srch['searches']} searches (gateway -> hub -> 3 nodes, mTLS, audited)")
     print(f"floor:  bare gRPC round trip p50 {srch['bare_grpc_p50_ms']} ms, "
           f"p95 {srch['bare_grpc_p95_ms']} ms")
+    pol = results["policy"]
+    verdict = "below" if pol["p50_ms"] < srch["bare_grpc_p50_ms"] else "NOT below"
+    print(f"policy: in-process decision p50 {pol['p50_ms']} ms, p95 {pol['p95_ms']} ms "
+          f"({verdict} one bare gRPC round trip)")
 
 
 if __name__ == "__main__":

@@ -221,7 +221,9 @@ async def ask_node(
         response = await asyncio.wait_for(caller(agency, request, timeout), timeout + 0.5)
     except RemoteError as exc:
         code = _STATUS_FOR_CODE.get(exc.status, hub_pb2.NODE_STATUS_CODE_ERROR)
-        return outcome(code, detail=exc.status.name.lower())
+        # A node's policy denial carries its reasons; other failures only their status.
+        detail = exc.message[:200] if code == hub_pb2.NODE_STATUS_CODE_DENIED else exc.status.name.lower()
+        return outcome(code, detail=detail)
     except TimeoutError:
         return outcome(hub_pb2.NODE_STATUS_CODE_TIMED_OUT, detail="deadline_exceeded")
     try:
@@ -315,7 +317,7 @@ class Searcher:
         event = self._event(
             "search", principal, query, source, now, "ok",
             search_id=search_id,
-            token_kinds=sorted({str(common_pb2.IdentifierKind.Name(k))  # type: ignore[arg-type]
+            token_kinds=sorted({str(common_pb2.IdentifierKind.Name(k))
                                 for k, _ in query.tokens}),
             nodes={o.agency: {"status": o.status_name, "pointers": len(o.pointers),
                               "latency_ms": o.latency_ms, "detail": o.detail} for o in outcomes},

@@ -42,9 +42,9 @@ from accord.config import (
     read_tls,
     section,
 )
-from accord.policy.source import PolicySource
 from accord.db import sqlite_url
 from accord.errors import ConfigError
+from accord.policy.source import PolicySource
 from accord.tls import TlsFiles
 from node.tokens import Keyring
 

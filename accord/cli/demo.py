@@ -23,7 +23,7 @@ from rich.console import Console
 
 from accord.cli.federation import Federation, default_template, init_federation
 from accord.cli.procs import DemoFailed, spawn, stop_all, wait_serving
-from accord.errors import AccordError
+from accord.errors import AccordError, RemoteError
 from accord.identity import DevIdentityProvider
 from accord.synthetic import DEMO_AGENCIES, STORY, generate
 from accord.tls import TlsFiles
@@ -121,6 +121,33 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         console.print(f"   [bold green]rivertown_pd holds a {hits[0]['record_type']} from "
                       f"{hits[0]['month']} about her[/] ({hits[0]['strength']} match on "
                       f"{', '.join(hits[0]['matched'])}); the pointer carries no content")
+
+        say("The agreement decides who is asked, for what, and what a pointer may say")
+        console.print("   local-pilot: sealed and juvenile records are never exposed; the hotline "
+                      "shares only tips, and its pointers carry no date;")
+        console.print("   harbor_pd takes no part in victim services. The same search for "
+                      "purpose victim_services:")
+        response = asyncio.run(local_search(
+            fed.node_config(INVESTIGATOR_AGENCY), jwt_text,
+            node_pb2.LocalSearchRequest(case_number=CASE, purpose="victim_services",
+                                        name=STORY.name, dob=STORY.dob.isoformat()),
+        ))
+        scoped = {n["agency"]: n for n in search_to_dict(response)["nodes"]}
+        for agency, node in scoped.items():
+            console.print(f"   {agency:<13} {node['status']:<8} {node['detail']}")
+        if scoped["harbor_pd"]["status"] != "denied":
+            raise DemoFailed("expected harbor_pd out of scope for victim_services")
+        harbor_jwt = DevIdentityProvider.load(fed.idp_dir("harbor_pd"), "harbor_pd").issue(
+            "det.kane", ("investigator",), _now())
+        try:
+            asyncio.run(local_search(
+                fed.node_config("harbor_pd"), harbor_jwt,
+                node_pb2.LocalSearchRequest(case_number="HB-7", purpose="victim_services",
+                                            phone=STORY.phone)))
+            raise DemoFailed("expected harbor_pd's victim_services search to be denied")
+        except RemoteError as exc:
+            console.print(f"   and a harbor_pd investigator asking for victim_services is "
+                          f"refused: {exc.message}")
 
         say("A node goes down; searches still answer, within the deadline")
         down = fed.agencies.index("tip_hotline") + 1  # procs[0] is the hub

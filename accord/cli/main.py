@@ -104,23 +104,29 @@ def federation() -> None:
 @click.option("--base-port", type=int, default=7400, show_default=True,
               help="Hub port; nodes get the following ports. 0 picks free ports.")
 @click.option("--force", is_flag=True, help="Overwrite a non-empty directory.")
+@click.option("--agreement", "template", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path),
+              help="Agreement to use as a template: its rules are kept, endpoints and keys "
+                   "filled in. Default: a generic agreement.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def federation_init(directory: Path, agencies: str, base_port: int, force: bool,
-                    as_json: bool) -> None:
+                    template: Path | None, as_json: bool) -> None:
     """Write a ready local federation into DIRECTORY: CA and certificates, the
     federation secret, hub signing key, development identity providers, an
     agreement, and hub and node configs.
 
     \b
     Example:
-      accord federation init fed --agencies rivertown_pd,lakeside_so,harbor_pd,tip_hotline
+      accord federation init fed --agencies rivertown_pd,lakeside_so,harbor_pd,tip_hotline \\
+          --agreement deploy/agreements/local-pilot.yaml
     """
     from accord.cli.federation import init_federation, parse_agencies
 
     fed = init_federation(directory, parse_agencies(agencies), now(),
-                          base_port=base_port or None, force=force)
+                          base_port=base_port or None, force=force, template=template)
     summary = {
         "directory": str(fed.root),
+        "agreement": str(fed.agreement),
         "hub_config": str(fed.hub_config),
         "node_configs": {a: str(fed.node_config(a)) for a in fed.agencies},
         "identity_providers": {a: str(fed.idp_dir(a)) for a in fed.agencies},
@@ -439,6 +445,147 @@ def search(config_path: Path, jwt_text: str | None, case_number: str, purpose: s
         emit_json(data)
     else:
         print_search(data)
+
+
+# --- policy -------------------------------------------------------------------------------
+
+
+@cli.group()
+def policy() -> None:
+    """Check agreements and policies, and explain decisions (for the trust steward)."""
+
+
+def _policy_source(config_path: Path | None, policies: Path | None,
+                   agreements: tuple[Path, ...]) -> Any:
+    """A PolicySource from a hub/node config, or from --policies/--agreement."""
+    from accord.config import default_policy_dir
+    from accord.policy.source import PolicySource
+
+    if config_path is not None:
+        import tomllib
+
+        kind = "node" if "node" in tomllib.loads(config_path.read_text()) else "hub"
+        if kind == "node":
+            from node.config import NodeConfig
+
+            return NodeConfig.load(config_path).policy
+        from hub.config import HubConfig
+
+        return HubConfig.load(config_path).policy
+    if not agreements:
+        raise InvalidArgument("give --config, or --agreement FILE (and optionally --policies DIR)")
+    return PolicySource(policies or default_policy_dir(), agreements)
+
+
+_policy_options = [
+    click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False,
+                 path_type=Path), help="A hub.toml or node.toml: use its policies and agreements."),
+    click.option("--policies", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                 help="Rego policy directory (default: the policies shipped with Accord)."),
+    click.option("--agreement", "agreements", multiple=True,
+                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="Agreement file (YAML or JSON); repeat for several."),
+]
+
+
+def policy_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_policy_options):
+        f = option(f)
+    return f
+
+
+@policy.command("check")
+@policy_options
+@click.option("--json", "as_json", is_flag=True)
+def policy_check(config_path: Path | None, policies: Path | None, agreements: tuple[Path, ...],
+                 as_json: bool) -> None:
+    """Validate the agreements and compile the policies; errors name file and field.
+
+    \b
+    Example:
+      accord policy check --agreement deploy/agreements/local-pilot.yaml
+      accord policy check --config fed/hub/hub.toml
+    """
+    source = _policy_source(config_path, policies, agreements)
+    agreement_set, engine = asyncio.run(source.build())
+    asyncio.run(engine.close())
+    summary = {
+        "policies": str(source.policy_dir),
+        "engine": source.engine.kind,
+        "agreements": [
+            {"id": a.id, "version": a.version, "file": str(a.source),
+             "valid_from": a.valid_from.isoformat(), "valid_until": a.valid_until.isoformat(),
+             "valid_today": a.is_valid_on(now().date()), "members": list(a.members),
+             "purposes": list(a.purposes)}
+            for a in agreement_set.agreements.values()
+        ],
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    console.print(f"policies in {source.policy_dir} compile ({source.engine.kind})")
+    for a in summary["agreements"]:
+        state = "in force" if a["valid_today"] else "NOT in force today"
+        console.print(f"agreement {a['id']} v{a['version']} ({a['valid_from']} to "
+                      f"{a['valid_until']}, {state}): {len(a['members'])} members, "
+                      f"purposes {', '.join(a['purposes'])}")
+
+
+DECISION_NAMES = ("search", "scope", "pointer", "release")
+
+
+@policy.command("explain")
+@click.option("--input", "input_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='JSON file: {"decision": "search|scope|pointer|release", "input": {...}}')
+@policy_options
+@click.option("--json", "as_json", is_flag=True)
+def policy_explain(input_path: Path, config_path: Path | None, policies: Path | None,
+                   agreements: tuple[Path, ...], as_json: bool) -> None:
+    """Print the decision, and its reasons, for one request.
+
+    \b
+    Example input (search.json):
+      {"decision": "search",
+       "input": {"agreement": "local-pilot", "purpose": "victim_services",
+                 "case_number": "HB-7", "now": "2026-11-23",
+                 "principal": {"subject": "det.k", "agency": "harbor_pd",
+                               "roles": ["investigator"]}}}
+    \b
+    Example:
+      accord policy explain --input search.json --agreement deploy/agreements/local-pilot.yaml
+    """
+    from accord.policy.engine import PolicyPoint
+
+    try:
+        request = json.loads(input_path.read_text())
+    except ValueError as exc:
+        raise InvalidArgument(f"{input_path}: not valid JSON: {exc}") from exc
+    name = request.get("decision") if isinstance(request, dict) else None
+    if name not in DECISION_NAMES:
+        raise InvalidArgument(f"{input_path}: decision: got {name!r}, want one of "
+                              f"[{', '.join(DECISION_NAMES)}]")
+    if not isinstance(request.get("input"), dict):
+        raise InvalidArgument(f"{input_path}: input: want a JSON object")
+    source = _policy_source(config_path, policies, agreements)
+
+    async def decide() -> Any:
+        _, engine = await source.build()
+        point = PolicyPoint(engine, timeout=max(source.engine.timeout, 5.0))
+        try:
+            return await point.decide(f"accord/{name}/decision", request["input"])
+        finally:
+            await point.close()
+
+    decision = asyncio.run(decide())
+    if as_json:
+        emit_json({"decision": name, "allow": decision.allow, "reasons": list(decision.reasons),
+                   "result": dict(decision.result)})
+        return
+    console.print(f"{name}: {decision.explain()}")
+    extra = {k: v for k, v in decision.result.items() if k not in {"allow", "reasons"}}
+    if extra:
+        console.print_json(json.dumps(extra))
 
 
 # --- synthetic data and the demo -------------------------------------------------------

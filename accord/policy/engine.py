@@ -2,8 +2,8 @@
 
 * :class:`RegoEngine` evaluates the Rego policies in-process with regopy. The
   policies and the agreement data are compiled once into a bundle (at start
-  and on reload); each decision is one evaluation of that bundle, about a
-  twentieth of a millisecond, where recompiling would cost tens.
+  and on reload); each decision is one evaluation of that bundle, 0.2-0.5 ms
+  here, where recompiling per request would cost about 20 ms.
 * :class:`OpaEngine` asks an OPA server (the production sidecar) through
   opa-python-client's async client, over OPA's Data API.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ class RegoEngine:
             self._interpreter.add_data(dict(data))
             self._bundle = self._interpreter.build(None, list(DECISIONS))
         except regopy.RegoError as exc:
-            raise ConfigError(f"policies do not compile: {_first_line(str(exc))}") from exc
+            raise ConfigError(f"policies do not compile: {_describe(str(exc), modules)}") from exc
         # One interpreter holds the input between set_input and the query.
         self._lock = threading.Lock()
 
@@ -141,9 +142,20 @@ class OpaEngine:
             self._opened = False
 
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else "unknown error"
+_REGO_ERROR = re.compile(r"\(error \d+:([^|\s]+)\|(\d+)\|\d+\s*\(errormsg \d+:([^)]*)\)")
+
+
+def _describe(text: str, modules: Mapping[str, str]) -> str:
+    """``file.rego line N: message`` from regopy's error (which gives char offsets)."""
+    match = _REGO_ERROR.search(text)
+    if not match:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[0] if lines else "unknown error"
+    name, offset, message = match.group(1), int(match.group(2)), match.group(3).strip()
+    source = modules.get(name)
+    if source is None:
+        return f"{name}: {message}"
+    return f"{name} line {source.count(chr(10), 0, offset) + 1}: {message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +210,7 @@ class PolicyPoint:
         except TimeoutError:
             log.warning("policy_timeout", decision=decision)
             return Decision.deny("policy_timeout")
-        except Exception as exc:  # noqa: BLE001 - any engine failure is a deny
+        except Exception as exc:
             log.warning("policy_error", decision=decision, error=type(exc).__name__)
             return Decision.deny("policy_error")
         return _as_decision(result, needs_allow=decision != SCOPE)

@@ -31,7 +31,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -56,10 +56,17 @@ _TEST_RULE = re.compile(r"^(test_[A-Za-z0-9_]*)\b(?!\s*\()", re.MULTILINE)
 # regopy's RegoError text is an AST dump; each error in it starts like
 #   (error 24:policies/x_test.rego|30|2
 #     (errormsg 16:this is unclosed)
-_REGO_ERROR = re.compile(r"\(error \d+:(?P<module>[^|\n]*)\|(?P<offset>\d+)\|\d+\s*\(errormsg \d+:(?P<msg>[^\n]*)\)")
+_REGO_ERROR = re.compile(
+    r"\(error \d+:(?P<module>[^|\n]*)\|(?P<offset>\d+)\|\d+\s*\(errormsg \d+:(?P<msg>[^\n]*)\)"
+)
 _MAX_ERROR_CHARS = 2000
-_RULE_NAME = re.compile(r"^(?:default\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(|\[|:=|=|if\b|contains\b|\{)", re.MULTILINE)
-_IMPORT = re.compile(r"^import\s+(?:data|input)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?:\s+as\s+([A-Za-z_][A-Za-z0-9_]*))?", re.MULTILINE)
+_RULE_NAME = re.compile(
+    r"^(?:default\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(|\[|:=|=|if\b|contains\b|\{)", re.MULTILINE
+)
+_IMPORT = re.compile(
+    r"^import\s+(?:data|input)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?:\s+as\s+([A-Za-z_][A-Za-z0-9_]*))?",
+    re.MULTILINE,
+)
 _WITH_WHOLE_INPUT = re.compile(r"\bwith\s+input\s+as\b")
 _WITH_VALUE = re.compile(r"\bwith\s+[A-Za-z_][A-Za-z0-9_.]*\s+as\s+([A-Za-z_][A-Za-z0-9_]*)(\s*[.\[(])?")
 
@@ -104,7 +111,7 @@ def find_pitfalls(source: str, file: str = "<module>") -> list[str]:
     ``with T as R`` where R is a reference (a rule, an imported package, ``data``
     or ``input``) is silently dropped, or segfaults when R has a path (``R.x``).
     """
-    code = "\n".join(_strip_comment(line) for line in source.splitlines())
+    code = "\n".join(_code_only(line) for line in source.splitlines())
     references = {"data", "input"} | set(_RULE_NAME.findall(code))
     for path, alias in _IMPORT.findall(code):
         references.add(alias or path.rsplit(".", 1)[-1])
@@ -130,20 +137,27 @@ def find_pitfalls(source: str, file: str = "<module>") -> list[str]:
     return found
 
 
-def _strip_comment(line: str) -> str:
-    """The line without its ``#`` comment (a ``#`` inside a string is kept)."""
+def _code_only(line: str) -> str:
+    """The line without its ``#`` comment and with string contents blanked out."""
+    kept: list[str] = []
     quote = ""
-    for i, char in enumerate(line):
+    escaped = False
+    for char in line:
         if quote:
-            if char == "\\" and quote == '"':
-                continue
-            if char == quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
                 quote = ""
-        elif char in "\"`":
+                kept.append(char)
+            continue
+        if char == "#":
+            break
+        if char in '"`':
             quote = char
-        elif char == "#":
-            return line[:i]
-    return line
+        kept.append(char)
+    return "".join(kept)
 
 
 def run_tests(
@@ -218,7 +232,9 @@ def run_test_file(
         pending = pending[1:]
         if outcome.timed_out:
             for name in pending:
-                results[name] = RegoTestResult(file, package, name, False, "not run: an earlier test timed out")
+                results[name] = RegoTestResult(
+                    file, package, name, False, "not run: an earlier test timed out"
+                )
             pending = []
     return [*flagged, *(results[name] for name in names)]
 
@@ -312,18 +328,19 @@ def _worker(test_file: str, job: Mapping[str, Any], out: Any) -> None:
             return
         emit({"built": True})
         for name in tests:
-            emit(_test_record(name, lambda name=name: interpreter.query_bundle_entrypoint(bundle, entrypoints[name])))
+            emit(_test_record(name, lambda n: interpreter.query_bundle_entrypoint(bundle, entrypoints[n])))
     else:
         emit({"built": True})
         for name in tests:
-            emit(_test_record(name, lambda name=name: interpreter.query(f"data.{package}.{name}")))
+            emit(_test_record(name, lambda n: interpreter.query(f"data.{package}.{n}")))
 
 
-def _test_record(name: str, evaluate: Any) -> dict[str, Any]:
+def _test_record(name: str, evaluate: Callable[[str], Any]) -> dict[str, Any]:
+    """Evaluate test ``name`` and say whether it passed: only ``true`` passes, as in ``opa test``."""
     import regopy
 
     try:
-        output = evaluate()
+        output = evaluate(name)
     except regopy.RegoError as exc:
         return {"name": name, "passed": False, "error": _clip(str(exc))}
     if not output.ok():
@@ -332,8 +349,10 @@ def _test_record(name: str, evaluate: Any) -> dict[str, Any]:
     if values == [True]:
         return {"name": name, "passed": True}
     if not values:
-        return {"name": name, "passed": False, "error": "undefined: an expression in the test was false or undefined"}
-    return {"name": name, "passed": False, "error": _clip(f"got {json.dumps(values[0])}, want true")}
+        error = "undefined: an expression in the test was false or undefined"
+    else:
+        error = _clip(f"got {json.dumps(values[0])}, want true")
+    return {"name": name, "passed": False, "error": error}
 
 
 def describe_rego_error(message: str, sources: Mapping[str, str]) -> str:
@@ -363,7 +382,9 @@ def _clip(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the Rego tests under a directory; print failures and a summary."""
-    parser = argparse.ArgumentParser(prog="python -m accord.policy.regotest", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m accord.policy.regotest", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("path", type=Path, help="policy directory (or, with --worker, one test file)")
     parser.add_argument("--data", type=Path, help="JSON file added as base documents (data.*)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per worker process")

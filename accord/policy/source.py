@@ -86,7 +86,7 @@ class PolicySource:
             if self.engine.opa_push:
                 try:
                     await opa.push(modules, data)
-                except Exception as exc:  # noqa: BLE001 - any failure means not loaded
+                except Exception as exc:
                     await opa.close()
                     raise ConfigError(f"OPA server rejected the policies: {exc}") from exc
             return agreements, opa

@@ -4,7 +4,7 @@ in-process grpc.aio servers on loopback TCP with mutual TLS."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 
 from accord.cli.federation import Federation, default_template, init_federation
 from accord.identity import DevIdentityProvider
+from accord.policy.source import PolicySource
 from accord.rpc import call, channel_options
 from accord.v1 import node_pb2, node_pb2_grpc
 from hub.config import HubConfig
@@ -68,15 +69,24 @@ class LiveFederation:
 
 async def start_federation(root: Path, *, down: Sequence[str] = (),
                            endpoint_overrides: dict[str, str] | None = None,
-                           fanout_timeout: float = 2.0) -> LiveFederation:
+                           fanout_timeout: float = 2.0,
+                           hub_policy: Callable[[PolicySource], PolicySource] | None = None,
+                           node_config: Callable[[NodeConfig], NodeConfig] | None = None,
+                           ) -> LiveFederation:
     fed = init_federation(root, AGENCIES, NOW, base_port=None, template=default_template())
     hub_config = HubConfig.load(fed.hub_config)
     members = tuple(
         replace(m, endpoint=(endpoint_overrides or {}).get(m.agency, m.endpoint))
         for m in hub_config.members
     )
-    hub_config = replace(hub_config, members=members, fanout_timeout=fanout_timeout)
-    node_configs = {a: NodeConfig.load(fed.node_config(a)) for a in AGENCIES}
+    hub_config = replace(hub_config, members=members, fanout_timeout=fanout_timeout,
+                         reload_seconds=0)
+    if hub_policy is not None:
+        hub_config = replace(hub_config, policy=hub_policy(hub_config.policy))
+    node_configs = {a: replace(NodeConfig.load(fed.node_config(a)), reload_seconds=0)
+                    for a in AGENCIES}
+    if node_config is not None:
+        node_configs = {a: node_config(c) for a, c in node_configs.items()}
     hub = await start_hub(hub_config, clock=lambda: NOW)
     nodes = {}
     for agency, config in node_configs.items():
@@ -85,12 +95,16 @@ async def start_federation(root: Path, *, down: Sequence[str] = (),
     return LiveFederation(fed, hub_config, node_configs, hub, nodes)
 
 
+async def stop_federation(live: LiveFederation) -> None:
+    for node in live.nodes.values():
+        await node.stop(0)
+    await live.hub.stop(0)
+
+
 @pytest.fixture
 async def federation(tmp_path: Path) -> AsyncIterator[LiveFederation]:
     live = await start_federation(tmp_path / "fed")
     try:
         yield live
     finally:
-        for node in live.nodes.values():
-            await node.stop(0)
-        await live.hub.stop(0)
+        await stop_federation(live)

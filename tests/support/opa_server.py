@@ -36,12 +36,12 @@ class FakeOpa:
         self.modules[request.match_info["id"]] = await request.text()
         try:
             self._rebuild()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             del self.modules[request.match_info["id"]]
             return web.json_response({"code": "invalid_parameter", "message": str(exc)}, status=400)
         return web.json_response({})
 
-    async def data(self, request: web.Request) -> web.Response:
+    async def handle_data(self, request: web.Request) -> web.Response:
         path = request.match_info["path"].strip("/")
         if request.method == "PUT":
             self.data[path] = await request.json()
@@ -69,7 +69,7 @@ async def running_opa() -> AsyncIterator[tuple[FakeOpa, int]]:
     fake = FakeOpa()
     app = web.Application()
     app.router.add_put("/v1/policies/{id}", fake.put_policy)
-    app.router.add_route("*", "/v1/data/{path:.*}", fake.data)
+    app.router.add_route("*", "/v1/data/{path:.*}", fake.handle_data)
     app.router.add_get("/health", fake.health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -83,10 +83,10 @@ def test_policies_that_do_not_compile_are_refused_with_the_file() -> None:
 
 
 def test_empty_policy_directory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no .rego policies"):
+    with pytest.raises(ConfigError, match=r"no \.rego policies"):
         read_policies(tmp_path)
     (tmp_path / "only_test.rego").write_text("package x_test\n")
-    with pytest.raises(ConfigError, match="no .rego policies"):
+    with pytest.raises(ConfigError, match=r"no \.rego policies"):
         read_policies(tmp_path)
 
 
