@@ -32,8 +32,8 @@ gets :class:`AuditUnavailable` and must refuse the action (fail closed).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import hashlib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -49,6 +50,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     func,
     insert,
     select,
@@ -56,7 +58,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from accord.errors import AuditUnavailable
+from accord import merkle
+from accord.checkpoint import Checkpoint, SignedCheckpoint, Signer, sign_checkpoint
+from accord.errors import AuditUnavailable, InvalidArgument
 
 SCHEMA_VERSION = 1
 
@@ -78,9 +82,7 @@ audit_entries = Table(
 OUTCOMES = frozenset({"ok", "denied", "error"})
 
 
-def leaf_hash(entry: bytes) -> bytes:
-    """RFC 6962 leaf hash."""
-    return hashlib.sha256(b"\x00" + entry).digest()
+leaf_hash = merkle.leaf_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,21 +140,127 @@ class StoredEntry:
         return result
 
 
-class AuditLog:
-    """The append-only audit log in the hub's database."""
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
 
-    def __init__(self, engine: Engine) -> None:
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Advisory lock key serialising appends across hub processes on PostgreSQL.
+_PG_LOCK = 7244101
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """An entry as it was committed: its place, bytes, leaf hash and checkpoint."""
+
+    seq: int
+    entry: bytes
+    leaf: bytes
+    checkpoint: SignedCheckpoint
+
+
+class _Nodes:
+    """Merkle nodes read through one connection, with this transaction's new ones."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.fresh: dict[tuple[int, int], bytes] = {}
+
+    def node(self, level: int, index: int) -> bytes:
+        cached = self.fresh.get((level, index))
+        if cached is not None:
+            return cached
+        value = self._conn.execute(
+            select(merkle_nodes.c.hash).where(merkle_nodes.c.level == level,
+                                              merkle_nodes.c.idx == index)
+        ).scalar_one_or_none()
+        if value is None:
+            raise AuditUnavailable(f"audit log damaged: merkle node ({level}, {index}) missing")
+        return bytes(value)
+
+
+class AuditTransaction:
+    """Appends inside one database transaction, with whatever else the caller writes.
+
+    Everything written through ``conn`` commits together with the entries, so
+    (for example) a release's state change and the audit entry authorising it
+    are durable together or not at all.
+    """
+
+    def __init__(self, log: AuditLog, conn: Connection) -> None:
+        self._log = log
+        self.conn = conn
+        self._nodes = _Nodes(conn)
+        self._size: int | None = None
+
+    def append(self, event: AuditEvent) -> Appended:
+        if self._size is None:
+            last = self.conn.execute(select(func.max(audit_entries.c.seq))).scalar()
+            self._size = int(last or 0)
+        seq = self._size + 1
+        entry = event.to_entry(seq)
+        leaf = merkle.leaf_hash(entry)
+        self.conn.execute(insert(audit_entries).values(
+            seq=seq, recorded_at=event.time, event=event.event, agency=event.agency,
+            actor=event.actor, outcome=event.outcome, entry=entry, leaf_hash=leaf,
+        ))
+        added = merkle.new_nodes(seq - 1, leaf, self._nodes.node)
+        for level, index, value in added:
+            self._nodes.fresh[(level, index)] = value
+        self.conn.execute(insert(merkle_nodes),
+                          [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in added])
+        root = merkle.root(seq, self._nodes)
+        signed = sign_checkpoint(Checkpoint(self._log.origin, seq, root), self._log.signer)
+        self.conn.execute(insert(checkpoints).values(
+            size=seq, root=root, note=signed.to_text(), created_at=event.time))
+        self._size = seq
+        return Appended(seq, entry, leaf, signed)
+
+
+def _parse_time(value: str) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidArgument(f"time: got {value!r}, want ISO 8601 like 2026-11-23T15:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+class AuditLog:
+    """The append-only, verifiable audit log in the hub's database.
+
+    Every append also stores the new Merkle nodes and a checkpoint signed by
+    the hub, in the same transaction: each entry is covered by a signed tree
+    head from the moment it commits, so altering any stored entry breaks the
+    first checkpoint that covers it, which names it.
+    """
+
+    def __init__(self, engine: Engine, signer: Signer, origin: str) -> None:
         self.engine = engine
+        self.signer = signer
+        self.origin = origin
         self._lock = threading.Lock()
 
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
 
-    def append(self, event: AuditEvent) -> int:
-        """Append ``event`` durably and return its sequence number.
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[AuditTransaction]:
+        """One transaction holding the log's append lock until it commits.
 
-        Raises AuditUnavailable if it could not be committed; the caller must
-        then refuse whatever it was about to do.
+        Raises AuditUnavailable if it cannot be committed; the caller must
+        then refuse whatever it was about to do (fail closed).
         """
         try:
             # SQLite serves one hub process; the lock keeps its appends serial.
@@ -160,37 +268,98 @@ class AuditLog:
                 if self.engine.dialect.name == "postgresql":
                     # One writer at a time across every hub process: the log
                     # stays linear (no gaps, no duplicate sequence numbers).
-                    conn.execute(text("SELECT pg_advisory_xact_lock(7244101)"))
-                last = conn.execute(select(func.max(audit_entries.c.seq))).scalar()
-                seq = int(last or 0) + 1
-                entry = event.to_entry(seq)
-                conn.execute(
-                    insert(audit_entries).values(
-                        seq=seq,
-                        recorded_at=event.time,
-                        event=event.event,
-                        agency=event.agency,
-                        actor=event.actor,
-                        outcome=event.outcome,
-                        entry=entry,
-                        leaf_hash=leaf_hash(entry),
-                    )
-                )
+                    conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_LOCK})"))
+                yield AuditTransaction(self, conn)
         except SQLAlchemyError as exc:
             raise AuditUnavailable("audit log unavailable; action refused") from exc
-        return seq
+
+    def append(self, event: AuditEvent) -> int:
+        """Append ``event`` durably and return its sequence number."""
+        with self.transaction() as tx:
+            return tx.append(event).seq
 
     def size(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(audit_entries)).scalar_one())
 
-    def entries(self, start: int = 1) -> Iterator[StoredEntry]:
-        """Entries from ``start`` on, in order."""
+    def entries(self, start: int = 1, end: int | None = None) -> Iterator[StoredEntry]:
+        """Entries from ``start`` (to ``end``, inclusive), in order."""
+        query = select(audit_entries.c.seq, audit_entries.c.entry, audit_entries.c.leaf_hash) \
+            .where(audit_entries.c.seq >= start).order_by(audit_entries.c.seq)
+        if end is not None:
+            query = query.where(audit_entries.c.seq <= end)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(audit_entries.c.seq, audit_entries.c.entry, audit_entries.c.leaf_hash)
-                .where(audit_entries.c.seq >= start)
-                .order_by(audit_entries.c.seq)
-            )
-            for row in rows:
+            for row in conn.execute(query):
                 yield StoredEntry(row.seq, bytes(row.entry), bytes(row.leaf_hash))
+
+    def entry(self, seq: int) -> StoredEntry | None:
+        return next(self.entries(seq, seq), None)
+
+    def search(self, filters: Mapping[str, str], start: int, limit: int,
+               scan: int = 50_000) -> tuple[list[StoredEntry], int]:
+        """Entries from ``start`` matching every given filter, at most ``limit``.
+
+        Filters: actor, agency, event, outcome (indexed columns), case, purpose
+        (inside the entry), since, until (ISO times). Returns the matches and
+        the seq to continue from (0 when the log is exhausted). At most
+        ``scan`` entries are read per call, so one call stays bounded.
+        """
+        query = select(audit_entries.c.seq, audit_entries.c.entry, audit_entries.c.leaf_hash) \
+            .where(audit_entries.c.seq >= start).order_by(audit_entries.c.seq).limit(scan)
+        for key in ("actor", "agency", "event", "outcome"):
+            if filters.get(key):
+                query = query.where(audit_entries.c[key] == filters[key])
+        if filters.get("since"):
+            query = query.where(audit_entries.c.recorded_at >= _parse_time(filters["since"]))
+        if filters.get("until"):
+            query = query.where(audit_entries.c.recorded_at <= _parse_time(filters["until"]))
+        found: list[StoredEntry] = []
+        last = start - 1
+        scanned = 0
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                scanned += 1
+                last = row.seq
+                entry = StoredEntry(row.seq, bytes(row.entry), bytes(row.leaf_hash))
+                doc = entry.doc
+                if filters.get("case") and doc.get("case") != filters["case"]:
+                    continue
+                if filters.get("purpose") and doc.get("purpose") != filters["purpose"]:
+                    continue
+                found.append(entry)
+                if len(found) >= limit:
+                    break
+        more = len(found) >= limit or scanned >= scan
+        return found, (last + 1 if more else 0)
+
+    def checkpoint_range(self, start: int, limit: int) -> tuple[list[str], int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(checkpoints.c.size, checkpoints.c.note)
+                                .where(checkpoints.c.size >= start)
+                                .order_by(checkpoints.c.size).limit(limit + 1)).all()
+        notes = [r.note for r in rows[:limit]]
+        return notes, (rows[limit].size if len(rows) > limit else 0)
+
+    def latest_checkpoint(self) -> SignedCheckpoint | None:
+        with self.engine.connect() as conn:
+            note = conn.execute(
+                select(checkpoints.c.note).order_by(checkpoints.c.size.desc()).limit(1)
+            ).scalar_one_or_none()
+        return None if note is None else SignedCheckpoint.from_text(note)
+
+    def checkpoints(self) -> Iterator[SignedCheckpoint]:
+        with self.engine.connect() as conn:
+            for (note,) in conn.execute(select(checkpoints.c.note).order_by(checkpoints.c.size)):
+                yield SignedCheckpoint.from_text(note)
+
+    def inclusion_proof(self, seq: int, size: int) -> list[bytes]:
+        if not 1 <= seq <= size:
+            raise InvalidArgument(f"seq: got {seq}, want 1 to {size}")
+        with self.engine.connect() as conn:
+            return merkle.inclusion_proof(seq - 1, size, _Nodes(conn))
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        if not 0 <= old_size <= new_size:
+            raise InvalidArgument(f"sizes: got {old_size} to {new_size}, want old <= new")
+        with self.engine.connect() as conn:
+            return merkle.consistency_proof(old_size, new_size, _Nodes(conn))

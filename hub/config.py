@@ -11,6 +11,9 @@ Example (as written by ``accord federation init``)::
     max_pointers_per_node = 100
     reflection = false
     log_json = true
+    signing_key = "signing_key.pem"     # Ed25519: signs checkpoints and release grants
+    log_origin = "accord-hub"           # names this log in its signed checkpoints
+    node_timeout_seconds = 10.0         # release calls to owning nodes
 
     [policy]
     dir = "/path/to/accord/policies"    # default: the policies shipped with Accord
@@ -70,6 +73,9 @@ class HubConfig:
     policy: PolicySource
     reload_seconds: float
     members: tuple[Member, ...]
+    signing_key: Path
+    log_origin: str
+    node_timeout: float
 
     def member(self, agency: str) -> Member | None:
         return next((m for m in self.members if m.agency == agency), None)
@@ -100,6 +106,9 @@ class HubConfig:
             policy=policy,
             reload_seconds=reload_seconds,
             members=_members(agreements),
+            signing_key=hub.path("signing_key", "signing_key.pem"),
+            log_origin=hub.text("log_origin", "accord-hub"),
+            node_timeout=hub.number("node_timeout_seconds", 10.0, minimum=0.1),
         )
         hub.check_unknown()
         unknown = set(data) - {"hub", "tls", "policy"}

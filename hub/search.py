@@ -247,7 +247,9 @@ class Searcher:
         policy: PolicyPoint,
         timeout: float,
         max_pointers_per_node: int,
+        remember: Callable[[Sequence[dict[str, Any]]], None] | None = None,
     ) -> None:
+        self._remember = remember
         self._members = tuple(members)
         self._caller = caller
         self._audit = audit
@@ -325,4 +327,12 @@ class Searcher:
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
         seq = await asyncio.to_thread(self._audit.append, event)
+        if self._remember is not None:
+            # Bind each pointer to the investigator who received it: only they
+            # may ask for its release.
+            await asyncio.to_thread(self._remember, [
+                {"handle": p.handle, "owner": p.agency, "record_type": p.record_type,
+                 "requesting_agency": principal.agency, "requester": principal.subject,
+                 "agreement": query.agreement, "search_id": search_id, "created_at": now}
+                for p in pointers])
         return SearchResult(search_id, query.agreement, pointers, tuple(outcomes), seq)

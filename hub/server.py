@@ -23,7 +23,8 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from accord.errors import AccordError, PermissionDenied, Unauthenticated
+from accord.checkpoint import Ed25519Signer
+from accord.errors import AccordError, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from accord.identity import Principal, TokenVerifier
 from accord.policy.engine import PolicyPoint
 from accord.policy.source import watch
@@ -32,7 +33,11 @@ from accord.tls import agency_of_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from hub.audit import AuditEvent, AuditLog
 from hub.config import HubConfig
+from hub.releases import ReleaseAsk, ReleaseService
 from hub.search import Searcher, SearchQuery
+
+#: The name of the hub's key in signed checkpoints.
+SIGNING_KEY_NAME = "accord-hub"
 
 log = structlog.get_logger("accord.hub")
 
@@ -108,11 +113,13 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
     """HubService over gRPC."""
 
     def __init__(
-        self, config: HubConfig, auth: Authenticator, searcher: Searcher, clock: Clock
+        self, config: HubConfig, auth: Authenticator, searcher: Searcher,
+        releases: ReleaseService, clock: Clock,
     ) -> None:
         self._config = config
         self._auth = auth
         self._searcher = searcher
+        self._releases = releases
         self._clock = clock
 
     @rpc_method
@@ -127,6 +134,133 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         return result.to_proto()
 
 
+    @rpc_method
+    async def RequestRelease(
+        self, request: hub_pb2.RequestReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.RequestReleaseResponse:
+        now = self._clock()
+        caller = await self._auth.authenticate(context, now)
+        ask = ReleaseAsk.from_proto(request)
+        release = await self._releases.request(caller.principal, ask, now)
+        return hub_pb2.RequestReleaseResponse(release=release)
+
+    @rpc_method
+    async def FetchRelease(
+        self, request: hub_pb2.FetchReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.FetchReleaseResponse:
+        now = self._clock()
+        caller = await self._auth.authenticate(context, now)
+        release, ciphertext, grant_id, withheld = await self._releases.fetch(
+            caller.principal, request.release_id, now)
+        return hub_pb2.FetchReleaseResponse(release=release, ciphertext=ciphertext,
+                                            grant_id=grant_id, withheld=withheld)
+
+    @rpc_method
+    async def ListReleases(
+        self, request: hub_pb2.ListReleasesRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.ListReleasesResponse:
+        caller = await self._auth.authenticate(context, self._clock())
+        releases = await self._releases.list_for(caller.principal, int(request.state))
+        return hub_pb2.ListReleasesResponse(releases=releases)
+
+    @rpc_method
+    async def DecideRelease(
+        self, request: hub_pb2.DecideReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.DecideReleaseResponse:
+        now = self._clock()
+        caller = await self._auth.authenticate(context, now, "custodian")
+        release = await self._releases.decide(caller.principal, request.release_id,
+                                              request.approve, request.reason, now)
+        return hub_pb2.DecideReleaseResponse(release=release)
+
+
+class LogServicer(hub_pb2_grpc.LogServiceServicer):
+    """Checkpoints and proofs, for any member node (the log is verifiable by design)."""
+
+    def __init__(self, audit: AuditLog, members: frozenset[str]) -> None:
+        self._audit = audit
+        self._members = members
+
+    def _check_member(self, context: grpc.aio.ServicerContext) -> None:
+        agency = agency_of_identity(peer_identity(context.auth_context()))
+        if agency not in self._members:
+            raise PermissionDenied("caller is not a member node")
+
+    @rpc_method
+    async def GetCheckpoint(
+        self, request: hub_pb2.GetCheckpointRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.GetCheckpointResponse:
+        self._check_member(context)
+        checkpoint = await asyncio.to_thread(self._audit.latest_checkpoint)
+        if checkpoint is None:
+            raise NotFound("the audit log is empty")
+        return hub_pb2.GetCheckpointResponse(checkpoint=checkpoint.to_text())
+
+    @rpc_method
+    async def GetInclusionProof(
+        self, request: hub_pb2.GetInclusionProofRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.GetInclusionProofResponse:
+        self._check_member(context)
+        size = request.tree_size or await asyncio.to_thread(self._audit.size)
+        proof = await asyncio.to_thread(self._audit.inclusion_proof, request.seq, size)
+        return hub_pb2.GetInclusionProofResponse(proof=proof, tree_size=size)
+
+    @rpc_method
+    async def GetConsistencyProof(
+        self, request: hub_pb2.GetConsistencyProofRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.GetConsistencyProofResponse:
+        self._check_member(context)
+        proof = await asyncio.to_thread(self._audit.consistency_proof, request.old_size,
+                                        request.new_size)
+        return hub_pb2.GetConsistencyProofResponse(proof=proof)
+
+
+class AuditServicer(hub_pb2_grpc.AuditServiceServicer):
+    """Reading the log: auditors only, and every read is itself an audit entry."""
+
+    MAX_LIMIT = 5000
+
+    def __init__(self, audit: AuditLog, auth: Authenticator, clock: Clock) -> None:
+        self._audit = audit
+        self._auth = auth
+        self._clock = clock
+
+    @rpc_method
+    async def ListEntries(
+        self, request: hub_pb2.ListEntriesRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.ListEntriesResponse:
+        now = self._clock()
+        caller = await self._auth.authenticate(context, now, "auditor")
+        if request.limit > self.MAX_LIMIT:
+            raise InvalidArgument(f"ListEntriesRequest.limit: {request.limit}, at most "
+                                  f"{self.MAX_LIMIT}")
+        filters = {k: getattr(request, f) for k, f in (
+            ("actor", "actor"), ("agency", "agency"), ("case", "case_number"),
+            ("purpose", "purpose"), ("event", "event"), ("outcome", "outcome"),
+            ("since", "since"), ("until", "until")) if getattr(request, f)}
+        await asyncio.to_thread(self._audit.append, AuditEvent(
+            event="audit_read", time=now, outcome="ok", actor=caller.principal.subject,
+            agency=caller.principal.agency, roles=tuple(sorted(caller.principal.roles)),
+            source=caller.source, details={"filters": filters,
+                                           "start_seq": request.start_seq or 1}))
+        found, next_seq = await asyncio.to_thread(
+            self._audit.search, filters, request.start_seq or 1, request.limit or 500)
+        checkpoint = await asyncio.to_thread(self._audit.latest_checkpoint)
+        return hub_pb2.ListEntriesResponse(
+            entries=[e.entry for e in found], next_seq=next_seq,
+            checkpoint=checkpoint.to_text() if checkpoint else "")
+
+    @rpc_method
+    async def ListCheckpoints(
+        self, request: hub_pb2.ListCheckpointsRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.ListCheckpointsResponse:
+        await self._auth.authenticate(context, self._clock(), "auditor")
+        limit = min(request.limit or 1000, 10_000)
+        notes, next_size = await asyncio.to_thread(
+            self._audit.checkpoint_range, request.start_size or 1, limit)
+        return hub_pb2.ListCheckpointsResponse(checkpoints=notes, next_size=next_size)
+
+
 class NodeChannels:
     """One long-lived mTLS channel per member node."""
 
@@ -137,6 +271,7 @@ class NodeChannels:
             for m in config.members
         }
         self._stubs = {a: node_pb2_grpc.NodeServiceStub(ch) for a, ch in self._channels.items()}
+        self._timeout = config.node_timeout
 
     async def match(
         self, agency: str, request: node_pb2.MatchTokensRequest, timeout: float
@@ -144,6 +279,18 @@ class NodeChannels:
         result: node_pb2.MatchTokensResponse = await call(
             self._stubs[agency].MatchTokens, request, timeout=timeout
         )
+        return result
+
+    async def prepare(
+        self, agency: str, request: node_pb2.PrepareReleaseRequest
+    ) -> node_pb2.PrepareReleaseResponse:
+        result: node_pb2.PrepareReleaseResponse = await call(
+            self._stubs[agency].PrepareRelease, request, timeout=self._timeout)
+        return result
+
+    async def deliver(self, agency: str, request: node_pb2.ReleaseRequest) -> node_pb2.ReleaseResponse:
+        result: node_pb2.ReleaseResponse = await call(
+            self._stubs[agency].Release, request, timeout=self._timeout)
         return result
 
     async def close(self) -> None:
@@ -176,26 +323,39 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     from accord.db import make_engine  # local: keeps import of this module cheap
 
     engine = make_engine(config.database_url)
-    audit = AuditLog(engine)
+    signer = Ed25519Signer.load_pem(config.signing_key, SIGNING_KEY_NAME)
+    audit = AuditLog(engine, signer, config.log_origin)
     audit.create_schema()
     verifier = TokenVerifier({m.issuer.issuer: m.issuer for m in config.members})
     channels = NodeChannels(config)
     _agreements, policy = await config.policy.open()
+    releases = ReleaseService(audit=audit, policy=policy, signer=signer,
+                              prepare=channels.prepare, deliver=channels.deliver,
+                              timeout=config.node_timeout)
+    releases.create_schema()
     searcher = Searcher(
         members=[m.agency for m in config.members],
         caller=channels.match,
         audit=audit,
         policy=policy,
+        remember=releases.remember_pointers,
         timeout=config.fanout_timeout,
         max_pointers_per_node=config.max_pointers_per_node,
     )
     server = grpc.aio.server(options=server_options())
     hub_pb2_grpc.add_HubServiceServicer_to_server(
-        HubServicer(config, Authenticator(config, verifier, audit), searcher, clock), server
+        HubServicer(config, Authenticator(config, verifier, audit), searcher, releases, clock),
+        server,
     )
+    hub_pb2_grpc.add_LogServiceServicer_to_server(
+        LogServicer(audit, frozenset(m.agency for m in config.members)), server)
+    hub_pb2_grpc.add_AuditServiceServicer_to_server(
+        AuditServicer(audit, Authenticator(config, verifier, audit), clock), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    service_names = [hub_pb2.DESCRIPTOR.services_by_name["HubService"].full_name, health.SERVICE_NAME]
+    service_names = [hub_pb2.DESCRIPTOR.services_by_name[name].full_name
+                     for name in ("HubService", "LogService", "AuditService")]
+    service_names.append(health.SERVICE_NAME)
     if config.reflection:
         reflection.enable_server_reflection([*service_names, reflection.SERVICE_NAME], server)
     try:

@@ -14,6 +14,8 @@ Example (as written by ``accord federation init``)::
     max_pointers = 100
     reflection = false
     log_json = true
+    hub_public_key = "../../hub/public_key.pem"   # verifies grants and checkpoints
+    log_origin = "accord-hub"               # the hub log's name in its checkpoints
 
     [local]                                 # this agency's own rules; they only tighten
     exclude_labels = ["victim"]             # never point to records with these labels
@@ -68,6 +70,8 @@ class NodeConfig:
     local_rules: dict[str, object]
     policy: PolicySource
     reload_seconds: float
+    hub_public_key: Path
+    log_origin: str
 
     @classmethod
     def load(cls, path: Path, env: dict[str, str] | None = None) -> NodeConfig:
@@ -100,6 +104,8 @@ class NodeConfig:
             local_rules=local,
             policy=policy,
             reload_seconds=reload_seconds,
+            hub_public_key=node.path("hub_public_key"),
+            log_origin=node.text("log_origin", "accord-hub"),
         )
         node.check_unknown()
         unknown = set(data) - {"node", "tls", "local", "policy"}

@@ -10,22 +10,35 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from accord.errors import AccordError, InvalidArgument, PermissionDenied, Unauthenticated
+from accord.errors import (
+    AccordError,
+    ConfigError,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from accord.policy.engine import PolicyPoint
 from accord.policy.source import watch
 from accord.rpc import call, channel_options, metadata_value, rpc_method, server_options
+from accord.sealing import RecipientKey, open_sealed
 from accord.tls import HUB_IDENTITY, agency_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from node.config import NodeConfig
 from node.matching import Matcher, MatchQuery
+from node.release import HubKeys, Releaser
 from node.store import NodeStore
 from node.tokens import Keyring, Query, query_tokens
 
@@ -48,12 +61,30 @@ def require_peer(context: grpc.aio.ServicerContext, identity: str) -> None:
 
 
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):
-    """NodeService: answers the hub with pointers."""
+    """NodeService: answers the hub with pointers, and releases under grants."""
 
-    def __init__(self, config: NodeConfig, matcher: Matcher, clock: Clock) -> None:
+    def __init__(self, config: NodeConfig, matcher: Matcher, releaser: Releaser,
+                 clock: Clock) -> None:
         self._config = config
         self._matcher = matcher
+        self._releaser = releaser
         self._clock = clock
+
+    @rpc_method
+    async def PrepareRelease(
+        self, request: node_pb2.PrepareReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.PrepareReleaseResponse:
+        require_peer(context, HUB_IDENTITY)
+        return await self._releaser.prepare(request, self._clock())
+
+    @rpc_method
+    async def Release(
+        self, request: node_pb2.ReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.ReleaseResponse:
+        require_peer(context, HUB_IDENTITY)
+        response = await self._releaser.release(request, self._clock())
+        log.info("released", bytes=len(response.ciphertext))
+        return response
 
     @rpc_method
     async def MatchTokens(
@@ -65,6 +96,33 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         pointers, truncated = await self._matcher.match(query, self._clock())
         log.info("matched", requesting_agency=query.requesting_agency, pointers=len(pointers))
         return node_pb2.MatchTokensResponse(pointers=pointers, truncated=truncated)
+
+
+def _subject(metadata: list[tuple[str, str]]) -> str:
+    """The token's subject, for this node's own records of whose key is whose.
+
+    Not a security decision: the hub verifies the token; this only labels the
+    locally kept private key.
+    """
+    import jwt
+
+    token = dict(metadata).get("authorization", "").partition(" ")[2]
+    try:
+        return str(jwt.decode(token, options={"verify_signature": False}).get("sub", ""))[:256]
+    except jwt.PyJWTError:
+        return ""
+
+
+def load_ed25519_public_key(path: Path) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the hub's public key: {exc}") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigError(f"{path}: want the hub's Ed25519 public key")
+    return key
 
 
 def query_from_proto(req: node_pb2.LocalSearchRequest) -> Query:
@@ -81,20 +139,72 @@ def query_from_proto(req: node_pb2.LocalSearchRequest) -> Query:
 class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     """GatewayService: tokenises an investigator's query and asks the hub."""
 
-    def __init__(self, config: NodeConfig, keyring: Keyring,
-                 hub: hub_pb2_grpc.HubServiceStub) -> None:
+    def __init__(self, config: NodeConfig, keyring: Keyring, hub: hub_pb2_grpc.HubServiceStub,
+                 store: NodeStore, clock: Clock) -> None:
         self._config = config
         self._keyring = keyring
         self._hub = hub
+        self._store = store
+        self._clock = clock
+
+    def _forward(self, context: grpc.aio.ServicerContext) -> list[tuple[str, str]]:
+        """Check the caller is our own agency's tool; the metadata to pass on to the hub."""
+        require_peer(context, agency_identity(self._config.agency))
+        authorization = metadata_value(context, "authorization")
+        if not authorization:
+            raise Unauthenticated("missing bearer token")
+        metadata = [("authorization", authorization)]
+        request_id = metadata_value(context, "x-request-id")
+        if request_id:
+            metadata.append(("x-request-id", request_id))
+        return metadata
+
+    @rpc_method
+    async def LocalRequestRelease(
+        self, request: node_pb2.LocalRequestReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.RequestReleaseResponse:
+        metadata = self._forward(context)
+        # The record will be encrypted to a key made here, for this request only;
+        # its private half never leaves this node.
+        key = RecipientKey.generate()
+        request_key = secrets.token_urlsafe(18)
+        subject = _subject(metadata)
+        await asyncio.to_thread(self._store.save_request_key, request_key, subject,
+                                key.private_bytes, self._clock())
+        response: hub_pb2.RequestReleaseResponse = await call(
+            self._hub.RequestRelease,
+            hub_pb2.RequestReleaseRequest(
+                pointer=request.pointer, case_number=request.case_number,
+                purpose=request.purpose, justification=request.justification,
+                requester_key=key.public_bytes, request_key=request_key),
+            timeout=GATEWAY_TIMEOUT, metadata=metadata)
+        await asyncio.to_thread(self._store.bind_release, request_key,
+                                response.release.release_id)
+        return response
+
+    @rpc_method
+    async def LocalFetchRelease(
+        self, request: hub_pb2.FetchReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.LocalFetchReleaseResponse:
+        metadata = self._forward(context)
+        response: hub_pb2.FetchReleaseResponse = await call(
+            self._hub.FetchRelease, request, timeout=GATEWAY_TIMEOUT, metadata=metadata)
+        if not response.ciphertext:
+            return node_pb2.LocalFetchReleaseResponse(release=response.release)
+        found = await asyncio.to_thread(self._store.release_key, request.release_id)
+        if found is None:
+            raise NotFound(f"release {request.release_id}: not requested through this node")
+        record = open_sealed(response.ciphertext, RecipientKey.from_private_bytes(found[1]),
+                             grant_id=response.grant_id)
+        return node_pb2.LocalFetchReleaseResponse(
+            release=response.release, record_json=json.dumps(record, sort_keys=True),
+            withheld=list(response.withheld))
 
     @rpc_method
     async def LocalSearch(
         self, request: node_pb2.LocalSearchRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.LocalSearchResponse:
-        require_peer(context, agency_identity(self._config.agency))
-        authorization = metadata_value(context, "authorization")
-        if not authorization:
-            raise Unauthenticated("missing bearer token")
+        metadata = self._forward(context)
         # The named agreement, or the only one this agency belongs to.
         agreement = self._config.agreements.resolve(self._config.agency, request.agreement or None)
         keys = self._keyring.for_agreement(agreement.id)
@@ -105,10 +215,6 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
             tokens=[t.to_proto() for t in tokens],
             agreement=agreement.id,
         )
-        metadata = [("authorization", authorization)]
-        request_id = metadata_value(context, "x-request-id")
-        if request_id:
-            metadata.append(("x-request-id", request_id))
         result = await call(self._hub.Search, hub_request, timeout=GATEWAY_TIMEOUT,
                             metadata=metadata)
         return node_pb2.LocalSearchResponse(
@@ -151,10 +257,23 @@ async def start_node(
     hub_channel = grpc.aio.secure_channel(
         config.hub, config.tls.channel_credentials(), options=channel_options()
     )
+    log_stub = hub_pb2_grpc.LogServiceStub(hub_channel)
+
+    async def consistency(old: int, new: int) -> list[bytes]:
+        response: hub_pb2.GetConsistencyProofResponse = await call(
+            log_stub.GetConsistencyProof,
+            hub_pb2.GetConsistencyProofRequest(old_size=old, new_size=new), timeout=10)
+        return list(response.proof)
+
+    releaser = Releaser(store, config.agency, policy,
+                        HubKeys(load_ed25519_public_key(config.hub_public_key), config.log_origin),
+                        consistency)
     server = grpc.aio.server(options=server_options())
-    node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(config, matcher, clock), server)
+    node_pb2_grpc.add_NodeServiceServicer_to_server(
+        NodeServicer(config, matcher, releaser, clock), server)
     node_pb2_grpc.add_GatewayServiceServicer_to_server(
-        GatewayServicer(config, keyring, hub_pb2_grpc.HubServiceStub(hub_channel)), server
+        GatewayServicer(config, keyring, hub_pb2_grpc.HubServiceStub(hub_channel), store, clock),
+        server,
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

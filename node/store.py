@@ -91,6 +91,46 @@ pointers = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+#: Every record this node released: written, with the grant marked used, in
+#: the same transaction, before the ciphertext leaves the node.
+release_log = Table(
+    "release_log",
+    metadata,
+    Column("grant_id", String(64), primary_key=True),
+    Column("release_id", String(64), nullable=False),
+    Column("pointer", String(64), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("requester_agency", String(64), nullable=False),
+    Column("requester", String(256), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("audit_seq", Integer, nullable=False),
+    Column("checkpoint_size", Integer, nullable=False),
+    Column("withheld", JSON, nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The last hub checkpoint this node accepted (one row): every new one must be
+#: consistent with it.
+log_state = Table(
+    "log_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", Integer, nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+)
+
+#: Requesting side: the private keys releases are encrypted to, per request.
+local_releases = Table(
+    "local_releases",
+    metadata,
+    Column("request_key", String(80), primary_key=True),
+    Column("release_id", String(64), nullable=True, unique=True),
+    Column("requester", String(256), nullable=False),
+    Column("private_key", LargeBinary(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 POINTER_PREFIX = "ptr_"
 POINTER_TTL = dt.timedelta(days=30)
 
@@ -311,6 +351,69 @@ class NodeStore:
                     ],
                 )
         return handles
+
+    # --- releases (owning side) ---------------------------------------------
+
+    def pointer(self, handle: str) -> Any:
+        """The pointer row for ``handle`` (record_id, requesting_agency, expires_at), or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(pointers).where(pointers.c.handle == handle)).one_or_none()
+
+    def record_by_id(self, record_id: int) -> tuple[dict[str, Any], frozenset[str]] | None:
+        """A record's canonical body and all its labels."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(records.c.body, records.c.labels).where(
+                records.c.id == record_id)).one_or_none()
+        return None if row is None else (dict(row.body), frozenset(row.labels))
+
+    def grant_used(self, grant_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(release_log.c.grant_id).where(
+                release_log.c.grant_id == grant_id)).first() is not None
+
+    def last_checkpoint(self) -> tuple[int, bytes] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(log_state.c.size, log_state.c.root)).one_or_none()
+        return None if row is None else (int(row.size), bytes(row.root))
+
+    def record_release(self, entry: dict[str, Any], checkpoint: tuple[int, bytes]) -> None:
+        """Log a release and remember the checkpoint, in one transaction.
+
+        The grant id is the primary key: a second use of a grant fails here,
+        even when two releases race.
+        """
+        size, root = checkpoint
+        with self.engine.begin() as conn:
+            conn.execute(insert(release_log).values(**entry))
+            if conn.execute(update(log_state).where(log_state.c.id == 1)
+                            .values(size=size, root=root)).rowcount == 0:
+                conn.execute(insert(log_state).values(id=1, size=size, root=root))
+
+    def releases(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                select(release_log).order_by(release_log.c.released_at))]
+
+    # --- releases (requesting side) -------------------------------------------
+
+    def save_request_key(self, request_key: str, requester: str, private_key: bytes,
+                         now: dt.datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(local_releases).values(
+                request_key=request_key, requester=requester, private_key=private_key,
+                created_at=now))
+
+    def bind_release(self, request_key: str, release_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(local_releases).where(
+                local_releases.c.request_key == request_key).values(release_id=release_id))
+
+    def release_key(self, release_id: str) -> tuple[str, bytes] | None:
+        """(requester, private key) of a release this node asked for."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(local_releases.c.requester, local_releases.c.private_key)
+                               .where(local_releases.c.release_id == release_id)).one_or_none()
+        return None if row is None else (row.requester, bytes(row.private_key))
 
     # --- inspection (tests, CLI) -------------------------------------------
 

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -27,7 +28,7 @@ from accord.errors import AccordError, RemoteError
 from accord.identity import DevIdentityProvider
 from accord.synthetic import DEMO_AGENCIES, STORY, generate
 from accord.tls import TlsFiles
-from accord.v1 import node_pb2
+from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.config import HubConfig
 from node.config import NodeConfig
 
@@ -42,9 +43,19 @@ def _now() -> dt.datetime:
 
 def run_demo(directory: Path | None, *, keep: bool, records: int, console: Console) -> int:
     """Run the story; returns the process exit code."""
-    from accord.cli.main import local_search, print_search, search_to_dict
+    from accord.auditlog import verify_log
+    from accord.checkpoint import SignedCheckpoint
+    from accord.cli.main import (
+        _all_checkpoints,
+        _all_entries,
+        hub_call,
+        local_search,
+        print_search,
+        search_to_dict,
+    )
     from node.ingest.mapping import Mapping
     from node.loader import ingest_file
+    from node.server import load_ed25519_public_key
     from node.store import NodeStore
 
     temporary = directory is None
@@ -149,12 +160,50 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
             console.print(f"   and a harbor_pd investigator asking for victim_services is "
                           f"refused: {exc.message}")
 
+        say("She asks for the call's full record; the hub logs it before anything moves")
+        investigator = fed.node_config(INVESTIGATOR_AGENCY)
+        cad = _request_release(investigator, jwt_text, hits[0]["handle"],
+                               "identify the woman in the CAD call", console)
+        record = _fetch_release(investigator, jwt_text, cad, console)
+        person = next(p for p in record["people"] if STORY.nickname in p["nicknames"])
+        phones = sorted({ph for p in record["people"] for ph in p["phones"]})
+        if not phones:
+            raise DemoFailed("expected a phone number in the released call")
+        console.print(f"   [bold green]the record names her as {person['name']!r}, aka "
+                      f"{', '.join(person['nicknames'])}; the call came from {phones[0]}[/]")
+
+        say("The phone leads to a hotline tip, whose release waits for the hotline's custodian")
+        response = asyncio.run(local_search(
+            investigator, jwt_text,
+            node_pb2.LocalSearchRequest(case_number=CASE, purpose="human_trafficking",
+                                        phone=phones[0]),
+        ))
+        data = search_to_dict(response)
+        print_search(data)
+        tips = [p for p in data["pointers"] if p["agency"] == "tip_hotline"]
+        if not tips:
+            raise DemoFailed("expected the hotline to hold a tip with her phone")
+        tip = _request_release(investigator, jwt_text, tips[0]["handle"],
+                               "locate a possible trafficking victim", console)
+        custodian_config = fed.node_config("tip_hotline")
+        custodian = DevIdentityProvider.load(fed.idp_dir("tip_hotline"), "tip_hotline").issue(
+            "cust.ng", ("custodian",), _now())
+        pending = asyncio.run(hub_call(custodian_config, custodian, "HubService", "ListReleases",
+                                       hub_pb2.ListReleasesRequest(
+                                           state=common_pb2.RELEASE_STATE_PENDING_APPROVAL)))
+        console.print(f"   the hotline's custodian sees {len(pending.releases)} pending "
+                      f"release(s) and approves {tip}")
+        asyncio.run(hub_call(custodian_config, custodian, "HubService", "DecideRelease",
+                             hub_pb2.DecideReleaseRequest(release_id=tip, approve=True,
+                                                          reason="active trafficking case")))
+        _fetch_release(investigator, jwt_text, tip, console)
+
         say("A node goes down; searches still answer, within the deadline")
         down = fed.agencies.index("tip_hotline") + 1  # procs[0] is the hub
         stop_all([procs[down]])
         started = time.monotonic()
         response = asyncio.run(local_search(
-            fed.node_config(INVESTIGATOR_AGENCY), jwt_text,
+            investigator, jwt_text,
             node_pb2.LocalSearchRequest(case_number=CASE, purpose="human_trafficking",
                                         name=STORY.name, dob=STORY.dob.isoformat()),
         ))
@@ -166,8 +215,25 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         if states.get("tip_hotline") != "unavailable" or not data["pointers"]:
             raise DemoFailed("expected partial results with tip_hotline unavailable")
 
-        say("Everything was audited at the hub")
-        _show_audit(hub_config.database_url, data["audit_seq"], console)
+        say("An auditor reviews the case's trail and verifies the whole log")
+        auditor = idp.issue("aud.price", ("auditor",), _now())
+        entries, _ = asyncio.run(_all_entries(investigator, auditor, {"case_number": CASE}))
+        for raw in entries:
+            doc = json.loads(raw)
+            console.print(f"   #{doc['seq']:<3} {doc['event']:<18} {doc['outcome']:<7} "
+                          f"{doc['actor']:<12} {', '.join(doc['reasons'])}", markup=False)
+        everything, _ = asyncio.run(_all_entries(investigator, auditor, {}))
+        notes = asyncio.run(_all_checkpoints(investigator, auditor))
+        verified = verify_log(enumerate(everything, start=1),
+                            [SignedCheckpoint.from_text(n) for n in notes],
+                            load_ed25519_public_key(hub_config.signing_key.with_name(
+                                "public_key.pem")), "accord-hub", hub_config.log_origin)
+        if not verified.ok:
+            raise DemoFailed(f"the audit log does not verify: {verified.problem}")
+        console.print(f"   [bold green]log verified[/]: {verified.entries} entries, "
+                      f"{verified.checkpoints} signed checkpoints, "
+                      f"root {verified.root.hex()[:16]}..."
+                      " (accord audit verify does the same)")
         console.print(f"   hub database: {hub_config.data_dir / 'hub.db'}; "
                       f"hub log: {hub_config.log_file}")
 
@@ -194,19 +260,33 @@ async def _wait_all(hub_config: HubConfig, node_configs: dict[str, NodeConfig],
                            for t, p in zip(targets, procs, strict=True)))
 
 
-def _show_audit(database_url: str, seq: int, console: Console) -> None:
-    from accord.db import make_engine
-    from hub.audit import AuditLog
+def _request_release(config: Path, jwt_text: str, pointer: str, justification: str,
+                     console: Console) -> str:
+    from accord.cli.main import gateway_call, print_release, release_to_dict
 
-    engine = make_engine(database_url)
-    try:
-        audit = AuditLog(engine)
-        entry = next(e for e in audit.entries(seq) if e.seq == seq)
-        console.print(f"   audit entry #{seq} of {audit.size()} (leaf hash "
-                      f"{entry.leaf_hash.hex()[:16]}...):")
-        console.print_json(json.dumps(entry.doc))
-    finally:
-        engine.dispose()
+    response = asyncio.run(gateway_call(config, jwt_text, "LocalRequestRelease",
+                                        node_pb2.LocalRequestReleaseRequest(
+                                            pointer=pointer, case_number=CASE,
+                                            purpose="human_trafficking",
+                                            justification=justification)))
+    print_release(release_to_dict(response.release))
+    return str(response.release.release_id)
+
+
+def _fetch_release(config: Path, jwt_text: str, release_id: str,
+                   console: Console) -> dict[str, Any]:
+    from accord.cli.main import gateway_call
+
+    response = asyncio.run(gateway_call(config, jwt_text, "LocalFetchRelease",
+                                        hub_pb2.FetchReleaseRequest(release_id=release_id)))
+    if not response.record_json:
+        raise DemoFailed(f"release {release_id} delivered nothing")
+    record: dict[str, Any] = json.loads(response.record_json)
+    console.print(f"   delivered: {record['record_type']} {record['source_id']} from "
+                  f"{record['source']}, decrypted by her own node (the hub relayed ciphertext)")
+    if response.withheld:
+        console.print(f"   withheld by the agreement: {', '.join(response.withheld)}")
+    return record
 
 
 def _keep(fed: Federation, procs: list[subprocess.Popen[bytes]], console: Console) -> None:

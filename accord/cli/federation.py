@@ -7,7 +7,8 @@ Layout::
       ca/ca.pem, ca/ca.key        the federation's private CA (keep ca.key offline)
       secrets/federation.key      32 random bytes; nodes only, never the hub
       hub/hub.toml                hub config; hub/tls/ its certificate
-      hub/signing_key.pem         the hub's Ed25519 signing key
+      hub/signing_key.pem         the hub's Ed25519 key: signs checkpoints and grants
+      hub/public_key.pem          its public half, which every node and auditor holds
       idp/<agency>/               development identity provider of each agency
       nodes/<agency>/node.toml    node config; nodes/<agency>/tls/ its certificate
 
@@ -139,6 +140,12 @@ def init_federation(
     _write(root / "hub" / "tls" / "hub.key", key, private=True)
     signing = ed25519.Ed25519PrivateKey.generate()
     _write(
+        root / "hub" / "public_key.pem",
+        signing.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+    )
+    _write(
         root / "hub" / "signing_key.pem",
         signing.private_bytes(
             serialization.Encoding.PEM,
@@ -179,6 +186,8 @@ def init_federation(
                     "default_region": "US",
                     "max_pointers": 100,
                     "reflection": False,
+                    "hub_public_key": "../../hub/public_key.pem",
+                    "log_origin": "accord-hub",
                 },
                 "local": {"exclude_labels": [], "record_types_withheld": []},
                 "tls": {"ca_cert": "../../ca/ca.pem", "cert": "tls/node.pem", "key": "tls/node.key"},

@@ -389,8 +389,9 @@ def print_search(data: dict[str, Any]) -> None:
     pointers = data["pointers"]
     if pointers:
         table = Table(title=f"{len(pointers)} pointer(s)", title_justify="left")
-        for col in ("agency", "record type", "month", "strength", "matched on", "pointer"):
+        for col in ("agency", "record type", "month", "strength", "matched on"):
             table.add_column(col)
+        table.add_column("pointer", no_wrap=True, overflow="fold")
         for p in pointers:
             table.add_row(p["agency"], p["record_type"], p["month"], p["strength"],
                           ", ".join(p["matched"]), p["handle"])
@@ -445,6 +446,481 @@ def search(config_path: Path, jwt_text: str | None, case_number: str, purpose: s
         emit_json(data)
     else:
         print_search(data)
+
+
+# --- release ------------------------------------------------------------------------------
+
+STATE_NAMES = {
+    common_pb2.RELEASE_STATE_PENDING_APPROVAL: "pending_approval",
+    common_pb2.RELEASE_STATE_GRANTED: "granted",
+    common_pb2.RELEASE_STATE_DENIED: "denied",
+    common_pb2.RELEASE_STATE_DELIVERED: "delivered",
+    common_pb2.RELEASE_STATE_FAILED: "failed",
+}
+
+
+def release_to_dict(r: common_pb2.Release) -> dict[str, Any]:
+    return {
+        "release_id": r.release_id, "state": STATE_NAMES.get(r.state, "unknown"),
+        "pointer": r.pointer, "owner": r.owner, "record_type": r.record_type,
+        "requester": r.requester, "requester_agency": r.requester_agency,
+        "purpose": r.purpose, "case": r.case_number, "justification": r.justification,
+        "agreement": r.agreement, "reasons": list(r.reasons), "requested_at": r.requested_at,
+        "decided_by": r.decided_by, "decision_reason": r.decision_reason,
+        "audit_seq": r.audit_seq,
+    }
+
+
+def print_release(r: dict[str, Any]) -> None:
+    console.print(f"release {r['release_id']}: [bold]{r['state']}[/] ({r['record_type']} held by "
+                  f"{r['owner']}, case {r['case']}, purpose {r['purpose']}, audit entry "
+                  f"#{r['audit_seq']})")
+    if r["reasons"]:
+        console.print(f"  reasons: {', '.join(r['reasons'])}")
+    if r["decided_by"]:
+        console.print(f"  decided by {r['decided_by']}: {r['decision_reason']}")
+
+
+async def gateway_call(config_path: Path, jwt_text: str, method: str, request: Any,
+                       timeout: float = 60.0) -> Any:
+    """Call our own node's GatewayService (the node holds the keys)."""
+    from accord.rpc import call, channel_options
+    from accord.v1 import node_pb2_grpc
+    from node.config import NodeConfig
+
+    config = NodeConfig.load(config_path)
+    async with grpc.aio.secure_channel(config.listen, config.tls.channel_credentials(),
+                                       options=channel_options()) as channel:
+        stub = node_pb2_grpc.GatewayServiceStub(channel)
+        return await call(getattr(stub, method), request, timeout=timeout,
+                          metadata=[("authorization", f"Bearer {jwt_text}")])
+
+
+async def hub_call(config_path: Path, jwt_text: str, service: str, method: str, request: Any,
+                   timeout: float = 60.0) -> Any:
+    """Call the hub directly with our agency's certificate (custodians, auditors)."""
+    from accord.rpc import call, channel_options
+    from accord.v1 import hub_pb2_grpc
+    from node.config import NodeConfig
+
+    config = NodeConfig.load(config_path)
+    async with grpc.aio.secure_channel(config.hub, config.tls.channel_credentials(),
+                                       options=channel_options()) as channel:
+        stub = getattr(hub_pb2_grpc, f"{service}Stub")(channel)
+        return await call(getattr(stub, method), request, timeout=timeout,
+                          metadata=[("authorization", f"Bearer {jwt_text}")])
+
+
+def _require_token(jwt_text: str | None) -> str:
+    if not jwt_text:
+        raise InvalidArgument("--token: missing (or set ACCORD_TOKEN)")
+    return jwt_text.strip()
+
+
+config_option = click.option(
+    "--config", "config_path", required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your agency's node.toml.")
+token_option = click.option("--token", "jwt_text", envvar="ACCORD_TOKEN",
+                            help="Your JWT (or set ACCORD_TOKEN).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@cli.group()
+def release() -> None:
+    """Ask for the record behind a pointer, approve, and collect it."""
+
+
+@release.command("request")
+@config_option
+@token_option
+@click.option("--pointer", required=True, help="A pointer handle from your search (ptr_...).")
+@click.option("--case", "case_number", required=True)
+@click.option("--purpose", required=True)
+@click.option("--justification", required=True, help="Why you need this record.")
+@json_option
+def release_request(config_path: Path, jwt_text: str | None, pointer: str, case_number: str,
+                    purpose: str, justification: str, as_json: bool) -> None:
+    """Ask for the record behind a pointer.
+
+    Your node makes a key pair for this release; the record will be encrypted
+    to it, so only your node can read it. Some agreements require the owning
+    agency's custodian to approve first.
+
+    \b
+    Example:
+      accord release request --config fed/nodes/lakeside_so/node.toml --pointer ptr_... \\
+          --case LS-2026-0117 --purpose human_trafficking --justification "victim ID"
+    """
+    response = asyncio.run(gateway_call(
+        config_path, _require_token(jwt_text), "LocalRequestRelease",
+        node_pb2.LocalRequestReleaseRequest(pointer=pointer, case_number=case_number,
+                                            purpose=purpose, justification=justification)))
+    data = release_to_dict(response.release)
+    if as_json:
+        emit_json(data)
+        return
+    print_release(data)
+    if data["state"] == "granted":
+        console.print(f"  collect it with: accord release fetch {data['release_id']} "
+                      f"--config {config_path}")
+
+
+@release.command("fetch")
+@click.argument("release_id")
+@config_option
+@token_option
+@json_option
+def release_fetch(release_id: str, config_path: Path, jwt_text: str | None,
+                  as_json: bool) -> None:
+    """Collect a granted release and show the record (decrypted by your node).
+
+    \b
+    Example:
+      accord release fetch rel_... --config fed/nodes/lakeside_so/node.toml
+    """
+    response = asyncio.run(gateway_call(config_path, _require_token(jwt_text),
+                                        "LocalFetchRelease",
+                                        hub_pb2.FetchReleaseRequest(release_id=release_id)))
+    data = release_to_dict(response.release)
+    record = json.loads(response.record_json) if response.record_json else None
+    if as_json:
+        emit_json({"release": data, "record": record, "withheld": list(response.withheld)})
+        return
+    print_release(data)
+    if record is None:
+        console.print("  nothing to collect yet")
+        return
+    console.print_json(json.dumps(record))
+    if response.withheld:
+        console.print(f"  withheld by the agreement: {', '.join(response.withheld)}")
+
+
+def _list_releases(config_path: Path, jwt_text: str | None, state: int,
+                   as_json: bool) -> None:
+    response = asyncio.run(hub_call(config_path, _require_token(jwt_text), "HubService",
+                                    "ListReleases",
+                                    hub_pb2.ListReleasesRequest(state=state)))  # type: ignore[arg-type]
+    rows = [release_to_dict(r) for r in response.releases]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        console.print("no releases")
+    for r in rows:
+        print_release(r)
+        console.print(f"  requested by {r['requester']} ({r['requester_agency']}) at "
+                      f"{r['requested_at']}: {r['justification']}", markup=False)
+
+
+@release.command("pending")
+@config_option
+@token_option
+@json_option
+def release_pending(config_path: Path, jwt_text: str | None, as_json: bool) -> None:
+    """Custodians: releases of your agency's records waiting for approval.
+
+    \b
+    Example:
+      accord release pending --config fed/nodes/tip_hotline/node.toml --token "$CUSTODIAN"
+    """
+    _list_releases(config_path, jwt_text, common_pb2.RELEASE_STATE_PENDING_APPROVAL, as_json)
+
+
+@release.command("list")
+@config_option
+@token_option
+@json_option
+def release_list(config_path: Path, jwt_text: str | None, as_json: bool) -> None:
+    """Your releases (custodians: every release of your agency's records).
+
+    \b
+    Example:
+      accord release list --config fed/nodes/lakeside_so/node.toml
+    """
+    _list_releases(config_path, jwt_text, 0, as_json)
+
+
+def _decide(release_id: str, config_path: Path, jwt_text: str | None, approve: bool,
+            reason: str, as_json: bool) -> None:
+    response = asyncio.run(hub_call(
+        config_path, _require_token(jwt_text), "HubService", "DecideRelease",
+        hub_pb2.DecideReleaseRequest(release_id=release_id, approve=approve, reason=reason)))
+    data = release_to_dict(response.release)
+    if as_json:
+        emit_json(data)
+    else:
+        print_release(data)
+
+
+@release.command("approve")
+@click.argument("release_id")
+@config_option
+@token_option
+@click.option("--reason", required=True, help="Why; recorded in the audit log.")
+@json_option
+def release_approve(release_id: str, config_path: Path, jwt_text: str | None, reason: str,
+                    as_json: bool) -> None:
+    """Custodians: approve a pending release of your agency's record.
+
+    \b
+    Example:
+      accord release approve rel_... --config fed/nodes/tip_hotline/node.toml \\
+          --token "$CUSTODIAN" --reason "active trafficking case, victim safety"
+    """
+    _decide(release_id, config_path, jwt_text, True, reason, as_json)
+
+
+@release.command("deny")
+@click.argument("release_id")
+@config_option
+@token_option
+@click.option("--reason", required=True, help="Why; recorded in the audit log.")
+@json_option
+def release_deny(release_id: str, config_path: Path, jwt_text: str | None, reason: str,
+                 as_json: bool) -> None:
+    """Custodians: deny a pending release of your agency's record.
+
+    \b
+    Example:
+      accord release deny rel_... --config fed/nodes/tip_hotline/node.toml \\
+          --token "$CUSTODIAN" --reason "source safety"
+    """
+    _decide(release_id, config_path, jwt_text, False, reason, as_json)
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+@cli.group()
+def audit() -> None:
+    """Review, export and verify the hub's audit log (auditor role)."""
+
+
+audit_filters = [
+    click.option("--actor", default="", help="Investigator (token subject)."),
+    click.option("--agency", default=""),
+    click.option("--case", "case_number", default=""),
+    click.option("--purpose", default=""),
+    click.option("--event", default="", help="e.g. search, search_denied, release_granted."),
+    click.option("--outcome", default="", type=click.Choice(["", "ok", "denied", "error"])),
+    click.option("--since", default="", help="ISO time, e.g. 2026-11-23T00:00:00Z."),
+    click.option("--until", default=""),
+]
+
+
+def with_audit_filters(f: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(audit_filters):
+        f = option(f)
+    return f
+
+
+async def _all_entries(config_path: Path, jwt_text: str, filters: dict[str, str]
+                       ) -> tuple[list[bytes], str]:
+    entries: list[bytes] = []
+    start, checkpoint = 1, ""
+    while True:
+        response = await hub_call(config_path, jwt_text, "AuditService", "ListEntries",
+                                  hub_pb2.ListEntriesRequest(start_seq=start, limit=5000,
+                                                             **filters))
+        entries.extend(response.entries)
+        checkpoint = response.checkpoint
+        if not response.next_seq:
+            return entries, checkpoint
+        start = response.next_seq
+
+
+async def _all_checkpoints(config_path: Path, jwt_text: str) -> list[str]:
+    notes: list[str] = []
+    start = 1
+    while True:
+        response = await hub_call(config_path, jwt_text, "AuditService", "ListCheckpoints",
+                                  hub_pb2.ListCheckpointsRequest(start_size=start, limit=10000))
+        notes.extend(response.checkpoints)
+        if not response.next_size:
+            return notes
+        start = response.next_size
+
+
+def _filters(**kwargs: str) -> dict[str, str]:
+    names = {"case_number": "case_number"}
+    return {names.get(k, k): v for k, v in kwargs.items() if v}
+
+
+@audit.command("list")
+@config_option
+@token_option
+@with_audit_filters
+@json_option
+def audit_list(config_path: Path, jwt_text: str | None, as_json: bool, **filters: str) -> None:
+    """List audit entries, filtered.
+
+    \b
+    Example:
+      accord audit list --config fed/nodes/lakeside_so/node.toml --token "$AUDITOR" \\
+          --case LS-2026-0117
+    """
+    entries, _ = asyncio.run(_all_entries(config_path, _require_token(jwt_text),
+                                          _filters(**filters)))
+    docs = [json.loads(e) for e in entries]
+    if as_json:
+        emit_json(docs)
+        return
+    table = Table(title=f"{len(docs)} entries", title_justify="left")
+    for col in ("#", "time", "event", "outcome", "actor", "agency", "case", "purpose", "reasons"):
+        table.add_column(col)
+    for d in docs:
+        table.add_row(str(d["seq"]), d["time"][:22], d["event"], d["outcome"], d["actor"],
+                      d["agency"], d["case"], d["purpose"], ", ".join(d["reasons"]))
+    console.print(table)
+
+
+@audit.command("export")
+@config_option
+@token_option
+@with_audit_filters
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file; for JSON Lines, OUT.checkpoints gets the signed checkpoints.")
+def audit_export(config_path: Path, jwt_text: str | None, fmt: str, out: Path,
+                 **filters: str) -> None:
+    """Export entries as JSON Lines (verifiable offline) or CSV.
+
+    \b
+    Example:
+      accord audit export --config fed/nodes/lakeside_so/node.toml --token "$AUDITOR" \\
+          --out audit.jsonl
+      accord audit verify --entries audit.jsonl --hub-key fed/hub/public_key.pem
+    """
+    import csv
+
+    token = _require_token(jwt_text)
+    entries, _ = asyncio.run(_all_entries(config_path, token, _filters(**filters)))
+    if fmt == "jsonl":
+        out.write_bytes(b"".join(e + b"\n" for e in entries))
+        if not any(filters.values()):
+            notes = asyncio.run(_all_checkpoints(config_path, token))
+            Path(f"{out}.checkpoints").write_text("".join(n + "\n" for n in notes))
+    else:
+        with out.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["seq", "time", "event", "outcome", "actor", "agency", "roles",
+                             "source", "purpose", "case", "reasons", "details"])
+            for e in entries:
+                d = json.loads(e)
+                writer.writerow([d["seq"], d["time"], d["event"], d["outcome"], d["actor"],
+                                 d["agency"], " ".join(d["roles"]), d["source"], d["purpose"],
+                                 d["case"], " ".join(d["reasons"]),
+                                 json.dumps(d["details"], sort_keys=True)])
+    console.print(f"{len(entries)} entries written to {out}")
+
+
+def _split_notes(text: str) -> list[str]:
+    notes, current = [], []
+    for line in text.splitlines(keepends=True):
+        current.append(line)
+        if line.startswith("\u2014 "):
+            notes.append("".join(current))
+            current = []
+    return notes
+
+
+@audit.command("verify")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Verify the live log, through your agency's node.toml.")
+@token_option
+@click.option("--entries", "entries_path", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Or verify an export (JSON Lines, with its .checkpoints).")
+@click.option("--hub-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The hub's public key (default with --config: the node's hub_public_key).")
+@click.option("--origin", default="accord-hub", show_default=True)
+@json_option
+def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: Path | None,
+                 hub_key: Path | None, origin: str, as_json: bool) -> None:
+    """Recompute the Merkle tree and check every signed checkpoint against it.
+
+    Names the first altered, deleted or reordered entry. Needs only the hub's
+    public key.
+
+    \b
+    Examples:
+      accord audit verify --config fed/nodes/lakeside_so/node.toml --token "$AUDITOR"
+      accord audit verify --entries audit.jsonl --hub-key fed/hub/public_key.pem
+    """
+    from accord.auditlog import verify_log
+    from accord.checkpoint import SignedCheckpoint
+    from node.server import load_ed25519_public_key
+
+    if entries_path is not None:
+        if hub_key is None:
+            raise InvalidArgument("--hub-key: needed to verify an export")
+        entries = [line for line in entries_path.read_bytes().split(b"\n") if line]
+        notes_path = Path(f"{entries_path}.checkpoints")
+        notes = _split_notes(notes_path.read_text()) if notes_path.exists() else []
+    elif config_path is not None:
+        from node.config import NodeConfig
+
+        token = _require_token(jwt_text)
+        entries, _ = asyncio.run(_all_entries(config_path, token, {}))
+        notes = asyncio.run(_all_checkpoints(config_path, token))
+        hub_key = hub_key or NodeConfig.load(config_path).hub_public_key
+    else:
+        raise InvalidArgument("give --config (the live log) or --entries (an export)")
+    assert hub_key is not None
+    report = verify_log(zip(range(1, len(entries) + 1), entries, strict=True),
+                        [SignedCheckpoint.from_text(n) for n in notes],
+                        load_ed25519_public_key(hub_key), "accord-hub", origin)
+    if as_json:
+        emit_json(report.to_dict())
+    elif report.ok:
+        console.print(f"[bold green]log verified[/]: {report.entries} entries, "
+                      f"{report.checkpoints} signed checkpoints, root {report.root.hex()}")
+    else:
+        console.print(f"[bold red]log does NOT verify[/]: {report.problem}")
+    if not report.ok:
+        sys.exit(4)
+
+
+@audit.command("proof")
+@click.argument("seq", type=click.IntRange(1))
+@config_option
+@token_option
+@json_option
+def audit_proof(seq: int, config_path: Path, jwt_text: str | None, as_json: bool) -> None:
+    """Prove that entry SEQ is in the log under the latest signed checkpoint.
+
+    \b
+    Example:
+      accord audit proof 3 --config fed/nodes/lakeside_so/node.toml --token "$AUDITOR"
+    """
+    from accord import merkle
+    from accord.checkpoint import SignedCheckpoint, verify_checkpoint
+    from node.config import NodeConfig
+    from node.server import load_ed25519_public_key
+
+    config = NodeConfig.load(config_path)
+    token = _require_token(jwt_text)
+    entries, note = asyncio.run(_all_entries(config_path, token, {}))
+    signed = SignedCheckpoint.from_text(note)
+    checkpoint = verify_checkpoint(signed, load_ed25519_public_key(config.hub_public_key),
+                                   "accord-hub", config.log_origin)
+    response = asyncio.run(hub_call(config_path, token, "LogService", "GetInclusionProof",
+                                    hub_pb2.GetInclusionProofRequest(
+                                        seq=seq, tree_size=checkpoint.size)))
+    if seq > len(entries):
+        raise InvalidArgument(f"seq: {seq}, the log has {len(entries)} entries")
+    entry = entries[seq - 1]
+    merkle.verify_inclusion(merkle.leaf_hash(entry), seq - 1, checkpoint.size,
+                            list(response.proof), checkpoint.root)
+    data = {"seq": seq, "entry": json.loads(entry), "tree_size": checkpoint.size,
+            "root": checkpoint.root.hex(), "proof": [p.hex() for p in response.proof],
+            "checkpoint": note, "verified": True}
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"entry #{seq} is included in the log of {checkpoint.size} entries "
+                  f"(root {checkpoint.root.hex()[:16]}..., signed by the hub); "
+                  f"proof of {len(response.proof)} hashes verified")
 
 
 # --- policy -------------------------------------------------------------------------------

@@ -24,6 +24,15 @@ class MatchStrength(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MATCH_STRENGTH_POSSIBLE: _ClassVar[MatchStrength]
     MATCH_STRENGTH_PROBABLE: _ClassVar[MatchStrength]
     MATCH_STRENGTH_STRONG: _ClassVar[MatchStrength]
+
+class ReleaseState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RELEASE_STATE_UNSPECIFIED: _ClassVar[ReleaseState]
+    RELEASE_STATE_PENDING_APPROVAL: _ClassVar[ReleaseState]
+    RELEASE_STATE_GRANTED: _ClassVar[ReleaseState]
+    RELEASE_STATE_DENIED: _ClassVar[ReleaseState]
+    RELEASE_STATE_DELIVERED: _ClassVar[ReleaseState]
+    RELEASE_STATE_FAILED: _ClassVar[ReleaseState]
 IDENTIFIER_KIND_UNSPECIFIED: IdentifierKind
 IDENTIFIER_KIND_NAME: IdentifierKind
 IDENTIFIER_KIND_NAME_DOB: IdentifierKind
@@ -36,6 +45,12 @@ MATCH_STRENGTH_UNSPECIFIED: MatchStrength
 MATCH_STRENGTH_POSSIBLE: MatchStrength
 MATCH_STRENGTH_PROBABLE: MatchStrength
 MATCH_STRENGTH_STRONG: MatchStrength
+RELEASE_STATE_UNSPECIFIED: ReleaseState
+RELEASE_STATE_PENDING_APPROVAL: ReleaseState
+RELEASE_STATE_GRANTED: ReleaseState
+RELEASE_STATE_DENIED: ReleaseState
+RELEASE_STATE_DELIVERED: ReleaseState
+RELEASE_STATE_FAILED: ReleaseState
 
 class Token(_message.Message):
     __slots__ = ("kind", "value")
@@ -60,3 +75,39 @@ class MatchPointer(_message.Message):
     coarse_date: str
     strength: MatchStrength
     def __init__(self, handle: _Optional[str] = ..., agency: _Optional[str] = ..., record_type: _Optional[str] = ..., matched: _Optional[_Iterable[_Union[IdentifierKind, str]]] = ..., coarse_date: _Optional[str] = ..., strength: _Optional[_Union[MatchStrength, str]] = ...) -> None: ...
+
+class Release(_message.Message):
+    __slots__ = ("release_id", "pointer", "owner", "record_type", "requester_agency", "requester", "purpose", "case_number", "justification", "agreement", "state", "reasons", "requested_at", "decided_by", "decision_reason", "audit_seq")
+    RELEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    POINTER_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    JUSTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    DECISION_REASON_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    release_id: str
+    pointer: str
+    owner: str
+    record_type: str
+    requester_agency: str
+    requester: str
+    purpose: str
+    case_number: str
+    justification: str
+    agreement: str
+    state: ReleaseState
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    requested_at: str
+    decided_by: str
+    decision_reason: str
+    audit_seq: int
+    def __init__(self, release_id: _Optional[str] = ..., pointer: _Optional[str] = ..., owner: _Optional[str] = ..., record_type: _Optional[str] = ..., requester_agency: _Optional[str] = ..., requester: _Optional[str] = ..., purpose: _Optional[str] = ..., case_number: _Optional[str] = ..., justification: _Optional[str] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[ReleaseState, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., requested_at: _Optional[str] = ..., decided_by: _Optional[str] = ..., decision_reason: _Optional[str] = ..., audit_seq: _Optional[int] = ...) -> None: ...

@@ -25,21 +25,61 @@ _sym_db = _symbol_database.Default()
 from accord.v1 import common_pb2 as accord_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x63\x63ord/v1/hub.proto\x12\taccord.v1\x1a\x16\x61\x63\x63ord/v1/common.proto\"j\n\rSearchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12 \n\x06tokens\x18\x03 \x03(\x0b\x32\x10.accord.v1.Token\x12\x11\n\tagreement\x18\x04 \x01(\t\"{\n\nNodeStatus\x12\x0e\n\x06\x61gency\x18\x01 \x01(\t\x12\'\n\x04\x63ode\x18\x02 \x01(\x0e\x32\x19.accord.v1.NodeStatusCode\x12\x10\n\x08pointers\x18\x03 \x01(\r\x12\x12\n\nlatency_ms\x18\x04 \x01(\r\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"\x9a\x01\n\x0eSearchResponse\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12)\n\x08pointers\x18\x02 \x03(\x0b\x32\x17.accord.v1.MatchPointer\x12$\n\x05nodes\x18\x03 \x03(\x0b\x32\x15.accord.v1.NodeStatus\x12\x11\n\taudit_seq\x18\x04 \x01(\x04\x12\x11\n\tagreement\x18\x05 \x01(\t*\xc6\x01\n\x0eNodeStatusCode\x12 \n\x1cNODE_STATUS_CODE_UNSPECIFIED\x10\x00\x12\x17\n\x13NODE_STATUS_CODE_OK\x10\x01\x12 \n\x1cNODE_STATUS_CODE_UNAVAILABLE\x10\x02\x12\x1e\n\x1aNODE_STATUS_CODE_TIMED_OUT\x10\x03\x12\x1b\n\x17NODE_STATUS_CODE_DENIED\x10\x04\x12\x1a\n\x16NODE_STATUS_CODE_ERROR\x10\x05\x32K\n\nHubService\x12=\n\x06Search\x12\x18.accord.v1.SearchRequest\x1a\x19.accord.v1.SearchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x63\x63ord/v1/hub.proto\x12\taccord.v1\x1a\x16\x61\x63\x63ord/v1/common.proto\";\n\x16ListCheckpointsRequest\x12\x12\n\nstart_size\x18\x01 \x01(\x04\x12\r\n\x05limit\x18\x02 \x01(\r\"A\n\x17ListCheckpointsResponse\x12\x13\n\x0b\x63heckpoints\x18\x01 \x03(\t\x12\x11\n\tnext_size\x18\x02 \x01(\x04\"\x91\x01\n\x15RequestReleaseRequest\x12\x0f\n\x07pointer\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x15\n\rjustification\x18\x04 \x01(\t\x12\x15\n\rrequester_key\x18\x05 \x01(\x0c\x12\x13\n\x0brequest_key\x18\x06 \x01(\t\"=\n\x16RequestReleaseResponse\x12#\n\x07release\x18\x01 \x01(\x0b\x32\x12.accord.v1.Release\")\n\x13\x46\x65tchReleaseRequest\x12\x12\n\nrelease_id\x18\x01 \x01(\t\"s\n\x14\x46\x65tchReleaseResponse\x12#\n\x07release\x18\x01 \x01(\x0b\x32\x12.accord.v1.Release\x12\x12\n\nciphertext\x18\x02 \x01(\x0c\x12\x10\n\x08grant_id\x18\x03 \x01(\t\x12\x10\n\x08withheld\x18\x04 \x03(\t\"=\n\x13ListReleasesRequest\x12&\n\x05state\x18\x01 \x01(\x0e\x32\x17.accord.v1.ReleaseState\"<\n\x14ListReleasesResponse\x12$\n\x08releases\x18\x01 \x03(\x0b\x32\x12.accord.v1.Release\"K\n\x14\x44\x65\x63ideReleaseRequest\x12\x12\n\nrelease_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x15\x44\x65\x63ideReleaseResponse\x12#\n\x07release\x18\x01 \x01(\x0b\x32\x12.accord.v1.Release\"\x16\n\x14GetCheckpointRequest\"+\n\x15GetCheckpointResponse\x12\x12\n\ncheckpoint\x18\x01 \x01(\t\":\n\x18GetInclusionProofRequest\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"L\n\x19GetInclusionProofResponse\x12\r\n\x05proof\x18\x01 \x03(\x0c\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\r\n\x05\x65ntry\x18\x03 \x01(\x0c\"@\n\x1aGetConsistencyProofRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\",\n\x1bGetConsistencyProofResponse\x12\r\n\x05proof\x18\x01 \x03(\x0c\"\xb9\x01\n\x12ListEntriesRequest\x12\x11\n\tstart_seq\x18\x01 \x01(\x04\x12\r\n\x05limit\x18\x02 \x01(\r\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06\x61gency\x18\x04 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x05 \x01(\t\x12\x0f\n\x07purpose\x18\x06 \x01(\t\x12\r\n\x05\x65vent\x18\x07 \x01(\t\x12\x0f\n\x07outcome\x18\x08 \x01(\t\x12\r\n\x05since\x18\t \x01(\t\x12\r\n\x05until\x18\n \x01(\t\"L\n\x13ListEntriesResponse\x12\x0f\n\x07\x65ntries\x18\x01 \x03(\x0c\x12\x10\n\x08next_seq\x18\x02 \x01(\x04\x12\x12\n\ncheckpoint\x18\x03 \x01(\t\"j\n\rSearchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12 \n\x06tokens\x18\x03 \x03(\x0b\x32\x10.accord.v1.Token\x12\x11\n\tagreement\x18\x04 \x01(\t\"{\n\nNodeStatus\x12\x0e\n\x06\x61gency\x18\x01 \x01(\t\x12\'\n\x04\x63ode\x18\x02 \x01(\x0e\x32\x19.accord.v1.NodeStatusCode\x12\x10\n\x08pointers\x18\x03 \x01(\r\x12\x12\n\nlatency_ms\x18\x04 \x01(\r\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"\x9a\x01\n\x0eSearchResponse\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12)\n\x08pointers\x18\x02 \x03(\x0b\x32\x17.accord.v1.MatchPointer\x12$\n\x05nodes\x18\x03 \x03(\x0b\x32\x15.accord.v1.NodeStatus\x12\x11\n\taudit_seq\x18\x04 \x01(\x04\x12\x11\n\tagreement\x18\x05 \x01(\t*\xc6\x01\n\x0eNodeStatusCode\x12 \n\x1cNODE_STATUS_CODE_UNSPECIFIED\x10\x00\x12\x17\n\x13NODE_STATUS_CODE_OK\x10\x01\x12 \n\x1cNODE_STATUS_CODE_UNAVAILABLE\x10\x02\x12\x1e\n\x1aNODE_STATUS_CODE_TIMED_OUT\x10\x03\x12\x1b\n\x17NODE_STATUS_CODE_DENIED\x10\x04\x12\x1a\n\x16NODE_STATUS_CODE_ERROR\x10\x05\x32\x98\x03\n\nHubService\x12=\n\x06Search\x12\x18.accord.v1.SearchRequest\x1a\x19.accord.v1.SearchResponse\x12U\n\x0eRequestRelease\x12 .accord.v1.RequestReleaseRequest\x1a!.accord.v1.RequestReleaseResponse\x12O\n\x0c\x46\x65tchRelease\x12\x1e.accord.v1.FetchReleaseRequest\x1a\x1f.accord.v1.FetchReleaseResponse\x12O\n\x0cListReleases\x12\x1e.accord.v1.ListReleasesRequest\x1a\x1f.accord.v1.ListReleasesResponse\x12R\n\rDecideRelease\x12\x1f.accord.v1.DecideReleaseRequest\x1a .accord.v1.DecideReleaseResponse2\xa6\x02\n\nLogService\x12R\n\rGetCheckpoint\x12\x1f.accord.v1.GetCheckpointRequest\x1a .accord.v1.GetCheckpointResponse\x12^\n\x11GetInclusionProof\x12#.accord.v1.GetInclusionProofRequest\x1a$.accord.v1.GetInclusionProofResponse\x12\x64\n\x13GetConsistencyProof\x12%.accord.v1.GetConsistencyProofRequest\x1a&.accord.v1.GetConsistencyProofResponse2\xb6\x01\n\x0c\x41uditService\x12L\n\x0bListEntries\x12\x1d.accord.v1.ListEntriesRequest\x1a\x1e.accord.v1.ListEntriesResponse\x12X\n\x0fListCheckpoints\x12!.accord.v1.ListCheckpointsRequest\x1a\".accord.v1.ListCheckpointsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'accord.v1.hub_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NODESTATUSCODE']._serialized_start=449
-  _globals['_NODESTATUSCODE']._serialized_end=647
-  _globals['_SEARCHREQUEST']._serialized_start=58
-  _globals['_SEARCHREQUEST']._serialized_end=164
-  _globals['_NODESTATUS']._serialized_start=166
-  _globals['_NODESTATUS']._serialized_end=289
-  _globals['_SEARCHRESPONSE']._serialized_start=292
-  _globals['_SEARCHRESPONSE']._serialized_end=446
-  _globals['_HUBSERVICE']._serialized_start=649
-  _globals['_HUBSERVICE']._serialized_end=724
+  _globals['_NODESTATUSCODE']._serialized_start=1797
+  _globals['_NODESTATUSCODE']._serialized_end=1995
+  _globals['_LISTCHECKPOINTSREQUEST']._serialized_start=58
+  _globals['_LISTCHECKPOINTSREQUEST']._serialized_end=117
+  _globals['_LISTCHECKPOINTSRESPONSE']._serialized_start=119
+  _globals['_LISTCHECKPOINTSRESPONSE']._serialized_end=184
+  _globals['_REQUESTRELEASEREQUEST']._serialized_start=187
+  _globals['_REQUESTRELEASEREQUEST']._serialized_end=332
+  _globals['_REQUESTRELEASERESPONSE']._serialized_start=334
+  _globals['_REQUESTRELEASERESPONSE']._serialized_end=395
+  _globals['_FETCHRELEASEREQUEST']._serialized_start=397
+  _globals['_FETCHRELEASEREQUEST']._serialized_end=438
+  _globals['_FETCHRELEASERESPONSE']._serialized_start=440
+  _globals['_FETCHRELEASERESPONSE']._serialized_end=555
+  _globals['_LISTRELEASESREQUEST']._serialized_start=557
+  _globals['_LISTRELEASESREQUEST']._serialized_end=618
+  _globals['_LISTRELEASESRESPONSE']._serialized_start=620
+  _globals['_LISTRELEASESRESPONSE']._serialized_end=680
+  _globals['_DECIDERELEASEREQUEST']._serialized_start=682
+  _globals['_DECIDERELEASEREQUEST']._serialized_end=757
+  _globals['_DECIDERELEASERESPONSE']._serialized_start=759
+  _globals['_DECIDERELEASERESPONSE']._serialized_end=819
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=821
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=843
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_start=845
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_end=888
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=890
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=948
+  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_start=950
+  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_end=1026
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=1028
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=1092
+  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_start=1094
+  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_end=1138
+  _globals['_LISTENTRIESREQUEST']._serialized_start=1141
+  _globals['_LISTENTRIESREQUEST']._serialized_end=1326
+  _globals['_LISTENTRIESRESPONSE']._serialized_start=1328
+  _globals['_LISTENTRIESRESPONSE']._serialized_end=1404
+  _globals['_SEARCHREQUEST']._serialized_start=1406
+  _globals['_SEARCHREQUEST']._serialized_end=1512
+  _globals['_NODESTATUS']._serialized_start=1514
+  _globals['_NODESTATUS']._serialized_end=1637
+  _globals['_SEARCHRESPONSE']._serialized_start=1640
+  _globals['_SEARCHRESPONSE']._serialized_end=1794
+  _globals['_HUBSERVICE']._serialized_start=1998
+  _globals['_HUBSERVICE']._serialized_end=2406
+  _globals['_LOGSERVICE']._serialized_start=2409
+  _globals['_LOGSERVICE']._serialized_end=2703
+  _globals['_AUDITSERVICE']._serialized_start=2706
+  _globals['_AUDITSERVICE']._serialized_end=2888
 # @@protoc_insertion_point(module_scope)

@@ -23,6 +23,166 @@ NODE_STATUS_CODE_TIMED_OUT: NodeStatusCode
 NODE_STATUS_CODE_DENIED: NodeStatusCode
 NODE_STATUS_CODE_ERROR: NodeStatusCode
 
+class ListCheckpointsRequest(_message.Message):
+    __slots__ = ("start_size", "limit")
+    START_SIZE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    start_size: int
+    limit: int
+    def __init__(self, start_size: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListCheckpointsResponse(_message.Message):
+    __slots__ = ("checkpoints", "next_size")
+    CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_SIZE_FIELD_NUMBER: _ClassVar[int]
+    checkpoints: _containers.RepeatedScalarFieldContainer[str]
+    next_size: int
+    def __init__(self, checkpoints: _Optional[_Iterable[str]] = ..., next_size: _Optional[int] = ...) -> None: ...
+
+class RequestReleaseRequest(_message.Message):
+    __slots__ = ("pointer", "case_number", "purpose", "justification", "requester_key", "request_key")
+    POINTER_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    JUSTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_KEY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_KEY_FIELD_NUMBER: _ClassVar[int]
+    pointer: str
+    case_number: str
+    purpose: str
+    justification: str
+    requester_key: bytes
+    request_key: str
+    def __init__(self, pointer: _Optional[str] = ..., case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., justification: _Optional[str] = ..., requester_key: _Optional[bytes] = ..., request_key: _Optional[str] = ...) -> None: ...
+
+class RequestReleaseResponse(_message.Message):
+    __slots__ = ("release",)
+    RELEASE_FIELD_NUMBER: _ClassVar[int]
+    release: _common_pb2.Release
+    def __init__(self, release: _Optional[_Union[_common_pb2.Release, _Mapping]] = ...) -> None: ...
+
+class FetchReleaseRequest(_message.Message):
+    __slots__ = ("release_id",)
+    RELEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    release_id: str
+    def __init__(self, release_id: _Optional[str] = ...) -> None: ...
+
+class FetchReleaseResponse(_message.Message):
+    __slots__ = ("release", "ciphertext", "grant_id", "withheld")
+    RELEASE_FIELD_NUMBER: _ClassVar[int]
+    CIPHERTEXT_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    WITHHELD_FIELD_NUMBER: _ClassVar[int]
+    release: _common_pb2.Release
+    ciphertext: bytes
+    grant_id: str
+    withheld: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, release: _Optional[_Union[_common_pb2.Release, _Mapping]] = ..., ciphertext: _Optional[bytes] = ..., grant_id: _Optional[str] = ..., withheld: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListReleasesRequest(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: _common_pb2.ReleaseState
+    def __init__(self, state: _Optional[_Union[_common_pb2.ReleaseState, str]] = ...) -> None: ...
+
+class ListReleasesResponse(_message.Message):
+    __slots__ = ("releases",)
+    RELEASES_FIELD_NUMBER: _ClassVar[int]
+    releases: _containers.RepeatedCompositeFieldContainer[_common_pb2.Release]
+    def __init__(self, releases: _Optional[_Iterable[_Union[_common_pb2.Release, _Mapping]]] = ...) -> None: ...
+
+class DecideReleaseRequest(_message.Message):
+    __slots__ = ("release_id", "approve", "reason")
+    RELEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    release_id: str
+    approve: bool
+    reason: str
+    def __init__(self, release_id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DecideReleaseResponse(_message.Message):
+    __slots__ = ("release",)
+    RELEASE_FIELD_NUMBER: _ClassVar[int]
+    release: _common_pb2.Release
+    def __init__(self, release: _Optional[_Union[_common_pb2.Release, _Mapping]] = ...) -> None: ...
+
+class GetCheckpointRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCheckpointResponse(_message.Message):
+    __slots__ = ("checkpoint",)
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: str
+    def __init__(self, checkpoint: _Optional[str] = ...) -> None: ...
+
+class GetInclusionProofRequest(_message.Message):
+    __slots__ = ("seq", "tree_size")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    tree_size: int
+    def __init__(self, seq: _Optional[int] = ..., tree_size: _Optional[int] = ...) -> None: ...
+
+class GetInclusionProofResponse(_message.Message):
+    __slots__ = ("proof", "tree_size", "entry")
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    proof: _containers.RepeatedScalarFieldContainer[bytes]
+    tree_size: int
+    entry: bytes
+    def __init__(self, proof: _Optional[_Iterable[bytes]] = ..., tree_size: _Optional[int] = ..., entry: _Optional[bytes] = ...) -> None: ...
+
+class GetConsistencyProofRequest(_message.Message):
+    __slots__ = ("old_size", "new_size")
+    OLD_SIZE_FIELD_NUMBER: _ClassVar[int]
+    NEW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    old_size: int
+    new_size: int
+    def __init__(self, old_size: _Optional[int] = ..., new_size: _Optional[int] = ...) -> None: ...
+
+class GetConsistencyProofResponse(_message.Message):
+    __slots__ = ("proof",)
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    proof: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, proof: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class ListEntriesRequest(_message.Message):
+    __slots__ = ("start_seq", "limit", "actor", "agency", "case_number", "purpose", "event", "outcome", "since", "until")
+    START_SEQ_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    start_seq: int
+    limit: int
+    actor: str
+    agency: str
+    case_number: str
+    purpose: str
+    event: str
+    outcome: str
+    since: str
+    until: str
+    def __init__(self, start_seq: _Optional[int] = ..., limit: _Optional[int] = ..., actor: _Optional[str] = ..., agency: _Optional[str] = ..., case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., event: _Optional[str] = ..., outcome: _Optional[str] = ..., since: _Optional[str] = ..., until: _Optional[str] = ...) -> None: ...
+
+class ListEntriesResponse(_message.Message):
+    __slots__ = ("entries", "next_seq", "checkpoint")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedScalarFieldContainer[bytes]
+    next_seq: int
+    checkpoint: str
+    def __init__(self, entries: _Optional[_Iterable[bytes]] = ..., next_seq: _Optional[int] = ..., checkpoint: _Optional[str] = ...) -> None: ...
+
 class SearchRequest(_message.Message):
     __slots__ = ("case_number", "purpose", "tokens", "agreement")
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]

@@ -42,6 +42,26 @@ class HubServiceStub:
                 request_serializer=accord_dot_v1_dot_hub__pb2.SearchRequest.SerializeToString,
                 response_deserializer=accord_dot_v1_dot_hub__pb2.SearchResponse.FromString,
                 _registered_method=True)
+        self.RequestRelease = channel.unary_unary(
+                '/accord.v1.HubService/RequestRelease',
+                request_serializer=accord_dot_v1_dot_hub__pb2.RequestReleaseRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.RequestReleaseResponse.FromString,
+                _registered_method=True)
+        self.FetchRelease = channel.unary_unary(
+                '/accord.v1.HubService/FetchRelease',
+                request_serializer=accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.FetchReleaseResponse.FromString,
+                _registered_method=True)
+        self.ListReleases = channel.unary_unary(
+                '/accord.v1.HubService/ListReleases',
+                request_serializer=accord_dot_v1_dot_hub__pb2.ListReleasesRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.ListReleasesResponse.FromString,
+                _registered_method=True)
+        self.DecideRelease = channel.unary_unary(
+                '/accord.v1.HubService/DecideRelease',
+                request_serializer=accord_dot_v1_dot_hub__pb2.DecideReleaseRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.DecideReleaseResponse.FromString,
+                _registered_method=True)
 
 
 class HubServiceServicer:
@@ -56,6 +76,35 @@ class HubServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestRelease(self, request, context):
+        """Ask for the record behind a pointer (the investigator who got the pointer only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FetchRelease(self, request, context):
+        """Collect a granted release: the hub has the owning node send it, encrypted
+        to the requester's key, and relays the ciphertext.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReleases(self, request, context):
+        """Custodians: releases of their agency's records; investigators: their own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideRelease(self, request, context):
+        """The owning agency's custodian approves or denies a pending release.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_HubServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -63,6 +112,26 @@ def add_HubServiceServicer_to_server(servicer, server):
                     servicer.Search,
                     request_deserializer=accord_dot_v1_dot_hub__pb2.SearchRequest.FromString,
                     response_serializer=accord_dot_v1_dot_hub__pb2.SearchResponse.SerializeToString,
+            ),
+            'RequestRelease': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestRelease,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.RequestReleaseRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.RequestReleaseResponse.SerializeToString,
+            ),
+            'FetchRelease': grpc.unary_unary_rpc_method_handler(
+                    servicer.FetchRelease,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.FetchReleaseResponse.SerializeToString,
+            ),
+            'ListReleases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReleases,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.ListReleasesRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.ListReleasesResponse.SerializeToString,
+            ),
+            'DecideRelease': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideRelease,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.DecideReleaseRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.DecideReleaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -95,6 +164,393 @@ class HubService:
             '/accord.v1.HubService/Search',
             accord_dot_v1_dot_hub__pb2.SearchRequest.SerializeToString,
             accord_dot_v1_dot_hub__pb2.SearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestRelease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/RequestRelease',
+            accord_dot_v1_dot_hub__pb2.RequestReleaseRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.RequestReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FetchRelease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/FetchRelease',
+            accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.FetchReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReleases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/ListReleases',
+            accord_dot_v1_dot_hub__pb2.ListReleasesRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.ListReleasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideRelease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/DecideRelease',
+            accord_dot_v1_dot_hub__pb2.DecideReleaseRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.DecideReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class LogServiceStub:
+    """The hub's verifiable audit log, for member nodes (mTLS alone) and auditors.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetCheckpoint = channel.unary_unary(
+                '/accord.v1.LogService/GetCheckpoint',
+                request_serializer=accord_dot_v1_dot_hub__pb2.GetCheckpointRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.GetCheckpointResponse.FromString,
+                _registered_method=True)
+        self.GetInclusionProof = channel.unary_unary(
+                '/accord.v1.LogService/GetInclusionProof',
+                request_serializer=accord_dot_v1_dot_hub__pb2.GetInclusionProofRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.GetInclusionProofResponse.FromString,
+                _registered_method=True)
+        self.GetConsistencyProof = channel.unary_unary(
+                '/accord.v1.LogService/GetConsistencyProof',
+                request_serializer=accord_dot_v1_dot_hub__pb2.GetConsistencyProofRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.GetConsistencyProofResponse.FromString,
+                _registered_method=True)
+
+
+class LogServiceServicer:
+    """The hub's verifiable audit log, for member nodes (mTLS alone) and auditors.
+    """
+
+    def GetCheckpoint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInclusionProof(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsistencyProof(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_LogServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckpoint,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.GetCheckpointRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.GetCheckpointResponse.SerializeToString,
+            ),
+            'GetInclusionProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInclusionProof,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.GetInclusionProofRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.GetInclusionProofResponse.SerializeToString,
+            ),
+            'GetConsistencyProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsistencyProof,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.GetConsistencyProofRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.GetConsistencyProofResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'accord.v1.LogService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('accord.v1.LogService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class LogService:
+    """The hub's verifiable audit log, for member nodes (mTLS alone) and auditors.
+    """
+
+    @staticmethod
+    def GetCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.LogService/GetCheckpoint',
+            accord_dot_v1_dot_hub__pb2.GetCheckpointRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.GetCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInclusionProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.LogService/GetInclusionProof',
+            accord_dot_v1_dot_hub__pb2.GetInclusionProofRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.GetInclusionProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsistencyProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.LogService/GetConsistencyProof',
+            accord_dot_v1_dot_hub__pb2.GetConsistencyProofRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.GetConsistencyProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class AuditServiceStub:
+    """Reading the audit log's entries: the auditor role only; every read is itself audited.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListEntries = channel.unary_unary(
+                '/accord.v1.AuditService/ListEntries',
+                request_serializer=accord_dot_v1_dot_hub__pb2.ListEntriesRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.ListEntriesResponse.FromString,
+                _registered_method=True)
+        self.ListCheckpoints = channel.unary_unary(
+                '/accord.v1.AuditService/ListCheckpoints',
+                request_serializer=accord_dot_v1_dot_hub__pb2.ListCheckpointsRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.ListCheckpointsResponse.FromString,
+                _registered_method=True)
+
+
+class AuditServiceServicer:
+    """Reading the audit log's entries: the auditor role only; every read is itself audited.
+    """
+
+    def ListEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCheckpoints(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AuditServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEntries,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.ListEntriesRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.ListEntriesResponse.SerializeToString,
+            ),
+            'ListCheckpoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCheckpoints,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.ListCheckpointsRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.ListCheckpointsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'accord.v1.AuditService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('accord.v1.AuditService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AuditService:
+    """Reading the audit log's entries: the auditor role only; every read is itself audited.
+    """
+
+    @staticmethod
+    def ListEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.AuditService/ListEntries',
+            accord_dot_v1_dot_hub__pb2.ListEntriesRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.ListEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCheckpoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.AuditService/ListCheckpoints',
+            accord_dot_v1_dot_hub__pb2.ListCheckpointsRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.ListCheckpointsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -8,6 +8,56 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PrepareReleaseRequest(_message.Message):
+    __slots__ = ("pointer", "requesting_agency", "requester", "requester_roles", "purpose", "agreement", "case_number", "justification")
+    POINTER_FIELD_NUMBER: _ClassVar[int]
+    REQUESTING_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_ROLES_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    JUSTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    pointer: str
+    requesting_agency: str
+    requester: str
+    requester_roles: _containers.RepeatedScalarFieldContainer[str]
+    purpose: str
+    agreement: str
+    case_number: str
+    justification: str
+    def __init__(self, pointer: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., requester: _Optional[str] = ..., requester_roles: _Optional[_Iterable[str]] = ..., purpose: _Optional[str] = ..., agreement: _Optional[str] = ..., case_number: _Optional[str] = ..., justification: _Optional[str] = ...) -> None: ...
+
+class PrepareReleaseResponse(_message.Message):
+    __slots__ = ("allow", "needs_approval", "reasons")
+    ALLOW_FIELD_NUMBER: _ClassVar[int]
+    NEEDS_APPROVAL_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    allow: bool
+    needs_approval: bool
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, allow: _Optional[bool] = ..., needs_approval: _Optional[bool] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReleaseRequest(_message.Message):
+    __slots__ = ("grant", "audit_entry", "checkpoint", "inclusion_proof")
+    GRANT_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_ENTRY_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    INCLUSION_PROOF_FIELD_NUMBER: _ClassVar[int]
+    grant: bytes
+    audit_entry: bytes
+    checkpoint: str
+    inclusion_proof: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, grant: _Optional[bytes] = ..., audit_entry: _Optional[bytes] = ..., checkpoint: _Optional[str] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class ReleaseResponse(_message.Message):
+    __slots__ = ("ciphertext", "withheld")
+    CIPHERTEXT_FIELD_NUMBER: _ClassVar[int]
+    WITHHELD_FIELD_NUMBER: _ClassVar[int]
+    ciphertext: bytes
+    withheld: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ciphertext: _Optional[bytes] = ..., withheld: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class MatchTokensRequest(_message.Message):
     __slots__ = ("search_id", "requesting_agency", "purpose", "tokens", "max_pointers", "agreement", "record_types")
     SEARCH_ID_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +83,28 @@ class MatchTokensResponse(_message.Message):
     pointers: _containers.RepeatedCompositeFieldContainer[_common_pb2.MatchPointer]
     truncated: bool
     def __init__(self, pointers: _Optional[_Iterable[_Union[_common_pb2.MatchPointer, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class LocalRequestReleaseRequest(_message.Message):
+    __slots__ = ("pointer", "case_number", "purpose", "justification")
+    POINTER_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    JUSTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    pointer: str
+    case_number: str
+    purpose: str
+    justification: str
+    def __init__(self, pointer: _Optional[str] = ..., case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., justification: _Optional[str] = ...) -> None: ...
+
+class LocalFetchReleaseResponse(_message.Message):
+    __slots__ = ("release", "record_json", "withheld")
+    RELEASE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_JSON_FIELD_NUMBER: _ClassVar[int]
+    WITHHELD_FIELD_NUMBER: _ClassVar[int]
+    release: _common_pb2.Release
+    record_json: str
+    withheld: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, release: _Optional[_Union[_common_pb2.Release, _Mapping]] = ..., record_json: _Optional[str] = ..., withheld: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LocalSearchRequest(_message.Message):
     __slots__ = ("case_number", "purpose", "name", "dob", "phone", "email", "plate", "address", "vin", "agreement")

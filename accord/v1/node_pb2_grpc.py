@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from accord.v1 import hub_pb2 as accord_dot_v1_dot_hub__pb2
 from accord.v1 import node_pb2 as accord_dot_v1_dot_node__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -40,6 +41,16 @@ class NodeServiceStub:
                 request_serializer=accord_dot_v1_dot_node__pb2.MatchTokensRequest.SerializeToString,
                 response_deserializer=accord_dot_v1_dot_node__pb2.MatchTokensResponse.FromString,
                 _registered_method=True)
+        self.PrepareRelease = channel.unary_unary(
+                '/accord.v1.NodeService/PrepareRelease',
+                request_serializer=accord_dot_v1_dot_node__pb2.PrepareReleaseRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_node__pb2.PrepareReleaseResponse.FromString,
+                _registered_method=True)
+        self.Release = channel.unary_unary(
+                '/accord.v1.NodeService/Release',
+                request_serializer=accord_dot_v1_dot_node__pb2.ReleaseRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_node__pb2.ReleaseResponse.FromString,
+                _registered_method=True)
 
 
 class NodeServiceServicer:
@@ -54,6 +65,22 @@ class NodeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PrepareRelease(self, request, context):
+        """Would you release the record behind this pointer? Decided on the node's
+        own policy with the record's real labels; no content in the answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Release(self, request, context):
+        """Release under a grant. The node checks the grant, its single use, its own
+        policy and the grant's audit entry in the log, then answers ciphertext.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -61,6 +88,16 @@ def add_NodeServiceServicer_to_server(servicer, server):
                     servicer.MatchTokens,
                     request_deserializer=accord_dot_v1_dot_node__pb2.MatchTokensRequest.FromString,
                     response_serializer=accord_dot_v1_dot_node__pb2.MatchTokensResponse.SerializeToString,
+            ),
+            'PrepareRelease': grpc.unary_unary_rpc_method_handler(
+                    servicer.PrepareRelease,
+                    request_deserializer=accord_dot_v1_dot_node__pb2.PrepareReleaseRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_node__pb2.PrepareReleaseResponse.SerializeToString,
+            ),
+            'Release': grpc.unary_unary_rpc_method_handler(
+                    servicer.Release,
+                    request_deserializer=accord_dot_v1_dot_node__pb2.ReleaseRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_node__pb2.ReleaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -101,6 +138,60 @@ class NodeService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def PrepareRelease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.NodeService/PrepareRelease',
+            accord_dot_v1_dot_node__pb2.PrepareReleaseRequest.SerializeToString,
+            accord_dot_v1_dot_node__pb2.PrepareReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Release(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.NodeService/Release',
+            accord_dot_v1_dot_node__pb2.ReleaseRequest.SerializeToString,
+            accord_dot_v1_dot_node__pb2.ReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class GatewayServiceStub:
     """Called by the node's own agency's investigators (their tools hold the
@@ -119,6 +210,16 @@ class GatewayServiceStub:
                 request_serializer=accord_dot_v1_dot_node__pb2.LocalSearchRequest.SerializeToString,
                 response_deserializer=accord_dot_v1_dot_node__pb2.LocalSearchResponse.FromString,
                 _registered_method=True)
+        self.LocalRequestRelease = channel.unary_unary(
+                '/accord.v1.GatewayService/LocalRequestRelease',
+                request_serializer=accord_dot_v1_dot_node__pb2.LocalRequestReleaseRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.RequestReleaseResponse.FromString,
+                _registered_method=True)
+        self.LocalFetchRelease = channel.unary_unary(
+                '/accord.v1.GatewayService/LocalFetchRelease',
+                request_serializer=accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_node__pb2.LocalFetchReleaseResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -133,6 +234,20 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LocalRequestRelease(self, request, context):
+        """Ask for a release; the node makes the key pair the record will be encrypted to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LocalFetchRelease(self, request, context):
+        """Collect a release and decrypt it here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -140,6 +255,16 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.LocalSearch,
                     request_deserializer=accord_dot_v1_dot_node__pb2.LocalSearchRequest.FromString,
                     response_serializer=accord_dot_v1_dot_node__pb2.LocalSearchResponse.SerializeToString,
+            ),
+            'LocalRequestRelease': grpc.unary_unary_rpc_method_handler(
+                    servicer.LocalRequestRelease,
+                    request_deserializer=accord_dot_v1_dot_node__pb2.LocalRequestReleaseRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.RequestReleaseResponse.SerializeToString,
+            ),
+            'LocalFetchRelease': grpc.unary_unary_rpc_method_handler(
+                    servicer.LocalFetchRelease,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_node__pb2.LocalFetchReleaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -172,6 +297,60 @@ class GatewayService:
             '/accord.v1.GatewayService/LocalSearch',
             accord_dot_v1_dot_node__pb2.LocalSearchRequest.SerializeToString,
             accord_dot_v1_dot_node__pb2.LocalSearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LocalRequestRelease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.GatewayService/LocalRequestRelease',
+            accord_dot_v1_dot_node__pb2.LocalRequestReleaseRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.RequestReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LocalFetchRelease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.GatewayService/LocalFetchRelease',
+            accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.SerializeToString,
+            accord_dot_v1_dot_node__pb2.LocalFetchReleaseResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,13 +6,17 @@ import datetime as dt
 import threading
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from accord.checkpoint import Ed25519Signer
 from accord.db import make_engine
 from hub.audit import AuditEvent, AuditLog, leaf_hash
 from node.records import Person, Record, RecordType, Role
 from node.store import NodeStore, Prepared
 from node.tokens import Kind, Query, TokenKeys, query_tokens, record_tokens
 from tests.conftest import NOW
+
+SIGNER = Ed25519Signer(Ed25519PrivateKey.generate(), "accord-hub")
 
 KEYS = TokenKeys(bytes(range(32)), "pilot")
 
@@ -88,7 +92,7 @@ def event(i: int) -> AuditEvent:
 
 
 def test_audit_appends_in_order_with_leaf_hashes(database_url: str) -> None:
-    log = AuditLog(make_engine(database_url))
+    log = AuditLog(make_engine(database_url), SIGNER, "test-log")
     log.create_schema()
     seqs = [log.append(event(i)) for i in range(5)]
     assert seqs == [1, 2, 3, 4, 5]
@@ -102,7 +106,7 @@ def test_audit_appends_in_order_with_leaf_hashes(database_url: str) -> None:
 
 
 def test_concurrent_audit_appends_stay_linear(database_url: str) -> None:
-    log = AuditLog(make_engine(database_url))
+    log = AuditLog(make_engine(database_url), SIGNER, "test-log")
     log.create_schema()
     errors: list[BaseException] = []
 

@@ -6,11 +6,15 @@ import datetime as dt
 import json
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from accord.checkpoint import Ed25519Signer
 from accord.db import make_engine
 from accord.errors import AuditUnavailable
 from hub.audit import AuditEvent, AuditLog, leaf_hash
 from tests.conftest import NOW
+
+SIGNER = Ed25519Signer(Ed25519PrivateKey.generate(), "accord-hub")
 
 
 def test_entry_is_canonical_json_with_every_schema_field() -> None:
@@ -48,6 +52,6 @@ def test_bad_events_are_refused() -> None:
 
 def test_unwritable_log_fails_closed(tmp_path: object) -> None:
     engine = make_engine("sqlite:///:memory:")
-    log = AuditLog(engine)  # schema never created: every append fails
+    log = AuditLog(engine, SIGNER, "test-log")  # schema never created: every append fails
     with pytest.raises(AuditUnavailable, match="action refused"):
         log.append(AuditEvent(event="search", time=NOW, outcome="ok"))

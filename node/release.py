@@ -1,0 +1,198 @@
+"""Releasing a record from the owning node: nothing leaves unless the log proves
+it was recorded.
+
+Before a record leaves, this node checks, itself, in this order:
+
+1. the grant's Ed25519 signature by the hub, that it is for this node, and
+   that it is within its short validity;
+2. that the grant was never used (the release log's primary key is the grant
+   id, so even a race cannot use it twice);
+3. that the pointer exists and was issued to the requesting agency;
+4. that the audit entry it was given is the grant's (leaf hash, sequence
+   number, event, grant id), and that it is included in a checkpoint signed by
+   the hub which is consistent with the last checkpoint this node accepted
+   (so a hub cannot show it one history and an auditor another);
+5. its own release policy, with the record's real labels.
+
+Only then does it log the release locally, committed with the new checkpoint,
+withhold the fields the agreement says, and encrypt the record to the
+requester's key. Any failure of a cryptographic check is one opaque error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from accord import merkle
+from accord.checkpoint import Checkpoint, SignedCheckpoint, verify_checkpoint
+from accord.errors import CryptoError, InvalidArgument, NotFound, PermissionDenied
+from accord.grant import Grant, SignedGrant, verify_grant
+from accord.policy.engine import RELEASE, Decision, PolicyPoint
+from accord.sealing import seal, withhold
+from accord.v1 import node_pb2
+from node.store import NodeStore
+
+#: Asks the hub for a consistency proof between two checkpoint sizes.
+ConsistencySource = Callable[[int, int], Awaitable[Sequence[bytes]]]
+
+KEY_NAME = "accord-hub"
+
+#: Facts the node cannot see but the hub checked and signed for in the grant:
+#: the requester's roles and their justification. Everything else (purpose,
+#: membership, record type, labels, approval) the node decides again itself.
+HUB_ATTESTED = frozenset({"role_not_allowed_to_release", "justification_missing"})
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class HubKeys:
+    """What this node trusts about the hub's log."""
+
+    public_key: Ed25519PublicKey
+    origin: str
+    key_name: str = KEY_NAME
+
+
+class Releaser:
+    """The owning node's half of the release workflow."""
+
+    def __init__(self, store: NodeStore, agency: str, policy: PolicyPoint, hub: HubKeys,
+                 consistency: ConsistencySource) -> None:
+        self._store = store
+        self._agency = agency
+        self._policy = policy
+        self._hub = hub
+        self._consistency = consistency
+        # One release at a time: the checkpoint state must advance linearly.
+        self._lock = asyncio.Lock()
+
+    async def _decide(self, *, agreement: str, purpose: str, case_number: str,
+                      justification: str, requester: str, agency: str, roles: Sequence[str],
+                      record_type: str, labels: frozenset[str], approval: str,
+                      now: dt.datetime) -> Decision:
+        return await self._policy.decide(RELEASE, {
+            "agreement": agreement, "purpose": purpose, "case_number": case_number,
+            "justification": justification, "now": now.date().isoformat(),
+            "principal": {"subject": requester, "agency": agency, "roles": sorted(roles)},
+            "owner": self._agency,
+            "record": {"record_type": record_type, "labels": sorted(labels)},
+            "approval": approval,
+        })
+
+    def _record_for(self, handle: str, requesting_agency: str, now: dt.datetime
+                    ) -> tuple[int, dict[str, object], frozenset[str]]:
+        pointer = self._store.pointer(handle)
+        if (pointer is None or pointer.requesting_agency != requesting_agency
+                or _aware(pointer.expires_at) < now):
+            raise NotFound("pointer: not found")
+        found = self._store.record_by_id(pointer.record_id)
+        if found is None:
+            raise NotFound("pointer: the record is gone")
+        body, labels = found
+        return int(pointer.record_id), body, labels
+
+    async def prepare(self, req: node_pb2.PrepareReleaseRequest, now: dt.datetime
+                      ) -> node_pb2.PrepareReleaseResponse:
+        """Would this node release the pointer's record? No content in the answer."""
+        _, body, labels = await asyncio.to_thread(
+            self._record_for, req.pointer, req.requesting_agency, now)
+        decision = await self._decide(
+            agreement=req.agreement, purpose=req.purpose, case_number=req.case_number,
+            justification=req.justification, requester=req.requester,
+            agency=req.requesting_agency, roles=list(req.requester_roles),
+            record_type=str(body["record_type"]), labels=labels, approval="none", now=now)
+        return node_pb2.PrepareReleaseResponse(
+            allow=decision.allow, needs_approval=bool(decision.result.get("needs_approval")),
+            reasons=list(decision.reasons))
+
+    async def release(self, req: node_pb2.ReleaseRequest, now: dt.datetime
+                      ) -> node_pb2.ReleaseResponse:
+        async with self._lock:
+            return await self._release(req, now)
+
+    async def _release(self, req: node_pb2.ReleaseRequest, now: dt.datetime
+                       ) -> node_pb2.ReleaseResponse:
+        # 1. the grant itself
+        grant = verify_grant(SignedGrant.from_bytes(req.grant), self._hub.public_key,
+                             owner=self._agency, now=now)
+        # 2. single use
+        if await asyncio.to_thread(self._store.grant_used, grant.grant_id):
+            raise PermissionDenied("grant already used")
+        # 3. the pointer, issued to this requester's agency
+        record_id, body, labels = await asyncio.to_thread(
+            self._record_for, grant.pointer, grant.requester_agency, now)
+        # 4. the audit entry, in the log, under a consistent signed checkpoint
+        checkpoint, newest = await self._check_logged(grant, req)
+        # 5. this node's own policy, with the record's real labels
+        decision = await self._decide(
+            agreement=grant.agreement, purpose=grant.purpose, case_number=grant.case,
+            justification="", requester=grant.requester, agency=grant.requester_agency,
+            roles=(), record_type=str(body["record_type"]),
+            labels=labels, approval="approved" if grant.approved else "none", now=now)
+        blocking = [r for r in decision.reasons if r not in HUB_ATTESTED]
+        if blocking:
+            raise PermissionDenied(f"{self._agency} policy refuses the release: "
+                                   f"{', '.join(blocking)}", reasons=tuple(blocking))
+        rules = [(tuple(f), tuple(r)) for f, r in grant.withhold]
+        rules += [(tuple(w.get("fields", [])), tuple(w.get("roles", [])))
+                  for w in decision.result.get("withhold", []) if isinstance(w, dict)]
+        redacted, withheld = withhold(body, rules)
+        ciphertext = seal(redacted, grant.requester_key, grant_id=grant.grant_id)
+        await asyncio.to_thread(self._store.record_release, {
+            "grant_id": grant.grant_id, "release_id": grant.release_id,
+            "pointer": grant.pointer, "record_id": record_id,
+            "requester_agency": grant.requester_agency, "requester": grant.requester,
+            "purpose": grant.purpose, "case_number": grant.case,
+            "audit_seq": grant.audit_seq, "checkpoint_size": checkpoint.size,
+            "withheld": withheld, "released_at": now,
+        }, (newest.size, newest.root))
+        return node_pb2.ReleaseResponse(ciphertext=ciphertext, withheld=withheld)
+
+    async def _check_logged(self, grant: Grant, req: node_pb2.ReleaseRequest
+                            ) -> tuple[Checkpoint, Checkpoint]:
+        """The checkpoint the entry is proven under, and the newest one now known."""
+        entry = bytes(req.audit_entry)
+        if merkle.leaf_hash(entry) != grant.audit_leaf:
+            raise CryptoError()
+        try:
+            doc = json.loads(entry)
+        except ValueError:
+            raise CryptoError() from None
+        details = doc.get("details") if isinstance(doc, dict) else None
+        if (not isinstance(details, dict) or doc.get("seq") != grant.audit_seq
+                or doc.get("event") != "release_granted"
+                or details.get("grant_id") != grant.grant_id
+                or details.get("release_id") != grant.release_id):
+            raise CryptoError()
+        try:
+            signed = SignedCheckpoint.from_text(req.checkpoint)
+        except InvalidArgument:
+            raise CryptoError() from None
+        checkpoint = verify_checkpoint(signed, self._hub.public_key, self._hub.key_name,
+                                       self._hub.origin)
+        stored = await asyncio.to_thread(self._store.last_checkpoint)
+        newest = checkpoint
+        if stored is not None:
+            last = Checkpoint(self._hub.origin, *stored)
+            # The log only grows: whichever of the two is older must be a prefix
+            # of the newer, or the hub is showing this node a forked history.
+            old, new = sorted((last, checkpoint), key=lambda c: c.size)
+            if old.size == new.size:
+                if old.root != new.root:
+                    raise CryptoError()
+            elif old.size > 0:
+                proof = await self._consistency(old.size, new.size)
+                merkle.verify_consistency(old.size, new.size, old.root, new.root, proof)
+            newest = new
+        merkle.verify_inclusion(grant.audit_leaf, grant.audit_seq - 1, checkpoint.size,
+                                list(req.inclusion_proof), checkpoint.root)
+        return checkpoint, newest

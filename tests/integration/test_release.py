@@ -1,0 +1,340 @@
+"""Record release end to end: request, approval, grant, delivery, and every way
+a grant can be abused, refused by the owning node."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import grpc
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from accord import merkle
+from accord.checkpoint import Checkpoint, Ed25519Signer, sign_checkpoint
+from accord.errors import RemoteError
+from accord.grant import SignedGrant, issue_grant
+from accord.rpc import call, channel_options
+from accord.sealing import RecipientKey
+from accord.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
+from hub.releases import releases as releases_table
+from tests.conftest import NOW
+from tests.integration.conftest import LiveFederation
+from tests.integration.test_search import cad_call, tip
+
+GRANTED = common_pb2.RELEASE_STATE_GRANTED
+PENDING = common_pb2.RELEASE_STATE_PENDING_APPROVAL
+DELIVERED = common_pb2.RELEASE_STATE_DELIVERED
+DENIED = common_pb2.RELEASE_STATE_DENIED
+CASE = "LS-2026-0117"
+
+
+async def gateway(live: LiveFederation, agency: str, method: str, request: object,
+                  token: str | None = None) -> object:
+    config = live.node_configs[agency]
+    async with grpc.aio.secure_channel(config.listen, config.tls.channel_credentials(),
+                                       options=channel_options()) as channel:
+        stub = node_pb2_grpc.GatewayServiceStub(channel)
+        return await call(getattr(stub, method), request, timeout=30,
+                          metadata=[("authorization", f"Bearer {token or live.token(agency)}")])
+
+
+async def hub_as(live: LiveFederation, agency: str, method: str, request: object,
+                 token: str) -> object:
+    config = live.node_configs[agency]
+    async with grpc.aio.secure_channel(config.hub, config.tls.channel_credentials(),
+                                       options=channel_options()) as channel:
+        stub = hub_pb2_grpc.HubServiceStub(channel)
+        return await call(getattr(stub, method), request, timeout=30,
+                          metadata=[("authorization", f"Bearer {token}")])
+
+
+async def find_pointer(live: LiveFederation, agency: str, **query: str) -> str:
+    response = await live.search("lakeside_so", case=CASE, **query)
+    return next(p.handle for p in response.result.pointers if p.agency == agency)
+
+
+def ask(pointer: str, **overrides: str) -> node_pb2.LocalRequestReleaseRequest:
+    fields = {"pointer": pointer, "case_number": CASE, "purpose": "human_trafficking",
+              "justification": "victim identification in an active trafficking case"}
+    fields.update(overrides)
+    return node_pb2.LocalRequestReleaseRequest(**fields)
+
+
+def events(live: LiveFederation) -> list[str]:
+    return [e.doc["event"] for e in live.hub.audit.entries()]
+
+
+async def test_release_delivers_the_record_encrypted_end_to_end(
+    federation: LiveFederation,
+) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", name="Jazmin Ramirez",
+                                 dob="1999-03-04")
+
+    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    assert requested.release.state == GRANTED
+    fetched = await gateway(federation, "lakeside_so", "LocalFetchRelease",
+                            hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
+
+    assert fetched.release.state == DELIVERED
+    record = json.loads(fetched.record_json)
+    assert record["source_id"] == "CAD-2026-004211"
+    person = record["people"][0]
+    assert person["nicknames"] == ["Jazzy"] and person["phones"] == ["(503) 555-0142"]
+    assert events(federation)[-3:] == ["release_requested", "release_granted", "release_delivered"]
+    # The owning node logged it, bound to the grant's audit entry.
+    [logged] = federation.nodes["rivertown_pd"].store.releases()
+    granted = next(e.doc for e in federation.hub.audit.entries()
+                   if e.doc["event"] == "release_granted")
+    assert logged["audit_seq"] == granted["seq"]
+    assert logged["grant_id"] == granted["details"]["grant_id"]
+    # The hub relayed only ciphertext: what it stored cannot be read as the record.
+    with federation.hub.audit.engine.connect() as conn:
+        stored = conn.execute(releases_table.select()).one()
+    assert b"Jazzy" not in stored.ciphertext and b"555" not in stored.ciphertext
+    assert b"CAD-2026" not in stored.ciphertext
+    # Fetching again returns the same delivery, without a second release.
+    again = await gateway(federation, "lakeside_so", "LocalFetchRelease",
+                          hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
+    assert json.loads(again.record_json) == record
+    assert len(federation.nodes["rivertown_pd"].store.releases()) == 1
+
+
+async def test_hotline_tip_waits_for_its_custodian(federation: LiveFederation) -> None:
+    federation.ingest("tip_hotline", [tip()])
+    pointer = await find_pointer(federation, "tip_hotline", phone="503-555-0142")
+
+    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    assert requested.release.state == PENDING
+    assert list(requested.release.reasons) == ["approval_required"]
+    early = await gateway(federation, "lakeside_so", "LocalFetchRelease",
+                          hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
+    assert early.record_json == "" and early.release.state == PENDING
+
+    custodian = federation.token("tip_hotline", sub="cust.ng", roles=("custodian",))
+    pending = await hub_as(federation, "tip_hotline", "ListReleases",
+                           hub_pb2.ListReleasesRequest(state=PENDING), custodian)
+    assert [r.release_id for r in pending.releases] == [requested.release.release_id]
+    # An investigator of the owning agency is no custodian.
+    with pytest.raises(RemoteError) as info:
+        await hub_as(federation, "tip_hotline", "DecideRelease",
+                     hub_pb2.DecideReleaseRequest(release_id=requested.release.release_id,
+                                                  approve=True, reason="x"),
+                     federation.token("tip_hotline"))
+    assert info.value.status == grpc.StatusCode.PERMISSION_DENIED
+    approved = await hub_as(federation, "tip_hotline", "DecideRelease",
+                            hub_pb2.DecideReleaseRequest(release_id=requested.release.release_id,
+                                                         approve=True, reason="victim safety"),
+                            custodian)
+    assert approved.release.state == GRANTED and approved.release.decided_by == "cust.ng"
+
+    fetched = await gateway(federation, "lakeside_so", "LocalFetchRelease",
+                            hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
+    record = json.loads(fetched.record_json)
+    # The agreement withholds a victim's contact details unless for victim services.
+    assert record["people"][0]["phones"] == []
+    assert "people[0].phones" in list(fetched.withheld)
+    trail = events(federation)
+    assert trail[-5:] == ["release_requested", "permission_denied", "release_approved",
+                          "release_granted", "release_delivered"]
+
+
+async def test_custodian_denial_is_final(federation: LiveFederation) -> None:
+    federation.ingest("tip_hotline", [tip()])
+    pointer = await find_pointer(federation, "tip_hotline", phone="503-555-0142")
+    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    custodian = federation.token("tip_hotline", sub="cust.ng", roles=("custodian",))
+
+    denied = await hub_as(federation, "tip_hotline", "DecideRelease",
+                          hub_pb2.DecideReleaseRequest(release_id=requested.release.release_id,
+                                                       approve=False, reason="source safety"),
+                          custodian)
+
+    assert denied.release.state == DENIED
+    fetched = await gateway(federation, "lakeside_so", "LocalFetchRelease",
+                            hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
+    assert fetched.record_json == ""
+    assert federation.nodes["tip_hotline"].store.releases() == []
+    assert events(federation)[-1] == "release_denied"
+
+
+async def test_another_investigators_pointer_is_not_found(federation: LiveFederation) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
+    colleague = federation.token("lakeside_so", sub="det.other")
+
+    for handle in (pointer, "ptr_" + "A" * 24):  # someone else's, and a guessed one
+        with pytest.raises(RemoteError) as info:
+            await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(handle),
+                          token=colleague)
+        assert info.value.status == grpc.StatusCode.NOT_FOUND
+    assert events(federation)[-2:] == ["release_denied", "release_denied"]
+
+
+async def test_policy_refusals_reach_the_investigator(federation: LiveFederation) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
+
+    with pytest.raises(RemoteError) as info:
+        await gateway(federation, "lakeside_so", "LocalRequestRelease",
+                      ask(pointer, justification=""))
+    assert info.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert "justification_missing" in info.value.message
+
+
+async def test_retried_request_returns_the_same_release(federation: LiveFederation) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
+    request = hub_pb2.RequestReleaseRequest(
+        pointer=pointer, case_number=CASE, purpose="human_trafficking", justification="j",
+        requester_key=RecipientKey.generate().public_bytes, request_key="retry-key-0001")
+    token = federation.token("lakeside_so")
+
+    first = await hub_as(federation, "lakeside_so", "RequestRelease", request, token)
+    second = await hub_as(federation, "lakeside_so", "RequestRelease", request, token)
+
+    assert first.release.release_id == second.release.release_id
+    assert events(federation).count("release_granted") == 1
+
+
+# --- the owning node refuses abused grants -----------------------------------------------
+
+
+class GrantAttack:
+    """Builds node ReleaseRequests from a real granted release, to tamper with."""
+
+    def __init__(self, live: LiveFederation, row: object) -> None:
+        self.live = live
+        self.row = row
+        self.signer = Ed25519Signer.load_pem(live.hub_config.signing_key, "accord-hub")
+
+    def request(self, grant: bytes | None = None, entry: bytes | None = None,
+                checkpoint: str | None = None, proof: list[bytes] | None = None
+                ) -> node_pb2.ReleaseRequest:
+        audit = self.live.hub.audit
+        latest = audit.latest_checkpoint()
+        assert latest is not None
+        return node_pb2.ReleaseRequest(
+            grant=grant if grant is not None else bytes(self.row.grant),  # type: ignore[attr-defined]
+            audit_entry=entry if entry is not None else bytes(self.row.grant_entry),  # type: ignore[attr-defined]
+            checkpoint=checkpoint or latest.to_text(),
+            inclusion_proof=proof if proof is not None else audit.inclusion_proof(
+                self.row.grant_seq, latest.checkpoint.size),  # type: ignore[attr-defined]
+        )
+
+    def regrant(self, signer: object = None, **changes: object) -> bytes:
+        grant = SignedGrant.from_bytes(bytes(self.row.grant)).grant  # type: ignore[attr-defined]
+        fields = {f: getattr(grant, f) for f in (
+            "release_id", "pointer", "owner", "requester_agency", "requester", "purpose",
+            "agreement", "case", "requester_key", "audit_seq", "audit_leaf", "withhold",
+            "approved")}
+        fields.update({k: v for k, v in changes.items() if k != "now"})
+        now = changes.get("now", NOW)
+        return issue_grant(**fields, grant_id=grant.grant_id, signer=signer or self.signer,  # type: ignore[arg-type]
+                           now=now).to_bytes()  # type: ignore[arg-type]
+
+    async def send(self, request: node_pb2.ReleaseRequest, agency: str = "rivertown_pd") -> object:
+        tls = self.live.hub_config.tls
+        target = self.live.node_configs[agency].listen
+        async with grpc.aio.secure_channel(target, tls.channel_credentials(),
+                                           options=channel_options()) as channel:
+            return await call(node_pb2_grpc.NodeServiceStub(channel).Release, request, timeout=10)
+
+
+async def granted(live: LiveFederation) -> GrantAttack:
+    live.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(live, "rivertown_pd", phone="503-555-0142")
+    requested = await gateway(live, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    with live.hub.audit.engine.connect() as conn:
+        row = conn.execute(releases_table.select().where(
+            releases_table.c.release_id == requested.release.release_id)).one()
+    return GrantAttack(live, row)
+
+
+async def refused(attack: GrantAttack, request: node_pb2.ReleaseRequest,
+                  code: grpc.StatusCode, agency: str = "rivertown_pd") -> str:
+    with pytest.raises(RemoteError) as info:
+        await attack.send(request, agency)
+    assert info.value.status == code, info.value
+    assert attack.live.nodes["rivertown_pd"].store.releases() == []
+    return info.value.message
+
+
+async def test_forged_grant_is_refused(federation: LiveFederation) -> None:
+    attack = await granted(federation)
+    forger = Ed25519Signer(Ed25519PrivateKey.generate(), "accord-hub")
+    message = await refused(attack, attack.request(grant=attack.regrant(signer=forger)),
+                            grpc.StatusCode.UNAUTHENTICATED)
+    assert message == "cryptographic verification failed"
+
+
+async def test_expired_grant_is_refused(federation: LiveFederation) -> None:
+    attack = await granted(federation)
+    old = attack.regrant(now=NOW - dt.timedelta(hours=1))
+    assert "grant expired" in await refused(attack, attack.request(grant=old),
+                                            grpc.StatusCode.PERMISSION_DENIED)
+
+
+async def test_grant_for_another_node_is_refused(federation: LiveFederation) -> None:
+    attack = await granted(federation)
+    await refused(attack, attack.request(), grpc.StatusCode.PERMISSION_DENIED, agency="harbor_pd")
+
+
+async def test_grant_for_another_recipient_cannot_be_rebound(federation: LiveFederation) -> None:
+    attack = await granted(federation)
+    # Swapping the requester's key breaks the hub's signature.
+    raw = json.loads(bytes(attack.row.grant))  # type: ignore[attr-defined]
+    inner = json.loads(raw["grant"])
+    other = RecipientKey.generate().public_bytes
+    inner["requester_key"] = base64.urlsafe_b64encode(other).rstrip(b"=").decode()
+    raw["grant"] = json.dumps(inner, sort_keys=True, separators=(",", ":"))
+    await refused(attack, attack.request(grant=json.dumps(raw).encode()),
+                  grpc.StatusCode.UNAUTHENTICATED)
+
+
+async def test_replayed_grant_is_refused(federation: LiveFederation) -> None:
+    attack = await granted(federation)
+    first = await attack.send(attack.request())
+    assert first.ciphertext  # type: ignore[attr-defined]
+    with pytest.raises(RemoteError) as info:
+        await attack.send(attack.request())
+    assert info.value.message == "grant already used"
+    assert len(federation.nodes["rivertown_pd"].store.releases()) == 1
+
+
+async def test_grant_whose_entry_is_not_in_the_log_is_refused(federation: LiveFederation) -> None:
+    attack = await granted(federation)
+    doc = json.loads(bytes(attack.row.grant_entry))  # type: ignore[attr-defined]
+    # A grant pointing at an entry that was never appended: its leaf is in no tree.
+    doc["time"] = "2026-11-23T15:00:00.000001+00:00"
+    fake_entry = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    grant = attack.regrant(audit_leaf=merkle.leaf_hash(fake_entry))
+    await refused(attack, attack.request(grant=grant, entry=fake_entry),
+                  grpc.StatusCode.UNAUTHENTICATED)
+    # The real entry with a proof for another position fails too.
+    await refused(attack, attack.request(proof=[b"\x00" * 32] * 3),
+                  grpc.StatusCode.UNAUTHENTICATED)
+
+
+async def test_checkpoint_inconsistent_with_an_earlier_one_is_refused(
+    federation: LiveFederation,
+) -> None:
+    attack = await granted(federation)
+    await attack.send(attack.request())  # the node now remembers a real checkpoint
+    # A second release, presented under a forked tree the hub (key) signed.
+    second = await granted(federation)
+    entry = bytes(second.row.grant_entry)  # type: ignore[attr-defined]
+    seq = second.row.grant_seq  # type: ignore[attr-defined]
+    fork = merkle.MemoryTree()
+    for i in range(1, seq):
+        fork.append(f"forged entry {i}".encode())
+    fork.append(entry)
+    forked = sign_checkpoint(Checkpoint("accord-hub", seq, fork.root()), second.signer)
+    request = second.request(checkpoint=forked.to_text(),
+                             proof=merkle.inclusion_proof(seq - 1, seq, fork))
+    with pytest.raises(RemoteError) as info:
+        await second.send(request)
+    assert info.value.status == grpc.StatusCode.UNAUTHENTICATED
+    assert len(federation.nodes["rivertown_pd"].store.releases()) == 1
