@@ -40,6 +40,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from sqlalchemy import (
     Column,
     Connection,
@@ -63,6 +64,8 @@ from accord.checkpoint import Checkpoint, SignedCheckpoint, Signer, sign_checkpo
 from accord.errors import AuditUnavailable, InvalidArgument
 
 SCHEMA_VERSION = 1
+
+log = structlog.get_logger("accord.audit")
 
 metadata = MetaData()
 
@@ -271,6 +274,8 @@ class AuditLog:
                     conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_LOCK})"))
                 yield AuditTransaction(self, conn)
         except SQLAlchemyError as exc:
+            # An alert for operators: the hub is refusing work until the store is back.
+            log.critical("alert_audit_unavailable", error=type(exc).__name__)
             raise AuditUnavailable("audit log unavailable; action refused") from exc
 
     def append(self, event: AuditEvent) -> int:

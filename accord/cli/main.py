@@ -800,7 +800,7 @@ def audit_export(config_path: Path, jwt_text: str | None, fmt: str, out: Path,
         out.write_bytes(b"".join(e + b"\n" for e in entries))
         if not any(filters.values()):
             notes = asyncio.run(_all_checkpoints(config_path, token))
-            Path(f"{out}.checkpoints").write_text("".join(n + "\n" for n in notes))
+            Path(f"{out}.checkpoints").write_text("".join(notes))
     else:
         with out.open("w", newline="") as f:
             writer = csv.writer(f)
@@ -816,8 +816,12 @@ def audit_export(config_path: Path, jwt_text: str | None, fmt: str, out: Path,
 
 
 def _split_notes(text: str) -> list[str]:
-    notes, current = [], []
+    """Signed notes written one after another (each ends with its signature line)."""
+    notes: list[str] = []
+    current: list[str] = []
     for line in text.splitlines(keepends=True):
+        if not current and not line.strip():
+            continue  # blank lines between notes
         current.append(line)
         if line.startswith("\u2014 "):
             notes.append("".join(current))

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
 import subprocess
 from pathlib import Path
 
 from accord.cli.federation import default_template, init_federation
-from accord.cli.main import local_search
+from accord.cli.main import gateway_call, local_search
 from accord.cli.procs import spawn, stop_all, wait_serving
+from accord.errors import RemoteError
 from accord.identity import DevIdentityProvider
-from accord.v1 import node_pb2
+from accord.v1 import hub_pb2, node_pb2
 from hub.config import HubConfig
 from node.config import NodeConfig
 from node.records import Person, Record, RecordType, Role, Vehicle
@@ -107,16 +109,30 @@ def test_hub_files_hold_no_plaintext_identifier(tmp_path: Path) -> None:
                 try:
                     results.append(await local_search(fed.node_config("lakeside_so"), token,
                                                       request))
-                except Exception:
+                except RemoteError:  # the rejected one
                     continue
+            # And a full release: the record crosses the hub, encrypted.
+            asked = await gateway_call(
+                fed.node_config("lakeside_so"), token, "LocalRequestRelease",
+                node_pb2.LocalRequestReleaseRequest(
+                    pointer=results[0].result.pointers[0].handle, case_number="LS-1",
+                    purpose="victim_services", justification="victim support"))
+            fetched = await gateway_call(
+                fed.node_config("lakeside_so"), token, "LocalFetchRelease",
+                hub_pb2.FetchReleaseRequest(release_id=asked.release.release_id))
+            released.append(json.loads(fetched.record_json))
             return results
 
+        released: list[dict[str, object]] = []
         results = asyncio.run(run())
     finally:
         stop_all(procs)
 
-    # The flow really ran and found the record...
+    # The flow really ran, found the record and released it (victim services:
+    # nothing withheld, so the plaintext really did cross, encrypted)...
     assert [len(r.result.pointers) for r in results] == [1, 1]
+    [record] = released
+    assert "Jazzy" in json.dumps(record) and "(503) 555-0142" in json.dumps(record)
     hub_dir = hub_config.data_dir
     assert (hub_dir / "hub.db").stat().st_size > 0
     assert re.search(rb'"rpc": "Search"', (hub_dir / "hub.log").read_bytes())

@@ -235,3 +235,19 @@ async def test_concurrent_searches_each_get_their_own_audit_entry(
         json.dumps(f"CASE-{i}") for i in range(8)
     )
     assert isinstance(federation.hub.audit, AuditLog)
+
+
+async def test_searches_fail_closed_when_the_audit_log_cannot_be_written(
+    federation: LiveFederation,
+) -> None:
+    from sqlalchemy import text
+
+    federation.ingest("rivertown_pd", [cad_call()])
+    with federation.hub.audit.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE audit_entries RENAME TO audit_entries_gone"))
+
+    with pytest.raises(RemoteError) as info:
+        await federation.search("lakeside_so", phone="503-555-0142")
+
+    assert info.value.status == grpc.StatusCode.UNAVAILABLE
+    assert info.value.message == "audit log unavailable; action refused"

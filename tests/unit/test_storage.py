@@ -125,3 +125,25 @@ def test_concurrent_audit_appends_stay_linear(database_url: str) -> None:
     assert errors == []
     assert [e.seq for e in log.entries()] == list(range(1, 41))
     assert log.size() == 40
+
+
+def test_stored_log_serves_proofs_that_verify(database_url: str) -> None:
+    from accord import merkle
+    from accord.checkpoint import verify_checkpoint
+
+    log = AuditLog(make_engine(database_url), SIGNER, "test-log")
+    log.create_schema()
+    for i in range(37):
+        log.append(event(i))
+    leaves = [e.leaf_hash for e in log.entries()]
+    signed = {c.checkpoint.size: c for c in log.checkpoints()}
+    assert sorted(signed) == list(range(1, 38))
+    for size in (1, 2, 7, 16, 37):
+        cp = verify_checkpoint(signed[size], SIGNER.public_key(), "accord-hub", "test-log")
+        assert cp.root == merkle.root_from_leaves(leaves[:size])
+        for seq in {1, size // 2 + 1, size}:
+            merkle.verify_inclusion(leaves[seq - 1], seq - 1, size,
+                                    log.inclusion_proof(seq, size), cp.root)
+    old = verify_checkpoint(signed[11], SIGNER.public_key(), "accord-hub", "test-log")
+    new = verify_checkpoint(signed[37], SIGNER.public_key(), "accord-hub", "test-log")
+    merkle.verify_consistency(11, 37, old.root, new.root, log.consistency_proof(11, 37))

@@ -1,0 +1,113 @@
+"""`accord release ...` and `accord audit ...` as people type them, against live servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from tests.integration.conftest import LiveFederation
+from tests.integration.test_search import cad_call, tip
+
+
+async def accord(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "accord.cli.main", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_release_and_audit_commands(federation: LiveFederation, tmp_path: Path) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    federation.ingest("tip_hotline", [tip()])
+    lakeside = str(federation.fed.node_config("lakeside_so"))
+    hotline = str(federation.fed.node_config("tip_hotline"))
+    investigator = federation.token("lakeside_so", sub="det.morales")
+    custodian = federation.token("tip_hotline", sub="cust.ng", roles=("custodian",))
+    auditor = federation.token("lakeside_so", sub="aud.price", roles=("auditor",))
+
+    code, out, err = await accord("search", "--config", lakeside, "--token", investigator,
+                                  "--case", "LS-1", "--purpose", "human_trafficking",
+                                  "--phone", "503-555-0142", "--json")
+    assert code == 0, err
+    pointers = {p["agency"]: p["handle"] for p in json.loads(out)["pointers"]}
+    assert set(pointers) == {"rivertown_pd", "tip_hotline"}
+
+    async def request(pointer: str) -> dict[str, object]:
+        code, out, err = await accord("release", "request", "--config", lakeside, "--token",
+                                      investigator, "--pointer", pointer, "--case", "LS-1",
+                                      "--purpose", "human_trafficking", "--justification",
+                                      "identify the caller", "--json")
+        assert code == 0, err
+        result: dict[str, object] = json.loads(out)
+        return result
+
+    cad = await request(pointers["rivertown_pd"])
+    assert cad["state"] == "granted"
+    code, out, err = await accord("release", "fetch", str(cad["release_id"]), "--config",
+                                  lakeside, "--token", investigator, "--json")
+    assert code == 0, err
+    fetched = json.loads(out)
+    assert fetched["release"]["state"] == "delivered"
+    assert fetched["record"]["source_id"] == "CAD-2026-004211"
+
+    tipped = await request(pointers["tip_hotline"])
+    assert tipped["state"] == "pending_approval"
+    code, out, err = await accord("release", "pending", "--config", hotline, "--token",
+                                  custodian, "--json")
+    assert code == 0, err
+    assert [r["release_id"] for r in json.loads(out)] == [tipped["release_id"]]
+    code, out, err = await accord("release", "approve", str(tipped["release_id"]), "--config",
+                                  hotline, "--token", custodian, "--reason", "victim safety")
+    assert code == 0, err
+    assert "granted" in out
+    code, out, err = await accord("release", "fetch", str(tipped["release_id"]), "--config",
+                                  lakeside, "--token", investigator)
+    assert code == 0, err
+    assert "withheld by the agreement" in out
+
+    # Auditors read the trail; investigators cannot.
+    code, _, err = await accord("audit", "list", "--config", lakeside, "--token", investigator)
+    assert code == 1
+    assert err.strip() == "error: permission_denied: role 'auditor' required"
+    code, out, err = await accord("audit", "list", "--config", lakeside, "--token", auditor,
+                                  "--case", "LS-1", "--json")
+    assert code == 0, err
+    trail = [d["event"] for d in json.loads(out)]
+    assert trail == ["search", "release_requested", "release_granted", "release_delivered",
+                     "release_requested", "release_approved", "release_granted",
+                     "release_delivered"]
+    code, out, err = await accord("audit", "list", "--config", lakeside, "--token", auditor,
+                                  "--event", "release_approved", "--json")
+    assert [d["actor"] for d in json.loads(out)] == ["cust.ng"]
+    reads = [e.doc for e in federation.hub.audit.entries() if e.doc["event"] == "audit_read"]
+    assert len(reads) == 2 and reads[-1]["details"]["filters"] == {"event": "release_approved"}
+
+    code, out, err = await accord("audit", "verify", "--config", lakeside, "--token", auditor,
+                                  "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["ok"] and report["entries"] == report["checkpoints"] > 10
+
+    code, out, err = await accord("audit", "proof", "3", "--config", lakeside, "--token",
+                                  auditor, "--json")
+    assert code == 0, err
+    assert json.loads(out)["verified"] is True
+
+    export = tmp_path / "audit.jsonl"
+    code, out, err = await accord("audit", "export", "--config", lakeside, "--token", auditor,
+                                  "--out", str(export))
+    assert code == 0, err
+    code, out, err = await accord("audit", "verify", "--entries", str(export), "--hub-key",
+                                  str(federation.fed.root / "hub" / "public_key.pem"))
+    assert code == 0, out + err
+    assert "log verified" in out
+    csv_out = tmp_path / "audit.csv"
+    code, _, err = await accord("audit", "export", "--config", lakeside, "--token", auditor,
+                                "--format", "csv", "--out", str(csv_out), "--case", "LS-1")
+    assert code == 0, err
+    rows = csv_out.read_text().splitlines()
+    assert rows[0].startswith("seq,time,event") and len(rows) == 1 + 8

@@ -1,0 +1,133 @@
+"""Any change to the stored log is caught by the verifier, which names the entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import delete, update
+
+from accord import merkle
+from accord.auditlog import VerifyReport, verify_log
+from accord.checkpoint import Ed25519Signer
+from accord.cli.main import cli
+from accord.db import make_engine
+from hub.audit import AuditEvent, AuditLog, audit_entries
+from tests.conftest import NOW
+
+SIGNER = Ed25519Signer(Ed25519PrivateKey.generate(), "accord-hub")
+ORIGIN = "accord-hub"
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> AuditLog:
+    audit = AuditLog(make_engine(f"sqlite:///{tmp_path}/hub.db"), SIGNER, ORIGIN)
+    audit.create_schema()
+    for i in range(30):
+        audit.append(AuditEvent(event="search", time=NOW + dt.timedelta(seconds=i),
+                                outcome="ok", actor=f"det.{i % 3}", agency="lakeside_so",
+                                case=f"C-{i}"))
+    return audit
+
+
+def verify(log: AuditLog) -> VerifyReport:
+    return verify_log(((e.seq, e.entry) for e in log.entries()), list(log.checkpoints()),
+                      SIGNER.public_key(), "accord-hub", ORIGIN)
+
+
+def test_an_untouched_log_verifies(log: AuditLog) -> None:
+    report = verify(log)
+    assert (report.ok, report.entries, report.checkpoints) == (True, 30, 30)
+    latest = log.latest_checkpoint()
+    assert latest is not None
+    assert report.root == latest.checkpoint.root
+
+
+def rewrite(log: AuditLog, position: int, **changes: object) -> None:
+    entry = next(e for e in log.entries() if e.seq == position)
+    doc = {**entry.doc, **changes}
+    raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    with log.engine.begin() as conn:
+        # A careful forger updates the leaf hash too; the signed checkpoints still catch it.
+        conn.execute(update(audit_entries).where(audit_entries.c.seq == position)
+                     .values(entry=raw, leaf_hash=merkle.leaf_hash(raw)))
+
+
+def test_a_changed_entry_is_named(log: AuditLog) -> None:
+    rewrite(log, 17, actor="someone.else")
+    report = verify(log)
+    assert not report.ok
+    assert report.bad_seq == 17
+    assert report.problem.startswith("entry #17 does not match the signed checkpoint")
+
+
+def test_a_deleted_entry_is_named(log: AuditLog) -> None:
+    with log.engine.begin() as conn:
+        conn.execute(delete(audit_entries).where(audit_entries.c.seq == 9))
+    report = verify(log)
+    assert (report.ok, report.bad_seq) == (False, 9)
+    assert "deleted, inserted or reordered" in report.problem
+
+
+def test_deleting_the_newest_entries_is_caught(log: AuditLog) -> None:
+    with log.engine.begin() as conn:
+        conn.execute(delete(audit_entries).where(audit_entries.c.seq > 27))
+    report = verify(log)
+    assert (report.ok, report.bad_seq) == (False, 28)
+    assert "entries #28 to #30 were deleted" in report.problem
+
+
+def test_reordered_entries_are_named(log: AuditLog) -> None:
+    four, five = (next(e for e in log.entries() if e.seq == s) for s in (4, 5))
+    with log.engine.begin() as conn:
+        for target, source in ((4, five), (5, four)):
+            conn.execute(update(audit_entries).where(audit_entries.c.seq == target)
+                         .values(entry=source.entry, leaf_hash=source.leaf_hash))
+    report = verify(log)
+    assert (report.ok, report.bad_seq) == (False, 4)
+
+
+def test_renumbered_entries_are_caught(log: AuditLog) -> None:
+    # Swap two entries and fix up their sequence numbers: the checkpoint catches it.
+    docs = {e.seq: e.doc for e in log.entries()}
+    rewrite(log, 4, **{**docs[5], "seq": 4})
+    rewrite(log, 5, **{**docs[4], "seq": 5})
+    report = verify(log)
+    assert (report.ok, report.bad_seq) == (False, 4)
+
+
+def test_a_checkpoint_signed_by_another_key_is_refused(log: AuditLog) -> None:
+    other = Ed25519Signer(Ed25519PrivateKey.generate(), "accord-hub")
+    report = verify_log(((e.seq, e.entry) for e in log.entries()), list(log.checkpoints()),
+                        other.public_key(), "accord-hub", ORIGIN)
+    assert not report.ok and "bad signature" in report.problem
+
+
+def export(log: AuditLog, path: Path) -> None:
+    path.write_bytes(b"".join(e.entry + b"\n" for e in log.entries()))
+    Path(f"{path}.checkpoints").write_text("".join(c.to_text() + "\n" for c in log.checkpoints()))
+
+
+def test_audit_verify_command_names_the_altered_entry(log: AuditLog, tmp_path: Path) -> None:
+    key = tmp_path / "hub_public.pem"
+    key.write_bytes(SIGNER.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    good = tmp_path / "audit.jsonl"
+    export(log, good)
+    result = CliRunner().invoke(cli, ["audit", "verify", "--entries", str(good),
+                                      "--hub-key", str(key), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["entries"] == 30
+
+    lines = good.read_bytes().split(b"\n")
+    lines[11] = lines[11].replace(b"det.2", b"det.9")  # entry #12
+    good.write_bytes(b"\n".join(lines))
+    result = CliRunner().invoke(cli, ["audit", "verify", "--entries", str(good),
+                                      "--hub-key", str(key)])
+    assert result.exit_code == 4
+    assert "entry #12 does not match the signed checkpoint" in result.stdout
