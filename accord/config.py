@@ -14,6 +14,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,35 @@ def read_policy(
     reload_seconds = sec.number("reload_seconds", 2.0)
     sec.check_unknown()
     return PolicySource(policy_dir, agreement_files, dict(local), engine), reload_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The optional ``[limits]`` table of hub.toml and node.toml."""
+
+    max_message_bytes: int = 4 * 1024 * 1024
+    max_concurrent_rpcs: int = 256
+    #: Hub only: searches per investigator, and per agency, per minute (and bursts).
+    search_per_minute: float = 60.0
+    search_burst: int = 20
+    agency_search_per_minute: float = 600.0
+    agency_search_burst: int = 100
+
+
+def read_limits(path: Path, data: Mapping[str, Any]) -> Limits:
+    raw = data.get("limits", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [limits]: want a table")
+    sec = Section(path, "limits", raw)
+    d = Limits()
+    limits = Limits(
+        max_message_bytes=sec.integer("max_message_bytes", d.max_message_bytes, minimum=1024),
+        max_concurrent_rpcs=sec.integer("max_concurrent_rpcs", d.max_concurrent_rpcs, minimum=1),
+        search_per_minute=sec.number("search_per_minute", d.search_per_minute, minimum=0.01),
+        search_burst=sec.integer("search_burst", d.search_burst, minimum=1),
+        agency_search_per_minute=sec.number("agency_search_per_minute",
+                                            d.agency_search_per_minute, minimum=0.01),
+        agency_search_burst=sec.integer("agency_search_burst", d.agency_search_burst, minimum=1),
+    )
+    sec.check_unknown()
+    return limits

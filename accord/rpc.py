@@ -69,11 +69,15 @@ def rpc_method(
         request_id = metadata_value(context, "x-request-id") or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method.__name__)
         started = time.perf_counter()
-        outcome = "ok"
+        outcome = "OK"
         try:
             return await method(self, request, context)
         except AccordError as exc:
             outcome = exc.status.name
+            metrics = getattr(self, "metrics", None)
+            if metrics is not None:
+                for reason in exc.reasons:
+                    metrics.denials.labels(reason).inc()
             await context.abort(exc.status, exc.message)
             raise  # unreachable: abort raises
         except Exception:
@@ -82,11 +86,12 @@ def rpc_method(
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
             raise
         finally:
-            log.info(
-                "rpc",
-                outcome=outcome,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            elapsed = time.perf_counter() - started
+            log.info("rpc", outcome=outcome, duration_ms=round(elapsed * 1000, 2))
+            metrics = getattr(self, "metrics", None)
+            if metrics is not None:
+                metrics.rpc_requests.labels(method.__name__, outcome).inc()
+                metrics.rpc_seconds.labels(method.__name__).observe(elapsed)
             structlog.contextvars.unbind_contextvars("request_id", "rpc")
 
     return wrapper

@@ -36,7 +36,7 @@ import contextlib
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,6 +207,7 @@ class AuditTransaction:
         self.conn = conn
         self._nodes = _Nodes(conn)
         self._size: int | None = None
+        self.appended = 0
 
     def append(self, event: AuditEvent) -> Appended:
         if self._size is None:
@@ -229,6 +230,7 @@ class AuditTransaction:
         self.conn.execute(insert(checkpoints).values(
             size=seq, root=root, note=signed.to_text(), created_at=event.time))
         self._size = seq
+        self.appended += 1
         return Appended(seq, entry, leaf, signed)
 
 
@@ -254,6 +256,8 @@ class AuditLog:
         self.signer = signer
         self.origin = origin
         self._lock = threading.Lock()
+        #: Called with the number of entries each committed transaction added.
+        self.listeners: list[Callable[[int], None]] = []
 
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
@@ -267,12 +271,16 @@ class AuditLog:
         """
         try:
             # SQLite serves one hub process; the lock keeps its appends serial.
-            with self._lock, self.engine.begin() as conn:
-                if self.engine.dialect.name == "postgresql":
-                    # One writer at a time across every hub process: the log
-                    # stays linear (no gaps, no duplicate sequence numbers).
-                    conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_LOCK})"))
-                yield AuditTransaction(self, conn)
+            with self._lock:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":
+                        # One writer at a time across every hub process: the log
+                        # stays linear (no gaps, no duplicate sequence numbers).
+                        conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_LOCK})"))
+                    tx = AuditTransaction(self, conn)
+                    yield tx
+                for listener in self.listeners:
+                    listener(tx.appended)
         except SQLAlchemyError as exc:
             # An alert for operators: the hub is refusing work until the store is back.
             log.critical("alert_audit_unavailable", error=type(exc).__name__)

@@ -14,6 +14,16 @@ Example (as written by ``accord federation init``)::
     signing_key = "signing_key.pem"     # Ed25519: signs checkpoints and release grants
     log_origin = "accord-hub"           # names this log in its signed checkpoints
     node_timeout_seconds = 10.0         # release calls to owning nodes
+    metrics_listen = "127.0.0.1:9400"   # Prometheus /metrics; "" turns it off
+    health_interval_seconds = 5.0       # how often health re-checks database and policy
+
+    [limits]
+    max_message_bytes = 4194304
+    max_concurrent_rpcs = 256
+    search_per_minute = 60              # per investigator (token bucket) ...
+    search_burst = 20
+    agency_search_per_minute = 600      # ... and per agency; refusals are audited
+    agency_search_burst = 100
 
     [policy]
     dir = "/path/to/accord/policies"    # default: the policies shipped with Accord
@@ -40,7 +50,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accord.agreement import AgreementSet, load_agreements
-from accord.config import Section, load_toml, parse_hostport, read_policy, read_tls, section
+from accord.config import (
+    Limits,
+    Section,
+    load_toml,
+    parse_hostport,
+    read_limits,
+    read_policy,
+    read_tls,
+    section,
+)
 from accord.db import sqlite_url
 from accord.errors import ConfigError
 from accord.identity import IssuerConfig, load_public_key
@@ -76,6 +95,9 @@ class HubConfig:
     signing_key: Path
     log_origin: str
     node_timeout: float
+    metrics_listen: str
+    health_interval: float
+    limits: Limits
 
     def member(self, agency: str) -> Member | None:
         return next((m for m in self.members if m.agency == agency), None)
@@ -109,9 +131,12 @@ class HubConfig:
             signing_key=hub.path("signing_key", "signing_key.pem"),
             log_origin=hub.text("log_origin", "accord-hub"),
             node_timeout=hub.number("node_timeout_seconds", 10.0, minimum=0.1),
+            metrics_listen=_metrics_listen(path, hub.text("metrics_listen", "")),
+            health_interval=hub.number("health_interval_seconds", 5.0, minimum=0.1),
+            limits=read_limits(path, data),
         )
         hub.check_unknown()
-        unknown = set(data) - {"hub", "tls", "policy"}
+        unknown = set(data) - {"hub", "tls", "policy", "limits"}
         if unknown:
             raise ConfigError(f"{path}: unknown table [{sorted(unknown)[0]}]")
         return config
@@ -133,3 +158,7 @@ def _members(agreements: AgreementSet) -> tuple[Member, ...]:
 
 
 __all__ = ["HubConfig", "Member", "Section"]
+
+
+def _metrics_listen(path: Path, value: str) -> str:
+    return parse_hostport(value, f"{path}: metrics_listen") if value else ""

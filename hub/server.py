@@ -20,12 +20,22 @@ from dataclasses import dataclass
 
 import grpc
 import structlog
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from accord.checkpoint import Ed25519Signer
-from accord.errors import AccordError, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from accord.errors import (
+    AccordError,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    Unauthenticated,
+)
+from accord.health import check_all, database_check, monitor, policy_check, set_status
 from accord.identity import Principal, TokenVerifier
+from accord.limits import Rate, RateLimiter
+from accord.metrics import Metrics, MetricsServer, serve_metrics
 from accord.policy.engine import PolicyPoint
 from accord.policy.source import watch
 from accord.rpc import call, channel_options, metadata_value, rpc_method, server_options
@@ -114,13 +124,19 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
 
     def __init__(
         self, config: HubConfig, auth: Authenticator, searcher: Searcher,
-        releases: ReleaseService, clock: Clock,
+        releases: ReleaseService, audit: AuditLog, metrics: Metrics, clock: Clock,
     ) -> None:
         self._config = config
         self._auth = auth
         self._searcher = searcher
         self._releases = releases
+        self._audit = audit
+        self.metrics = metrics
         self._clock = clock
+        limits = config.limits
+        self._investigator_rate = RateLimiter(Rate(limits.search_per_minute, limits.search_burst))
+        self._agency_rate = RateLimiter(Rate(limits.agency_search_per_minute,
+                                              limits.agency_search_burst))
 
     @rpc_method
     async def Search(
@@ -130,8 +146,37 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         caller = await self._auth.authenticate(context, now)
         structlog.contextvars.bind_contextvars(agency=caller.node_agency)
         query = SearchQuery.from_proto(request)
-        result = await self._searcher.search(caller.principal, query, caller.source, now)
+        await self._rate_limit(caller, query, now)
+        try:
+            result = await self._searcher.search(caller.principal, query, caller.source, now)
+        except PermissionDenied:
+            self.metrics.searches.labels("denied").inc()
+            raise
+        self.metrics.searches.labels("ok").inc()
+        for node in result.nodes:
+            self.metrics.node_requests.labels(node.agency, node.status_name).inc()
+            if node.status_name != "denied":
+                self.metrics.node_seconds.labels(node.agency).observe(node.latency_ms / 1000)
         return result.to_proto()
+
+    async def _rate_limit(self, caller: Caller, query: SearchQuery, now: dt.datetime) -> None:
+        """Per-investigator and per-agency token buckets; a refusal is audited."""
+        t = now.timestamp()
+        reason = None
+        if not self._investigator_rate.allow(f"{caller.principal.agency}/{caller.principal.subject}", t):
+            reason = "investigator_rate_exceeded"
+        elif not self._agency_rate.allow(caller.principal.agency, t):
+            reason = "agency_rate_exceeded"
+        if reason is None:
+            return
+        self.metrics.searches.labels("rate_limited").inc()
+        await asyncio.to_thread(self._audit.append, AuditEvent(
+            event="search_rate_limited", time=now, outcome="denied",
+            actor=caller.principal.subject, agency=caller.principal.agency,
+            roles=tuple(sorted(caller.principal.roles)), source=caller.source,
+            purpose=query.purpose, case=query.case_number, reasons=(reason,)))
+        raise ResourceExhausted(f"search rate limit reached ({reason}); try again shortly",
+                                reasons=(reason,))
 
 
     @rpc_method
@@ -142,6 +187,7 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         caller = await self._auth.authenticate(context, now)
         ask = ReleaseAsk.from_proto(request)
         release = await self._releases.request(caller.principal, ask, now)
+        self.metrics.releases.labels("requested").inc()
         return hub_pb2.RequestReleaseResponse(release=release)
 
     @rpc_method
@@ -152,6 +198,8 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         caller = await self._auth.authenticate(context, now)
         release, ciphertext, grant_id, withheld = await self._releases.fetch(
             caller.principal, request.release_id, now)
+        if ciphertext:
+            self.metrics.releases.labels("delivered").inc()
         return hub_pb2.FetchReleaseResponse(release=release, ciphertext=ciphertext,
                                             grant_id=grant_id, withheld=withheld)
 
@@ -171,6 +219,7 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         caller = await self._auth.authenticate(context, now, "custodian")
         release = await self._releases.decide(caller.principal, request.release_id,
                                               request.approve, request.reason, now)
+        self.metrics.releases.labels("approved" if request.approve else "denied").inc()
         return hub_pb2.DecideReleaseResponse(release=release)
 
 
@@ -305,16 +354,20 @@ class RunningHub:
     channels: NodeChannels
     health: health.aio.HealthServicer
     policy: PolicyPoint
-    watcher: asyncio.Task[None] | None = None
+    metrics: Metrics
+    metrics_server: MetricsServer | None = None
+    tasks: tuple[asyncio.Task[None], ...] = ()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, let in-flight calls finish within ``grace``."""
-        if self.watcher is not None:
-            self.watcher.cancel()
+        for task in self.tasks:
+            task.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         await self.channels.close()
         await self.policy.close()
+        if self.metrics_server is not None:
+            self.metrics_server.close()
         self.audit.engine.dispose()
 
 
@@ -326,6 +379,8 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     signer = Ed25519Signer.load_pem(config.signing_key, SIGNING_KEY_NAME)
     audit = AuditLog(engine, signer, config.log_origin)
     audit.create_schema()
+    metrics = Metrics("hub")
+    audit.listeners.append(metrics.audit_appends.inc)
     verifier = TokenVerifier({m.issuer.issuer: m.issuer for m in config.members})
     channels = NodeChannels(config)
     _agreements, policy = await config.policy.open()
@@ -342,9 +397,11 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
         timeout=config.fanout_timeout,
         max_pointers_per_node=config.max_pointers_per_node,
     )
-    server = grpc.aio.server(options=server_options())
+    server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
+                             maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs)
     hub_pb2_grpc.add_HubServiceServicer_to_server(
-        HubServicer(config, Authenticator(config, verifier, audit), searcher, releases, clock),
+        HubServicer(config, Authenticator(config, verifier, audit), searcher, releases, audit,
+                    metrics, clock),
         server,
     )
     hub_pb2_grpc.add_LogServiceServicer_to_server(
@@ -364,11 +421,17 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
         raise AccordError(f"cannot listen on {config.listen}: {exc}") from exc
     if port == 0:
         raise AccordError(f"cannot listen on {config.listen}")
+    metrics_server = serve_metrics(metrics, config.metrics_listen)
     await server.start()
-    for name in (*service_names, ""):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    watcher = None
+    checks = [("database", database_check(engine)), ("policy", policy_check(policy))]
+    failing = await check_all(checks)
+    await set_status(health_servicer, service_names, not failing)
+    tasks = [asyncio.create_task(monitor(health_servicer, service_names, checks,
+                                         config.health_interval))]
     if config.reload_seconds > 0:
-        watcher = asyncio.create_task(watch(config.policy, policy, config.reload_seconds))
-    log.info("hub_started", listen=config.listen, port=port, members=len(config.members))
-    return RunningHub(server, port, audit, channels, health_servicer, policy, watcher)
+        tasks.append(asyncio.create_task(watch(config.policy, policy, config.reload_seconds)))
+    log.info("hub_started", listen=config.listen, port=port, members=len(config.members),
+             metrics_port=metrics_server.port if metrics_server else None)
+    return RunningHub(server, port, audit, channels, health_servicer, policy, metrics,
+                      metrics_server, tuple(tasks))
+

@@ -16,6 +16,10 @@ Example (as written by ``accord federation init``)::
     log_json = true
     hub_public_key = "../../hub/public_key.pem"   # verifies grants and checkpoints
     log_origin = "accord-hub"               # the hub log's name in its checkpoints
+    metrics_listen = "127.0.0.1:9401"       # Prometheus /metrics; "" turns it off
+    health_interval_seconds = 5.0
+
+    [limits]                                # max_message_bytes, max_concurrent_rpcs
 
     [local]                                 # this agency's own rules; they only tighten
     exclude_labels = ["victim"]             # never point to records with these labels
@@ -36,10 +40,12 @@ from pathlib import Path
 
 from accord.agreement import AgreementSet, load_agreements
 from accord.config import (
+    Limits,
     Section,
     load_toml,
     parse_agency,
     parse_hostport,
+    read_limits,
     read_policy,
     read_tls,
     section,
@@ -72,6 +78,9 @@ class NodeConfig:
     reload_seconds: float
     hub_public_key: Path
     log_origin: str
+    metrics_listen: str
+    health_interval: float
+    limits: Limits
 
     @classmethod
     def load(cls, path: Path, env: dict[str, str] | None = None) -> NodeConfig:
@@ -106,9 +115,13 @@ class NodeConfig:
             reload_seconds=reload_seconds,
             hub_public_key=node.path("hub_public_key"),
             log_origin=node.text("log_origin", "accord-hub"),
+            metrics_listen=(parse_hostport(m, f"{path}: node.metrics_listen")
+                            if (m := node.text("metrics_listen", "")) else ""),
+            health_interval=node.number("health_interval_seconds", 5.0, minimum=0.1),
+            limits=read_limits(path, data),
         )
         node.check_unknown()
-        unknown = set(data) - {"node", "tls", "local", "policy"}
+        unknown = set(data) - {"node", "tls", "local", "policy", "limits"}
         if unknown:
             raise ConfigError(f"{path}: unknown table [{sorted(unknown)[0]}]")
         return config

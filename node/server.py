@@ -19,7 +19,7 @@ from pathlib import Path
 import grpc
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from accord.errors import (
@@ -30,6 +30,8 @@ from accord.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from accord.health import check_all, database_check, monitor, policy_check, set_status
+from accord.metrics import Metrics, MetricsServer, serve_metrics
 from accord.policy.engine import PolicyPoint
 from accord.policy.source import watch
 from accord.rpc import call, channel_options, metadata_value, rpc_method, server_options
@@ -69,6 +71,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self._matcher = matcher
         self._releaser = releaser
         self._clock = clock
+        self.metrics: Metrics | None = None
 
     @rpc_method
     async def PrepareRelease(
@@ -95,6 +98,8 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         structlog.contextvars.bind_contextvars(search_id=query.search_id)
         pointers, truncated = await self._matcher.match(query, self._clock())
         log.info("matched", requesting_agency=query.requesting_agency, pointers=len(pointers))
+        if self.metrics is not None:
+            self.metrics.pointers.inc(len(pointers))
         return node_pb2.MatchTokensResponse(pointers=pointers, truncated=truncated)
 
 
@@ -230,16 +235,20 @@ class RunningNode:
     hub_channel: grpc.aio.Channel
     health: health.aio.HealthServicer
     policy: PolicyPoint
-    watcher: asyncio.Task[None] | None = None
+    metrics: Metrics
+    metrics_server: MetricsServer | None = None
+    tasks: tuple[asyncio.Task[None], ...] = ()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, let in-flight calls finish within ``grace``."""
-        if self.watcher is not None:
-            self.watcher.cancel()
+        for task in self.tasks:
+            task.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         await self.hub_channel.close()
         await self.policy.close()
+        if self.metrics_server is not None:
+            self.metrics_server.close()
         self.store.close()
 
 
@@ -268,9 +277,12 @@ async def start_node(
     releaser = Releaser(store, config.agency, policy,
                         HubKeys(load_ed25519_public_key(config.hub_public_key), config.log_origin),
                         consistency)
-    server = grpc.aio.server(options=server_options())
-    node_pb2_grpc.add_NodeServiceServicer_to_server(
-        NodeServicer(config, matcher, releaser, clock), server)
+    metrics = Metrics("node")
+    server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
+                             maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs)
+    node_servicer = NodeServicer(config, matcher, releaser, clock)
+    node_servicer.metrics = metrics  # RPC and pointer counts
+    node_pb2_grpc.add_NodeServiceServicer_to_server(node_servicer, server)
     node_pb2_grpc.add_GatewayServiceServicer_to_server(
         GatewayServicer(config, keyring, hub_pb2_grpc.HubServiceStub(hub_channel), store, clock),
         server,
@@ -292,11 +304,15 @@ async def start_node(
         raise AccordError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:
         raise AccordError(f"cannot listen on {address}")
+    metrics_server = serve_metrics(metrics, config.metrics_listen)
     await server.start()
-    for name in (*service_names, ""):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    watcher = None
+    checks = [("database", database_check(store.engine)), ("policy", policy_check(policy))]
+    await set_status(health_servicer, service_names, not await check_all(checks))
+    tasks = [asyncio.create_task(monitor(health_servicer, service_names, checks,
+                                         config.health_interval))]
     if config.reload_seconds > 0:
-        watcher = asyncio.create_task(watch(config.policy, policy, config.reload_seconds))
-    log.info("node_started", agency=config.agency, listen=address, port=port)
-    return RunningNode(server, port, store, hub_channel, health_servicer, policy, watcher)
+        tasks.append(asyncio.create_task(watch(config.policy, policy, config.reload_seconds)))
+    log.info("node_started", agency=config.agency, listen=address, port=port,
+             metrics_port=metrics_server.port if metrics_server else None)
+    return RunningNode(server, port, store, hub_channel, health_servicer, policy, metrics,
+                       metrics_server, tuple(tasks))

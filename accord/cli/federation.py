@@ -123,12 +123,15 @@ def init_federation(
     if root.exists() and any(root.iterdir()) and not force:
         raise InvalidArgument(f"{root}: exists and is not empty (use --force to overwrite)")
     root.mkdir(parents=True, exist_ok=True)
+    count = len(agencies) + 1
     ports = (
-        free_ports(len(agencies) + 1)
+        free_ports(2 * count)
         if base_port is None
-        else [base_port + i for i in range(len(agencies) + 1)]
+        # gRPC ports from base_port, Prometheus ports from base_port + 2000.
+        else [base_port + i for i in range(count)] + [base_port + 2000 + i for i in range(count)]
     )
-    hub_port, node_ports = ports[0], dict(zip(agencies, ports[1:], strict=True))
+    hub_port, node_ports = ports[0], dict(zip(agencies, ports[1:count], strict=True))
+    hub_metrics, node_metrics = ports[count], dict(zip(agencies, ports[count + 1:], strict=True))
 
     ca = CertificateAuthority.create("Accord federation CA", now)
     _write(root / "ca" / "ca.pem", ca.cert_pem)
@@ -188,6 +191,7 @@ def init_federation(
                     "reflection": False,
                     "hub_public_key": "../../hub/public_key.pem",
                     "log_origin": "accord-hub",
+                    "metrics_listen": f"127.0.0.1:{node_metrics[agency]}",
                 },
                 "local": {"exclude_labels": [], "record_types_withheld": []},
                 "tls": {"ca_cert": "../../ca/ca.pem", "cert": "tls/node.pem", "key": "tls/node.key"},
@@ -204,6 +208,7 @@ def init_federation(
                 "fanout_timeout_seconds": 3.0,
                 "max_pointers_per_node": 100,
                 "reflection": False,
+                "metrics_listen": f"127.0.0.1:{hub_metrics}",
             },
             "tls": {"ca_cert": "../ca/ca.pem", "cert": "tls/hub.pem", "key": "tls/hub.key"},
         },

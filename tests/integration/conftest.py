@@ -12,6 +12,7 @@ import grpc
 import pytest
 
 from accord.cli.federation import Federation, default_template, init_federation
+from accord.config import Limits
 from accord.identity import DevIdentityProvider
 from accord.policy.source import PolicySource
 from accord.rpc import call, channel_options
@@ -72,6 +73,7 @@ async def start_federation(root: Path, *, down: Sequence[str] = (),
                            fanout_timeout: float = 2.0,
                            hub_policy: Callable[[PolicySource], PolicySource] | None = None,
                            node_config: Callable[[NodeConfig], NodeConfig] | None = None,
+                           limits: Limits | None = None,
                            ) -> LiveFederation:
     fed = init_federation(root, AGENCIES, NOW, base_port=None, template=default_template())
     hub_config = HubConfig.load(fed.hub_config)
@@ -81,6 +83,8 @@ async def start_federation(root: Path, *, down: Sequence[str] = (),
     )
     hub_config = replace(hub_config, members=members, fanout_timeout=fanout_timeout,
                          reload_seconds=0)
+    if limits is not None:
+        hub_config = replace(hub_config, limits=limits)
     if hub_policy is not None:
         hub_config = replace(hub_config, policy=hub_policy(hub_config.policy))
     node_configs = {a: replace(NodeConfig.load(fed.node_config(a)), reload_seconds=0)

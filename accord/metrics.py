@@ -1,0 +1,70 @@
+"""Prometheus metrics for the hub and the nodes, one registry per server.
+
+Each server owns a :class:`Metrics` (so several servers in one process, as in
+the tests, never mix their numbers) and serves it over HTTP at ``/metrics`` on
+its configured ``metrics_listen`` address. Labels never carry identifiers:
+only agencies, RPC methods, status codes, outcomes and reason codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+
+from accord.errors import ConfigError
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Metrics:
+    """Every metric Accord exports; the hub uses some, a node others."""
+
+    def __init__(self, component: str) -> None:
+        self.registry = CollectorRegistry()
+        self.component = component
+        r = self.registry
+        self.rpc_requests = Counter("accord_rpc_requests", "RPCs served, by method and status code",
+                                    ["method", "code"], registry=r)
+        self.rpc_seconds = Histogram("accord_rpc_duration_seconds", "RPC latency", ["method"],
+                                     buckets=_LATENCY_BUCKETS, registry=r)
+        self.searches = Counter("accord_searches", "Searches, by outcome", ["outcome"], registry=r)
+        self.denials = Counter("accord_denials", "Refusals, by reason code", ["reason"], registry=r)
+        self.releases = Counter("accord_release_events", "Release workflow events", ["event"],
+                                registry=r)
+        self.node_requests = Counter("accord_node_requests",
+                                     "Hub calls to member nodes, by agency and status",
+                                     ["agency", "status"], registry=r)
+        self.node_seconds = Histogram("accord_node_latency_seconds",
+                                      "Latency of member nodes' answers", ["agency"],
+                                      buckets=_LATENCY_BUCKETS, registry=r)
+        self.audit_appends = Counter("accord_audit_appends", "Audit entries committed",
+                                     registry=r)
+        self.pointers = Counter("accord_pointers_issued", "Match pointers issued by this node",
+                                registry=r)
+
+
+@dataclass
+class MetricsServer:
+    """The running /metrics endpoint."""
+
+    port: int
+    _server: Any
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def serve_metrics(metrics: Metrics, listen: str) -> MetricsServer | None:
+    """Serve ``metrics`` at ``http://listen/metrics``; ``""`` disables it."""
+    if not listen:
+        return None
+    host, _, port = listen.rpartition(":")
+    try:
+        server, _thread = start_http_server(int(port), addr=host or "127.0.0.1",
+                                            registry=metrics.registry)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"metrics_listen {listen!r}: cannot listen: {exc}") from exc
+    return MetricsServer(server.server_port, server)
