@@ -30,6 +30,8 @@ from accord.errors import ConfigError, InvalidArgument, Unauthenticated
 HUB_AUDIENCE = "accord-hub"
 ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
 MAX_TOKEN_BYTES = 8192
+#: Longest subject or token id we accept: the audit log's actor column holds 256.
+MAX_SUBJECT_CHARS = 256
 ROLES = frozenset({"investigator", "custodian", "auditor", "steward"})
 
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
@@ -164,7 +166,9 @@ class TokenVerifier:
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise fail("token_roles_malformed")
         subject, jti = claims["sub"], claims["jti"]
-        if not isinstance(subject, str) or not subject or not isinstance(jti, str) or not jti:
+        if not (_plain(subject) and _plain(jti)):
+            # The subject goes into audit entries, release records and custodians'
+            # screens: no control characters, and no longer than the log keeps.
             raise fail("token_claims_malformed")
         return Principal(
             subject=subject,
@@ -175,10 +179,19 @@ class TokenVerifier:
         )
 
 
+def _plain(value: object) -> bool:
+    """A non-empty, printable string of at most MAX_SUBJECT_CHARS characters."""
+    return (isinstance(value, str) and 0 < len(value) <= MAX_SUBJECT_CHARS
+            and value.isprintable())
+
+
 def _timestamp(value: object) -> dt.datetime:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("timestamp claim is not a number")
-    return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+    try:
+        return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+    except (OverflowError, OSError) as exc:  # e.g. exp = 1e300: out of any clock's range
+        raise ValueError("timestamp claim is out of range") from exc
 
 
 @dataclass(frozen=True)
