@@ -35,11 +35,18 @@ def _clean(value: Any) -> Any:
         if len(value) > MAX_VALUE_CHARS:
             value = value[:MAX_VALUE_CHARS] + "...[truncated]"
         return value.encode("unicode_escape").decode("ascii") if not value.isprintable() else value
+    # Nested values get the same treatment: an identifier under a redacted key
+    # inside a dict is still an identifier.
+    if isinstance(value, dict):
+        return {k: REDACTED if isinstance(k, str) and k.lower() in REDACTED_KEYS else _clean(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
     return value
 
 
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Replace identifier values and neutralise control characters."""
+    """Replace identifier values and neutralise control characters, at any depth."""
     for key in list(event):
         if key.lower() in REDACTED_KEYS:
             event[key] = REDACTED

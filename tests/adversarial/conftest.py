@@ -215,6 +215,15 @@ def expect(code: grpc.StatusCode, fn: Callable[..., Any], *args: Any, **kwargs: 
     return info.value
 
 
+def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> RemoteError | None:
+    """Call ``fn``; the RemoteError it raised, or None when it succeeded."""
+    try:
+        fn(*args, **kwargs)
+    except RemoteError as exc:
+        return exc
+    return None
+
+
 def running_federation(root: Path, **options: Any) -> Iterator[Federation]:
     """Start a federation on a background loop; stop it when the generator closes."""
     loop = BackgroundLoop()
@@ -236,4 +245,5 @@ def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     yield from running_federation(tmp_path_factory.mktemp("fed") / "fed")
 
 
-__all__ = ["NOW", "UNHANDLED", "BackgroundLoop", "Federation", "expect", "running_federation"]
+__all__ = ["NOW", "UNHANDLED", "BackgroundLoop", "Federation", "attempt", "expect",
+           "running_federation"]
