@@ -233,3 +233,17 @@ def _unreachable(_probe: object, _timeout: float) -> bool:
 def test_exit_codes(tmp_path: Path, check: healthcheck.Checker, liveness: bool, code: int) -> None:
     argv = ["--config", str(write_config(tmp_path))] + (["--liveness"] if liveness else [])
     assert healthcheck.main(argv, check=check, env={}) == code
+
+
+# --- the guide ----------------------------------------------------------------------
+
+
+def test_the_production_guide_names_only_files_that_exist() -> None:
+    guide = (REPO / "docs" / "production.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:deploy|policies|accord|hub|node|tests)/[\w./-]*\w)`", guide))
+    named |= set(re.findall(r"\b(deploy/[\w/-]+\.(?:py|yaml|sh|rego|md))\b", guide))
+    assert len(named) > 10
+    generated = ("deploy/compose/secrets",)
+    missing = sorted(n for n in named
+                     if not n.startswith(generated) and not (REPO / n.rstrip("/")).exists())
+    assert missing == []
