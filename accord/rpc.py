@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
 from accord.errors import AccordError, RemoteError
 
@@ -95,6 +96,37 @@ def rpc_method(
             structlog.contextvars.unbind_contextvars("request_id", "rpc")
 
     return wrapper
+
+
+class RequestDecoding(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Answer a request that does not parse with INVALID_ARGUMENT.
+
+    Left to itself, grpc.aio answers UNKNOWN with the parser's exception text
+    ("Unexpected <class 'DecodeError'>: ..."). This takes the raw bytes instead
+    and parses them itself: corrupt wire format, invalid UTF-8 in a string
+    field and nesting past the parser's recursion limit are the caller's fault.
+    Servers pass it to ``grpc.aio.server(interceptors=[RequestDecoding()])``.
+    """
+
+    async def intercept_service(
+        self, continuation: Callable[[Any], Awaitable[Any]], details: Any,
+    ) -> Any:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
+            return handler  # streams (health watch, reflection) keep their own handling
+        parse = handler.request_deserializer
+        behaviour = handler.unary_unary
+
+        async def parsed(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                request = parse(raw)
+            except DecodeError:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                    f"{details.method}: the request is not a valid message")
+            return await behaviour(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            parsed, response_serializer=handler.response_serializer)
 
 
 async def call(

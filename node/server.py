@@ -34,7 +34,14 @@ from accord.health import check_all, database_check, monitor, policy_check, set_
 from accord.metrics import Metrics, MetricsServer, serve_metrics
 from accord.policy.engine import PolicyPoint
 from accord.policy.source import watch
-from accord.rpc import call, channel_options, metadata_value, rpc_method, server_options
+from accord.rpc import (
+    RequestDecoding,
+    call,
+    channel_options,
+    metadata_value,
+    rpc_method,
+    server_options,
+)
 from accord.sealing import RecipientKey, open_sealed
 from accord.tls import HUB_IDENTITY, agency_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
@@ -279,7 +286,8 @@ async def start_node(
                         consistency)
     metrics = Metrics("node")
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
-                             maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs)
+                             maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs,
+                             interceptors=[RequestDecoding()])
     node_servicer = NodeServicer(config, matcher, releaser, clock)
     node_servicer.metrics = metrics  # RPC and pointer counts
     node_pb2_grpc.add_NodeServiceServicer_to_server(node_servicer, server)
