@@ -115,20 +115,25 @@ def load_toml(path: Path, env_prefix: str, env: Mapping[str, str] | None = None)
         if not var.startswith(prefix):
             continue
         section, _, key = var[len(prefix) :].lower().partition("_")
-        table = data.get(section)
-        if not isinstance(table, dict) or not key:
+        if not key:
             continue
-        table[key] = _coerce(raw, table.get(key))
+        table = data.setdefault(section, {})
+        if isinstance(table, dict):
+            table[key] = _coerce(raw, table.get(key))
     return data
 
 
 def _coerce(raw: str, current: Any) -> Any:
-    if isinstance(current, bool):
+    """Give an environment value the type of the value it replaces (or its own)."""
+    if isinstance(current, bool) or (current is None and raw.lower() in {"true", "false"}):
         return raw.lower() in {"1", "true", "yes", "on"}
-    if isinstance(current, int):
-        return int(raw)
-    if isinstance(current, float):
-        return float(raw)
+    for kind in (int, float):
+        if isinstance(current, kind) or current is None:
+            try:
+                return kind(raw)
+            except ValueError:
+                if current is not None:
+                    raise ConfigError(f"environment: {raw!r} is not a {kind.__name__}") from None
     return raw
 
 

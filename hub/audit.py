@@ -38,10 +38,12 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     DateTime,
@@ -64,6 +66,8 @@ from accord.checkpoint import Checkpoint, SignedCheckpoint, Signer, sign_checkpo
 from accord.errors import AuditUnavailable, InvalidArgument
 
 SCHEMA_VERSION = 1
+#: The hub's Alembic migrations (audit log and release tables).
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 log = structlog.get_logger("accord.audit")
 
@@ -72,7 +76,7 @@ metadata = MetaData()
 audit_entries = Table(
     "audit_entries",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, index=True),
     Column("event", String(40), nullable=False, index=True),
     Column("agency", String(64), nullable=False, index=True),
@@ -147,14 +151,14 @@ merkle_nodes = Table(
     "merkle_nodes",
     metadata,
     Column("level", Integer, primary_key=True, autoincrement=False),
-    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
 )
 
 checkpoints = Table(
     "checkpoints",
     metadata,
-    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
     Column("root", LargeBinary(32), nullable=False),
     Column("note", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -259,8 +263,11 @@ class AuditLog:
         #: Called with the number of entries each committed transaction added.
         self.listeners: list[Callable[[int], None]] = []
 
-    def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+    def create_schema(self, *, auto_migrate: bool = True) -> None:
+        """Bring the hub's database schema (log and releases) to the current revision."""
+        from accord.migrations import ensure
+
+        ensure(MIGRATIONS, self.engine, auto=auto_migrate)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[AuditTransaction]:

@@ -16,6 +16,8 @@ Example (as written by ``accord federation init``)::
     node_timeout_seconds = 10.0         # release calls to owning nodes
     metrics_listen = "127.0.0.1:9400"   # Prometheus /metrics; "" turns it off
     health_interval_seconds = 5.0       # how often health re-checks database and policy
+    auto_migrate = true                 # upgrade the schema at start; false: refuse until
+                                        # `accord db upgrade` has run (production)
 
     [limits]
     max_message_bytes = 4194304
@@ -98,6 +100,7 @@ class HubConfig:
     metrics_listen: str
     health_interval: float
     limits: Limits
+    auto_migrate: bool
 
     def member(self, agency: str) -> Member | None:
         return next((m for m in self.members if m.agency == agency), None)
@@ -134,6 +137,7 @@ class HubConfig:
             metrics_listen=_metrics_listen(path, hub.text("metrics_listen", "")),
             health_interval=hub.number("health_interval_seconds", 5.0, minimum=0.1),
             limits=read_limits(path, data),
+            auto_migrate=hub.flag("auto_migrate", True),
         )
         hub.check_unknown()
         unknown = set(data) - {"hub", "tls", "policy", "limits"}

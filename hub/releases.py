@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -99,9 +100,9 @@ releases = Table(
     Column("decision_reason", Text, nullable=False, default=""),
     Column("grant", LargeBinary, nullable=True),
     Column("grant_id", String(64), nullable=True),
-    Column("grant_seq", Integer, nullable=True),
+    Column("grant_seq", BigInteger, nullable=True),
     Column("grant_entry", LargeBinary, nullable=True),
-    Column("audit_seq", Integer, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
     Column("ciphertext", LargeBinary, nullable=True),
     Column("withheld", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -194,9 +195,6 @@ class ReleaseService:
         self._prepare = prepare
         self._deliver = deliver
         self._timeout = timeout
-
-    def create_schema(self) -> None:
-        metadata.create_all(self._engine)
 
     # --- pointers ------------------------------------------------------------
 

@@ -378,7 +378,7 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     engine = make_engine(config.database_url)
     signer = Ed25519Signer.load_pem(config.signing_key, SIGNING_KEY_NAME)
     audit = AuditLog(engine, signer, config.log_origin)
-    audit.create_schema()
+    audit.create_schema(auto_migrate=config.auto_migrate)
     metrics = Metrics("hub")
     audit.listeners.append(metrics.audit_appends.inc)
     verifier = TokenVerifier({m.issuer.issuer: m.issuer for m in config.members})
@@ -387,7 +387,6 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     releases = ReleaseService(audit=audit, policy=policy, signer=signer,
                               prepare=channels.prepare, deliver=channels.deliver,
                               timeout=config.node_timeout)
-    releases.create_schema()
     searcher = Searcher(
         members=[m.agency for m in config.members],
         caller=channels.match,

@@ -277,6 +277,88 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
         sys.exit(3)
 
 
+# --- database ---------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database schema migrations (SQLite or PostgreSQL, from the config's database_url)."""
+
+
+def _store_target(config_path: Path) -> tuple[str, Path, str]:
+    """(component, migrations directory, database url) of a hub.toml or node.toml."""
+    import tomllib
+
+    try:
+        kind = "node" if "node" in tomllib.loads(config_path.read_text()) else "hub"
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgument(f"{config_path}: not valid TOML: {exc}") from exc
+    if kind == "node":
+        from node.config import NodeConfig
+        from node.migrations import MIGRATIONS as NODE_MIGRATIONS
+
+        return "node", NODE_MIGRATIONS, NodeConfig.load(config_path).database_url
+    from hub.audit import MIGRATIONS as HUB_MIGRATIONS
+    from hub.config import HubConfig
+
+    return "hub", HUB_MIGRATIONS, HubConfig.load(config_path).database_url
+
+
+@db.command("upgrade")
+@click.option("--config", "config_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="hub.toml or node.toml")
+@click.option("--json", "as_json", is_flag=True)
+def db_upgrade(config_path: Path, as_json: bool) -> None:
+    """Upgrade the store's schema to this version's.
+
+    \b
+    Example:
+      accord db upgrade --config fed/hub/hub.toml
+    """
+    from accord import migrations
+    from accord.db import make_engine
+
+    component, scripts, url = _store_target(config_path)
+    engine = make_engine(url)
+    try:
+        before, after = migrations.upgrade(scripts, engine)
+    finally:
+        engine.dispose()
+    if as_json:
+        emit_json({"component": component, "from": before, "to": after})
+    else:
+        console.print(f"{component} database upgraded from {before or 'empty'} to {after}")
+
+
+@db.command("status")
+@click.option("--config", "config_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def db_status(config_path: Path, as_json: bool) -> None:
+    """Show the store's schema revision and whether it is current.
+
+    \b
+    Example:
+      accord db status --config fed/nodes/rivertown_pd/node.toml
+    """
+    from accord import migrations
+    from accord.db import make_engine
+
+    component, scripts, url = _store_target(config_path)
+    engine = make_engine(url)
+    try:
+        have, want = migrations.current(engine), migrations.head(scripts)
+    finally:
+        engine.dispose()
+    if as_json:
+        emit_json({"component": component, "current": have, "head": want,
+                   "up_to_date": have == want})
+    else:
+        state = "up to date" if have == want else "needs `accord db upgrade`"
+        console.print(f"{component} database at {have or 'empty'}, code wants {want}: {state}")
+
+
 # --- tokens -----------------------------------------------------------------------
 
 

@@ -23,13 +23,18 @@ class DemoFailed(AccordError):
     """A server did not come up, or the story did not come out as it should."""
 
 
-def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+def spawn(args: list[str], log: Path, env: dict[str, str] | None = None
+          ) -> subprocess.Popen[bytes]:
+    """Run ``accord ARGS`` as its own process, output to ``log``; ``env`` adds variables."""
+    import os
+
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603 - our own executable and arguments
             [sys.executable, "-m", "accord.cli.main", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
 
 

@@ -1,0 +1,61 @@
+"""Schema migrations (Alembic) for the hub's and the nodes' stores.
+
+Each component keeps its migration scripts in its own package
+(``hub/migrations``, ``node/migrations``), run programmatically, so
+``accord db upgrade --config X.toml`` and server start-up use the same code on
+SQLite and PostgreSQL. A server refuses to start on a database whose schema
+is older than its code, unless ``auto_migrate`` lets it upgrade first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from accord.errors import ConfigError
+
+
+def alembic_config(script_location: Path, engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head(script_location: Path) -> str:
+    heads = ScriptDirectory.from_config(alembic_config(script_location, None)).get_heads()  # type: ignore[arg-type]
+    if len(heads) != 1:
+        raise ConfigError(f"{script_location}: want exactly one migration head, found {heads}")
+    return str(heads[0])
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(script_location: Path, engine: Engine) -> tuple[str | None, str]:
+    """Upgrade the database to the newest schema; returns (from, to) revisions."""
+    before = current(engine)
+    command.upgrade(alembic_config(script_location, engine), "head")
+    return before, head(script_location)
+
+
+def ensure(script_location: Path, engine: Engine, *, auto: bool) -> None:
+    """Make sure the schema is current: upgrade when allowed, else refuse clearly."""
+    want = head(script_location)
+    have = current(engine)
+    if have == want:
+        return
+    if auto:
+        upgrade(script_location, engine)
+        return
+    raise ConfigError(
+        f"database schema is at revision {have or 'none'}, this version needs {want}: "
+        "run `accord db upgrade --config ...` first"
+    )

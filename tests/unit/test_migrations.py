@@ -1,0 +1,44 @@
+"""Migrations build exactly the schema the code declares, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData
+
+from accord import migrations
+from accord.db import make_engine
+from accord.errors import ConfigError
+from hub.audit import MIGRATIONS as HUB_MIGRATIONS
+from hub.audit import metadata as audit_metadata
+from hub.releases import metadata as releases_metadata
+
+
+def test_hub_migrations_match_the_declared_schema(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        before, after = migrations.upgrade(HUB_MIGRATIONS, engine)
+        assert (before, after) == (None, migrations.head(HUB_MIGRATIONS))
+        declared = MetaData()
+        for table in (*audit_metadata.tables.values(), *releases_metadata.tables.values()):
+            table.to_metadata(declared)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), declared)
+        assert [d for d in diff if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
+        assert migrations.current(engine) == migrations.head(HUB_MIGRATIONS)
+        # Upgrading again is a no-op.
+        assert migrations.upgrade(HUB_MIGRATIONS, engine)[0] == after
+    finally:
+        engine.dispose()
+
+
+def test_a_server_refuses_an_old_schema_unless_allowed_to_migrate(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with pytest.raises(ConfigError, match=r"run `accord db upgrade"):
+            migrations.ensure(HUB_MIGRATIONS, engine, auto=False)
+        migrations.ensure(HUB_MIGRATIONS, engine, auto=True)
+        migrations.ensure(HUB_MIGRATIONS, engine, auto=False)  # now current: fine
+    finally:
+        engine.dispose()
