@@ -321,7 +321,7 @@ def test_the_sidecar_loads_flat_policies_the_authorizer_and_the_init_containers_
     mounts = {m["mountPath"]: m["name"] for m in opa["volumeMounts"]}
     assert "items" not in volumes[mounts["/policies"]]["configMap"]
     assert volumes[mounts["/opa/config"]]["configMap"]["name"] == "accord-opa"
-    (init,) = spec["initContainers"]
+    (init,) = [c for c in spec["initContainers"] if c["name"] == "opa-data"]
     out = init["args"][init["args"].index("--out") + 1]
     data_volume = next(m["name"] for m in init["volumeMounts"] if out.startswith(m["mountPath"]))
     assert mounts["/opa-data"] == data_volume and "emptyDir" in volumes[data_volume]
@@ -434,6 +434,15 @@ def test_configs_load_as_mounted(workload: str, kind: str, tmp_path: Path,
     # The database password comes from the environment, never the URL.
     assert "@" in config.database_url and ":" not in config.database_url.split("//")[1].split("@")[0]
     assert [e["name"] for e in container["env"]] == ["PGPASSWORD"]
+
+
+def test_the_hub_schema_is_upgraded_before_any_replica_serves() -> None:
+    hub = load_yaml_toml(K8S_DIR / "config" / "hub.toml")["hub"]
+    assert hub["auto_migrate"] is False
+    (migrate,) = [c for c in pod_spec("accord-hub")["initContainers"] if c["name"] == "migrate"]
+    assert migrate["command"] == ["accord", "db", "upgrade", "--config", "/etc/accord/hub.toml"]
+    assert [e["name"] for e in migrate["env"]] == ["PGPASSWORD"]
+    assert pod_spec("accord-hub")["initContainers"][0] is migrate
 
 
 def test_the_agreement_reaches_the_node_at_its_headless_service() -> None:
