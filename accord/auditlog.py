@@ -13,7 +13,7 @@ all use this one verifier.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -47,7 +47,7 @@ class VerifyReport:
 def verify_log(
     entries: Iterable[tuple[int, bytes]],
     checkpoints: Iterable[SignedCheckpoint],
-    public_key: Ed25519PublicKey,
+    public_key: Ed25519PublicKey | Sequence[Ed25519PublicKey],
     key_name: str,
     origin: str,
 ) -> VerifyReport:

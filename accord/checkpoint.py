@@ -234,17 +234,26 @@ def sign_checkpoint(cp: Checkpoint, signer: Signer) -> SignedCheckpoint:
 
 
 def verify_checkpoint(
-    signed: SignedCheckpoint, public_key: Ed25519PublicKey, key_name: str, origin: str
+    signed: SignedCheckpoint,
+    public_key: Ed25519PublicKey | Sequence[Ed25519PublicKey],
+    key_name: str,
+    origin: str,
 ) -> Checkpoint:
     """Return the checkpoint if ``public_key`` under ``key_name`` signed it for ``origin``.
 
+    Several keys may be given (during and after a rotation of the hub's key,
+    old checkpoints stay verifiable): the note's key hash picks the one.
     Raises an opaque :class:`CryptoError` otherwise: a different key name, key
     ID or origin, or a signature that does not verify.
     """
     if signed.key_name != key_name or signed.checkpoint.origin != origin:
         raise CryptoError()
-    if not hmac.compare_digest(signed.key_hash, key_hash(key_name, public_key)):
+    keys = (public_key,) if isinstance(public_key, Ed25519PublicKey) else tuple(public_key)
+    matching = [k for k in keys
+                if hmac.compare_digest(signed.key_hash, key_hash(key_name, k))]
+    if not matching:
         raise CryptoError()
+    public_key = matching[0]
     try:
         public_key.verify(signed.signature, signed.checkpoint.body())
     except InvalidSignature as exc:

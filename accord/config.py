@@ -78,10 +78,10 @@ class Section:
             raise ConfigError(f"{self._where(key)}: got {value!r}, want a list of strings")
         return tuple(value)
 
-    def path_list(self, key: str) -> list[Path]:
+    def path_list(self, key: str, default: list[str] | None = None) -> list[Path]:
         """A list of paths, each relative to the config file."""
         out = []
-        for raw in self.strings(key):
+        for raw in self.strings(key, default):
             path = Path(raw).expanduser()
             out.append(path if path.is_absolute() else (self.source.parent / path).resolve())
         return out

@@ -33,7 +33,7 @@ import datetime as dt
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -457,9 +457,17 @@ def issue_grant(
     return SignedGrant(grant=grant, signature=signer.sign(grant.signing_message()))
 
 
+def _verifies(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    try:
+        key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
 def verify_grant(
     signed: SignedGrant,
-    hub_key: Ed25519PublicKey,
+    hub_key: Ed25519PublicKey | Sequence[Ed25519PublicKey],
     *,
     owner: str,
     now: dt.datetime,
@@ -470,20 +478,21 @@ def verify_grant(
     Raises :class:`CryptoError` (saying nothing more) if the signature does not
     verify, and :class:`PermissionDenied` if the grant is for another node, has
     expired, or is not valid yet. Whether the grant was used before is for the
-    caller's store to check.
+    caller's store to check. Several hub keys are accepted during a key
+    rotation: the grant must verify under one of them.
     """
-    if not isinstance(hub_key, Ed25519PublicKey):
-        raise InvalidArgument(f"hub_key: got {type(hub_key).__name__}, want an Ed25519 public key")
+    keys = (hub_key,) if isinstance(hub_key, Ed25519PublicKey) else tuple(hub_key)
+    if not keys or not all(isinstance(k, Ed25519PublicKey) for k in keys):
+        raise InvalidArgument("hub_key: want one or more Ed25519 public keys")
     if not dt.timedelta(0) <= leeway <= MAX_LEEWAY:
         raise InvalidArgument(f"leeway: got {leeway}, want 0 to {MAX_LEEWAY}")
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidArgument("now: want an aware datetime (UTC), got a naive one")
     # The signature comes first: nothing about an unsigned grant is believed.
     grant = signed.grant
-    try:
-        hub_key.verify(signed.signature, grant.signing_message())
-    except InvalidSignature:
-        raise CryptoError() from None
+    message = grant.signing_message()
+    if not any(_verifies(key, signed.signature, message) for key in keys):
+        raise CryptoError()
     if grant.owner != owner:
         raise PermissionDenied("grant is for another node")
     if now > grant.expires_at + leeway:

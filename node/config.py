@@ -15,6 +15,7 @@ Example (as written by ``accord federation init``)::
     reflection = false
     log_json = true
     hub_public_key = "../../hub/public_key.pem"   # verifies grants and checkpoints
+    # hub_previous_public_keys = ["../../hub/public_key.2026.pem"]   # after a hub key rotation
     log_origin = "accord-hub"               # the hub log's name in its checkpoints
     metrics_listen = "127.0.0.1:9401"       # Prometheus /metrics; "" turns it off
     health_interval_seconds = 5.0
@@ -77,6 +78,7 @@ class NodeConfig:
     policy: PolicySource
     reload_seconds: float
     hub_public_key: Path
+    hub_previous_public_keys: tuple[Path, ...]
     log_origin: str
     metrics_listen: str
     health_interval: float
@@ -114,6 +116,7 @@ class NodeConfig:
             policy=policy,
             reload_seconds=reload_seconds,
             hub_public_key=node.path("hub_public_key"),
+            hub_previous_public_keys=tuple(node.path_list("hub_previous_public_keys", [])),
             log_origin=node.text("log_origin", "accord-hub"),
             metrics_listen=(parse_hostport(m, f"{path}: node.metrics_listen")
                             if (m := node.text("metrics_listen", "")) else ""),

@@ -55,9 +55,13 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True, slots=True)
 class HubKeys:
-    """What this node trusts about the hub's log."""
+    """What this node trusts about the hub's log.
 
-    public_key: Ed25519PublicKey
+    ``public_keys`` holds the hub's current key and, during and after a key
+    rotation, its previous ones: grants and checkpoints signed by any verify.
+    """
+
+    public_keys: tuple[Ed25519PublicKey, ...]
     origin: str
     key_name: str = KEY_NAME
 
@@ -122,7 +126,7 @@ class Releaser:
     async def _release(self, req: node_pb2.ReleaseRequest, now: dt.datetime
                        ) -> node_pb2.ReleaseResponse:
         # 1. the grant itself
-        grant = verify_grant(SignedGrant.from_bytes(req.grant), self._hub.public_key,
+        grant = verify_grant(SignedGrant.from_bytes(req.grant), self._hub.public_keys,
                              owner=self._agency, now=now)
         # 2. single use
         if await asyncio.to_thread(self._store.grant_used, grant.grant_id):
@@ -177,7 +181,7 @@ class Releaser:
             signed = SignedCheckpoint.from_text(req.checkpoint)
         except InvalidArgument:
             raise CryptoError() from None
-        checkpoint = verify_checkpoint(signed, self._hub.public_key, self._hub.key_name,
+        checkpoint = verify_checkpoint(signed, self._hub.public_keys, self._hub.key_name,
                                        self._hub.origin)
         stored = await asyncio.to_thread(self._store.last_checkpoint)
         newest = checkpoint

@@ -44,12 +44,13 @@ from accord.rpc import (
 )
 from accord.sealing import RecipientKey, open_sealed
 from accord.tls import HUB_IDENTITY, agency_identity, peer_identity
-from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
+from accord.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from node.config import NodeConfig
+from node.encodings import encode_query
 from node.matching import Matcher, MatchQuery
 from node.release import HubKeys, Releaser
 from node.store import NodeStore
-from node.tokens import Keyring, Query, query_tokens
+from node.tokens import Keyring, Query
 
 log = structlog.get_logger("accord.node")
 
@@ -220,12 +221,17 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
         # The named agreement, or the only one this agency belongs to.
         agreement = self._config.agreements.resolve(self._config.agency, request.agreement or None)
         keys = self._keyring.for_agreement(agreement.id)
-        tokens = query_tokens(query_from_proto(request), keys, self._config.default_region)
+        # Exact tokens, field encodings, blocking keys and Bloom filters: all
+        # keyed, so the hub relays them without being able to read them.
+        encoded = encode_query(query_from_proto(request), keys, self._config.default_region)
+        tokens = encoded.tokens
         hub_request = hub_pb2.SearchRequest(
             case_number=request.case_number,
             purpose=request.purpose,
             tokens=[t.to_proto() for t in tokens],
             agreement=agreement.id,
+            filters=[common_pb2.BloomFilter(kind=int(kind), bits=bits)  # type: ignore[arg-type]
+                     for kind, bits in encoded.filters],
         )
         result = await call(self._hub.Search, hub_request, timeout=GATEWAY_TIMEOUT,
                             metadata=metadata)
@@ -282,7 +288,9 @@ async def start_node(
         return list(response.proof)
 
     releaser = Releaser(store, config.agency, policy,
-                        HubKeys(load_ed25519_public_key(config.hub_public_key), config.log_origin),
+                        HubKeys(tuple(load_ed25519_public_key(p) for p in
+                                      (config.hub_public_key, *config.hub_previous_public_keys)),
+                                config.log_origin),
                         consistency)
     metrics = Metrics("node")
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),

@@ -917,12 +917,14 @@ def _split_notes(text: str) -> list[str]:
 @token_option
 @click.option("--entries", "entries_path", type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Or verify an export (JSON Lines, with its .checkpoints).")
-@click.option("--hub-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The hub's public key (default with --config: the node's hub_public_key).")
+@click.option("--hub-key", "hub_keys", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The hub's public key; repeat for keys it used before a rotation "
+                   "(default with --config: the node's hub keys).")
 @click.option("--origin", default="accord-hub", show_default=True)
 @json_option
 def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: Path | None,
-                 hub_key: Path | None, origin: str, as_json: bool) -> None:
+                 hub_keys: tuple[Path, ...], origin: str, as_json: bool) -> None:
     """Recompute the Merkle tree and check every signed checkpoint against it.
 
     Names the first altered, deleted or reordered entry. Needs only the hub's
@@ -938,7 +940,7 @@ def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: P
     from node.server import load_ed25519_public_key
 
     if entries_path is not None:
-        if hub_key is None:
+        if not hub_keys:
             raise InvalidArgument("--hub-key: needed to verify an export")
         entries = [line for line in entries_path.read_bytes().split(b"\n") if line]
         notes_path = Path(f"{entries_path}.checkpoints")
@@ -949,13 +951,14 @@ def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: P
         token = _require_token(jwt_text)
         entries, _ = asyncio.run(_all_entries(config_path, token, {}))
         notes = asyncio.run(_all_checkpoints(config_path, token))
-        hub_key = hub_key or NodeConfig.load(config_path).hub_public_key
+        if not hub_keys:
+            node_config = NodeConfig.load(config_path)
+            hub_keys = (node_config.hub_public_key, *node_config.hub_previous_public_keys)
     else:
         raise InvalidArgument("give --config (the live log) or --entries (an export)")
-    assert hub_key is not None
     report = verify_log(zip(range(1, len(entries) + 1), entries, strict=True),
                         [SignedCheckpoint.from_text(n) for n in notes],
-                        load_ed25519_public_key(hub_key), "accord-hub", origin)
+                        [load_ed25519_public_key(k) for k in hub_keys], "accord-hub", origin)
     if as_json:
         emit_json(report.to_dict())
     elif report.ok:
