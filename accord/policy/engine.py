@@ -58,6 +58,9 @@ def read_policies(policy_dir: Path) -> dict[str, str]:
         str(p.relative_to(policy_dir)): p.read_text(encoding="utf-8")
         for p in sorted(policy_dir.rglob("*.rego"))
         if not p.name.endswith("_test.rego")
+        # Hidden paths (Kubernetes mounts a ConfigMap through "..data" links)
+        # would load every module twice.
+        and not any(part.startswith(".") for part in p.relative_to(policy_dir).parts)
     }
     if not modules:
         # An empty policy set would make every decision undefined; refuse it
