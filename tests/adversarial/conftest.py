@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import grpc
 import pytest
+import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import HealthCheck, settings
@@ -32,6 +33,7 @@ from hypothesis import HealthCheck, settings
 from accord.auditlog import VerifyReport, verify_log
 from accord.cli.federation import default_template, init_federation
 from accord.errors import RemoteError
+from accord.logging import configure as configure_logging
 from accord.rpc import channel_options
 from accord.tls import CertificateAuthority
 from accord.v1 import hub_pb2_grpc, node_pb2_grpc
@@ -39,6 +41,7 @@ from hub.config import HubConfig
 from hub.server import start_hub
 from node.config import NodeConfig
 from node.server import start_node
+from tests.adversarial.hub_process import generous_limits
 from tests.conftest import NOW
 from tests.integration.conftest import AGENCIES, LiveFederation, stop_federation
 
@@ -75,19 +78,6 @@ class BackgroundLoop:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
         self.loop.close()
-
-
-def generous_limits(config: HubConfig) -> HubConfig:
-    """The hub's search rate limits raised out of the way.
-
-    The federation's clock is frozen at NOW, so a token bucket never refills;
-    tests that are not about rate limits must not trip over them.
-    """
-    limits = getattr(config, "limits", None)
-    if limits is None or not hasattr(limits, "search_burst"):
-        return config
-    return replace(config, limits=replace(  # type: ignore[call-arg]
-        limits, search_burst=1_000_000, agency_search_burst=1_000_000))
 
 
 async def start(
@@ -224,19 +214,27 @@ def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> RemoteError | 
     return None
 
 
-def running_federation(root: Path, **options: Any) -> Iterator[Federation]:
-    """Start a federation on a background loop; stop it when the generator closes."""
+def running_federation(root: Path, *, log_file: Path | None = None,
+                       **options: Any) -> Iterator[Federation]:
+    """Start a federation on a background loop; stop it when the generator closes.
+
+    The servers log JSON lines to ``log_file`` (by default beside ``root``), as
+    in production, instead of rendering tracebacks to the terminal.
+    """
+    configure_logging(json=True, file=log_file or root.parent / f"{root.name}-servers.log")
     loop = BackgroundLoop()
     try:
         live = loop.run(start(root, **options))
     except BaseException:
         loop.close()
+        structlog.reset_defaults()
         raise
     try:
         yield Federation(live, loop)
     finally:
         loop.run(stop_federation(live))
         loop.close()
+        structlog.reset_defaults()
 
 
 @pytest.fixture(scope="module")
@@ -246,4 +244,4 @@ def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
 
 
 __all__ = ["NOW", "UNHANDLED", "BackgroundLoop", "Federation", "attempt", "expect",
-           "running_federation"]
+           "generous_limits", "running_federation"]

@@ -51,18 +51,13 @@ CASE = "LS-2026-0117"
 
 
 @pytest.fixture(scope="module")
-def log_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("logs") / "servers.log"
-    accord_logging.configure(json=True, file=path)
-    try:
-        yield path
-    finally:
-        structlog.reset_defaults()
+def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs") / "servers.log"
 
 
 @pytest.fixture(scope="module")
 def fed(log_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
-    for live in running_federation(tmp_path_factory.mktemp("inj") / "fed"):
+    for live in running_federation(tmp_path_factory.mktemp("inj") / "fed", log_file=log_file):
         live.live.ingest("rivertown_pd", [cad_call()])
         live.live.ingest("tip_hotline", [tip()])
         yield live
