@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -23,8 +24,11 @@ from accord.grant import SignedGrant, issue_grant
 from accord.sealing import RecipientKey
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.releases import releases as releases_table
+from node import normalize
+from node.records import Person, Role
+from node.tokens import Kind
 from tests.adversarial.conftest import NOW, Federation, expect, running_federation
-from tests.integration.test_search import cad_call, tip
+from tests.integration.test_search import cad_call, harbor_interview, tip
 
 GRANTED = common_pb2.RELEASE_STATE_GRANTED
 PENDING = common_pb2.RELEASE_STATE_PENDING_APPROVAL
@@ -273,3 +277,31 @@ def test_a_signed_grant_bound_to_another_kind_of_entry_is_refused(fed: Federatio
 
     assert err.message == "cryptographic verification failed"
     assert released_by(fed, "rivertown_pd") == before
+
+
+def test_a_hub_cannot_widen_what_a_node_answers(fed: Federation) -> None:
+    # harbor holds more matching records than it ever points to at once.
+    limit = fed.live.node_configs["harbor_pd"].max_pointers
+    fed.live.ingest("harbor_pd", [
+        replace(harbor_interview(), source_id=f"HPD-{i:04d}",
+                people=(Person(role=Role.SUSPECT, name="Marcus Dell", phones=("541-555-0199",)),))
+        for i in range(limit + 5)])
+    config = fed.live.node_configs["harbor_pd"]
+    keys = config.keyring().for_agreement("local-pilot")
+    phone = keys.token(Kind.PHONE, normalize.normalize_phone("541-555-0199", "US"))
+
+    def ask(**changes: Any) -> Any:
+        fields: dict[str, Any] = {
+            "search_id": "s-" + secrets.token_hex(4), "requesting_agency": "lakeside_so",
+            "purpose": "human_trafficking", "agreement": "local-pilot",
+            "tokens": [common_pb2.Token(kind=int(phone.kind), value=phone.value)]}
+        fields.update(changes)
+        return fed.node("MatchTokens", node_pb2.MatchTokensRequest(**fields), agency="harbor_pd")
+
+    assert len(ask().pointers) == limit  # control: the node's own cap
+    widened = ask(max_pointers=2**32 - 1)
+    assert len(widened.pointers) == limit and widened.truncated
+    # Record types the node does not share stay out, whatever the hub asks for.
+    assert list(ask(record_types=["sealed_file", "juvenile_record"]).pointers) == []
+    # A purpose outside the agreement is the node's own denial, not the hub's word.
+    expect(grpc.StatusCode.PERMISSION_DENIED, ask, purpose="curiosity")
