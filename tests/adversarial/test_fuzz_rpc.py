@@ -24,7 +24,7 @@ from google.protobuf import descriptor as pb_descriptor
 from google.protobuf import message as pb_message
 from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from accord.rpc import channel_options
@@ -260,6 +260,9 @@ def fuzz_raw_bytes(fed: Federation, callers: dict[str, Caller], service: str) ->
     methods = [m for s in SERVICES if s.name == service for m in s.methods]
 
     @given(st.sampled_from(methods), RAW)
+    @example(methods[0], nested_groups(5000))      # nesting past the parser's limit
+    @example(methods[-1], b"\x0a\x02\xc3\x28")    # invalid UTF-8 in a string field
+    @example(methods[0], b"\x1a\xff\xff\xff\xff\x0f")  # a length past the end
     def property_(method: pb_descriptor.MethodDescriptor, raw: bytes) -> None:
         cls = message_factory.GetMessageClass(method.input_type)
         try:
