@@ -1,6 +1,7 @@
 """Federated search at the hub: validate, decide, fan out, merge, audit.
 
-The hub sees only keyed tokens. The search policy decides whether this
+The hub sees only keyed tokens and keyed Bloom filters, which it validates
+(bounded counts and sizes, known kinds) and relays. The search policy decides whether this
 investigator may search under this agreement and purpose (a deny is audited
 with its reasons and the reasons go back to the investigator); the scope policy
 decides which member nodes and record types are in scope. The hub then asks
@@ -27,7 +28,16 @@ import grpc
 from accord.errors import InvalidArgument, PermissionDenied, RemoteError
 from accord.identity import Principal
 from accord.policy.engine import SCOPE, SEARCH, Decision, PolicyPoint
-from accord.tokens import MAX_TOKENS_PER_QUERY, TOKEN_BYTES, tokens_digest
+from accord.tokens import (
+    AGREEMENT_KINDS,
+    FILTER_BYTES,
+    FILTER_KINDS,
+    MAX_AGREEMENTS_PER_POINTER,
+    MAX_FILTERS_PER_QUERY,
+    MAX_TOKENS_PER_QUERY,
+    TOKEN_BYTES,
+    tokens_digest,
+)
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
 
@@ -43,16 +53,24 @@ _KINDS = frozenset(common_pb2.IdentifierKind.values()) - {
 _STRENGTHS = frozenset(common_pb2.MatchStrength.values()) - {
     common_pb2.MATCH_STRENGTH_UNSPECIFIED
 }
+_LEVELS = frozenset(common_pb2.AgreementLevel.values()) - {
+    common_pb2.AGREEMENT_LEVEL_UNSPECIFIED
+}
+_BASES = frozenset(common_pb2.AgreementBasis.values()) - {
+    common_pb2.AGREEMENT_BASIS_UNSPECIFIED
+}
 
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """A validated search request as the hub receives it: tokens only."""
+    """A validated search request as the hub receives it: tokens and Bloom filters only."""
 
     case_number: str
     purpose: str
     agreement: str
     tokens: tuple[tuple[int, bytes], ...]
+    #: (kind, bits) of each keyed Bloom filter, relayed to the nodes unread.
+    filters: tuple[tuple[int, bytes], ...] = ()
 
     @classmethod
     def from_proto(cls, req: hub_pb2.SearchRequest) -> SearchQuery:
@@ -85,7 +103,24 @@ class SearchQuery:
                     f"SearchRequest.tokens[{i}].value: {len(token.value)} bytes, want {TOKEN_BYTES}"
                 )
             tokens.add((int(token.kind), bytes(token.value)))
-        return cls(req.case_number, req.purpose, req.agreement, tuple(sorted(tokens)))
+        if len(req.filters) > MAX_FILTERS_PER_QUERY:
+            raise InvalidArgument(
+                f"SearchRequest.filters: {len(req.filters)} filters, at most {MAX_FILTERS_PER_QUERY}"
+            )
+        filters = set()
+        for i, bloom in enumerate(req.filters):
+            if bloom.kind not in FILTER_KINDS:
+                raise InvalidArgument(
+                    f"SearchRequest.filters[{i}].kind: got {bloom.kind}, want one of "
+                    f"{sorted(FILTER_KINDS)} (given name, family name, address)"
+                )
+            if len(bloom.bits) != FILTER_BYTES:
+                raise InvalidArgument(
+                    f"SearchRequest.filters[{i}].bits: {len(bloom.bits)} bytes, want {FILTER_BYTES}"
+                )
+            filters.add((int(bloom.kind), bytes(bloom.bits)))
+        return cls(req.case_number, req.purpose, req.agreement, tuple(sorted(tokens)),
+                   tuple(sorted(filters)))
 
     def to_node_request(
         self, search_id: str, agency: str, limit: int, record_types: Sequence[str]
@@ -98,6 +133,7 @@ class SearchQuery:
             max_pointers=limit,
             agreement=self.agreement,
             record_types=sorted(record_types),
+            filters=[common_pb2.BloomFilter(kind=k, bits=b) for k, b in self.filters],  # type: ignore[arg-type]
         )
 
 
@@ -111,6 +147,8 @@ class Pointer:
     matched: tuple[int, ...]
     coarse_date: str
     strength: int
+    #: (kind, level, basis) of each field that agreed: the match explanation.
+    agreements: tuple[tuple[int, int, int], ...] = ()
 
     @classmethod
     def from_node(cls, msg: common_pb2.MatchPointer, agency: str) -> Pointer:
@@ -127,7 +165,21 @@ class Pointer:
         matched = tuple(sorted(set(msg.matched)))
         if not set(matched) <= _KINDS:
             raise InvalidArgument("pointer.matched: unknown kind")
-        return cls(msg.handle, agency, msg.record_type, matched, msg.coarse_date, msg.strength)
+        # The explanation is closed vocabulary only (enums, bounded count), so a
+        # node cannot smuggle anything else through it.
+        if len(msg.agreements) > MAX_AGREEMENTS_PER_POINTER:
+            raise InvalidArgument("pointer.agreements: too many")
+        agreements = []
+        for a in msg.agreements:
+            if a.kind not in AGREEMENT_KINDS:
+                raise InvalidArgument("pointer.agreements.kind: not a comparable field")
+            if a.level not in _LEVELS or a.basis not in _BASES:
+                raise InvalidArgument("pointer.agreements: unknown level or basis")
+            agreements.append((int(a.kind), int(a.level), int(a.basis)))
+        if len({kind for kind, _, _ in agreements}) != len(agreements):
+            raise InvalidArgument("pointer.agreements: a field named twice")
+        return cls(msg.handle, agency, msg.record_type, matched, msg.coarse_date, msg.strength,
+                   tuple(agreements))
 
     def to_proto(self) -> common_pb2.MatchPointer:
         return common_pb2.MatchPointer(
@@ -137,12 +189,15 @@ class Pointer:
             matched=list(self.matched),  # type: ignore[arg-type]
             coarse_date=self.coarse_date,
             strength=self.strength,  # type: ignore[arg-type]
+            agreements=[common_pb2.FieldAgreement(kind=k, level=lvl, basis=b)  # type: ignore[arg-type]
+                        for k, lvl, b in self.agreements],
         )
 
     @property
-    def rank_key(self) -> tuple[int, int, str, str]:
-        # Strongest first, then most identifier kinds, then most recent.
-        return (-self.strength, -len(self.matched), _neg_date(self.coarse_date), self.agency)
+    def rank_key(self) -> tuple[int, int, int, str, str]:
+        # Strongest first, then most exact kinds, then most agreeing fields, then most recent.
+        return (-self.strength, -len(self.matched), -len(self.agreements),
+                _neg_date(self.coarse_date), self.agency)
 
 
 def _neg_date(coarse: str) -> str:

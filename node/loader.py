@@ -1,7 +1,8 @@
-"""Loading a source file into the node: read through a mapping, tokenise, store.
+"""Loading a source file into the node: read through a mapping, encode, store.
 
 Rows stream from :func:`node.ingest.reader.read_records`; each good row is
-tokenised and stored in batches (one transaction per batch), each bad row is
+encoded (exact tokens, blocking keys and per-person profiles, see
+:mod:`node.encodings`) and stored in batches (one transaction per batch), each bad row is
 reported with its line number and reason and skipped. Nothing aborts silently:
 the report counts loaded, updated, unchanged and rejected rows.
 """
@@ -14,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accord.errors import InvalidArgument
+from node.encodings import prepare_record
 from node.ingest.mapping import Mapping
 from node.ingest.reader import read_records
 from node.store import NodeStore, Prepared, UpsertCounts
-from node.tokens import TokenKeys, record_tokens
+from node.tokens import TokenKeys
 
 #: How many rejected rows a report keeps verbatim (all are counted).
 MAX_KEPT_REJECTIONS = 1000
@@ -68,11 +70,11 @@ def _prepared_rows(
             report.reject(result.row_number, result.error or "unreadable row")
             continue
         try:
-            tokens = record_tokens(result.record, keys, region)
+            prepared = prepare_record(result.record, keys, region)
         except InvalidArgument as exc:
             report.reject(result.row_number, f"line {result.row_number}: {exc.message}")
             continue
-        yield Prepared(result.record, tokens)
+        yield prepared
 
 
 def ingest_file(

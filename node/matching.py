@@ -6,9 +6,13 @@ agreements plus its agency's local rules) which record types and labels the
 requesting agency may see pointers to, and what a pointer may carry, so the
 index it exposes is filtered by its own rules and not only by the hub's.
 
-A pointer carries at most the record type, a coarse date (month), which kinds
-of identifier matched and a strength; never record content and never the
-agency's own record id.
+Candidates are the records indexed under any exact token or blocking key of
+the query; each is scored by :mod:`node.scoring` (Fellegi–Sunter weights over
+keyed field encodings and Bloom filters) and pointed to only when its score
+reaches the threshold. A pointer carries at most the record type, a coarse
+date (month), which kinds of exact token matched, which fields agreed
+(exactly or approximately, and why) and a strength; never record content and
+never the agency's own record id.
 """
 
 from __future__ import annotations
@@ -21,30 +25,43 @@ from dataclasses import dataclass
 
 from accord.errors import InvalidArgument, PermissionDenied
 from accord.policy.engine import POINTER, Decision, PolicyPoint
-from accord.tokens import MAX_TOKENS_PER_QUERY, TOKEN_BYTES
+from accord.tokens import (
+    FILTER_BYTES,
+    FILTER_KINDS,
+    MAX_FILTERS_PER_QUERY,
+    MAX_TOKENS_PER_QUERY,
+    TOKEN_BYTES,
+)
 from accord.v1 import common_pb2, node_pb2
+from node import scoring
+from node.encodings import INDEX_KINDS, Profile
 from node.store import Match, NodeStore
 from node.tokens import Kind, Token
 
 #: Never pointed to, whatever a policy says.
 ALWAYS_EXCLUDED = frozenset({"sealed"})
-_UNIQUE = frozenset({Kind.PHONE, Kind.EMAIL, Kind.PLATE, Kind.VIN})
+#: The most candidate records one query scores (the most specific first).
+MAX_CANDIDATES = 2000
 _SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 
 def strength(kinds: frozenset[Kind]) -> int:
-    """How strongly a record matched, from the kinds of identifier that agreed.
+    """How strongly a record matched on exact tokens alone (see scoring.legacy_strength)."""
+    return scoring.legacy_strength(kinds)
 
-    * strong: name with date of birth, or two or more kinds of identifier;
-    * probable: one unique identifier (phone, email, plate, VIN);
-    * possible: a name alone, or an address alone.
-    """
-    if Kind.NAME_DOB in kinds or len(kinds) >= 2:
-        return common_pb2.MATCH_STRENGTH_STRONG
-    if kinds & _UNIQUE:
-        return common_pb2.MATCH_STRENGTH_PROBABLE
-    return common_pb2.MATCH_STRENGTH_POSSIBLE
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A candidate that reached the threshold."""
+
+    match: Match
+    comparison: scoring.Comparison
+    strength: int
+
+    @property
+    def exact_kinds(self) -> list[int]:
+        return sorted(int(k) for k in self.match.kinds if k is not Kind.BLOCKING_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +76,17 @@ class MatchQuery:
     max_pointers: int
     #: In scope per the hub's policy; empty means "not narrowed by the hub".
     record_types: frozenset[str]
+    filters: tuple[tuple[Kind, bytes], ...] = ()
+
+    @property
+    def lookup_tokens(self) -> tuple[Token, ...]:
+        """The tokens looked up in the index: exact tokens and blocking keys."""
+        return tuple(t for t in self.tokens if t.kind in INDEX_KINDS)
+
+    @property
+    def profile(self) -> Profile:
+        """The query's field encodings, as the scorer compares them."""
+        return Profile.from_query(self.tokens, self.filters)
 
     @classmethod
     def from_proto(cls, req: node_pb2.MatchTokensRequest, default_max: int) -> MatchQuery:
@@ -89,9 +117,25 @@ class MatchQuery:
                     f"want {TOKEN_BYTES}"
                 )
             tokens.append(Token(kind, bytes(t.value)))
+        if len(req.filters) > MAX_FILTERS_PER_QUERY:
+            raise InvalidArgument(
+                f"MatchTokensRequest.filters: {len(req.filters)} filters, "
+                f"at most {MAX_FILTERS_PER_QUERY}"
+            )
+        filters = []
+        for i, f in enumerate(req.filters):
+            if f.kind not in FILTER_KINDS:
+                raise InvalidArgument(
+                    f"MatchTokensRequest.filters[{i}].kind: got {f.kind}, want a name or address kind"
+                )
+            if len(f.bits) != FILTER_BYTES:
+                raise InvalidArgument(
+                    f"MatchTokensRequest.filters[{i}].bits: {len(f.bits)} bytes, want {FILTER_BYTES}"
+                )
+            filters.append((Kind(f.kind), bytes(f.bits)))
         limit = min(req.max_pointers or default_max, default_max)
         return cls(req.search_id, req.requesting_agency, req.purpose, req.agreement,
-                   tuple(tokens), limit, frozenset(req.record_types))
+                   tuple(tokens), limit, frozenset(req.record_types), tuple(filters))
 
 
 class Matcher:
@@ -142,21 +186,22 @@ class Matcher:
     ) -> tuple[list[common_pb2.MatchPointer], bool]:
         if not record_types:
             return [], False
-        # Ask for one more than allowed, to know whether the answer is truncated.
-        found = self._store.match(
-            query.tokens, limit=query.max_pointers + 1,
+        candidates = self._store.match(
+            query.lookup_tokens, limit=MAX_CANDIDATES,
             exclude_labels=exclude_labels, record_types=record_types,
+            agreement=query.agreement,
         )
-        found.sort(key=lambda m: (-strength(m.kinds), -len(m.kinds), -m.occurred_on.toordinal()))
+        found = score_candidates(query.profile, candidates)
         truncated = len(found) > query.max_pointers
-        chosen: Sequence[Match] = found[: query.max_pointers]
+        chosen: Sequence[Scored] = found[: query.max_pointers]
         handles = self._store.issue_pointers(
-            [m.record_id for m in chosen], query.requesting_agency, query.search_id, now
+            [s.match.record_id for s in chosen], query.requesting_agency, query.search_id, now
         )
         pointers = []
-        for handle, m in zip(handles, chosen, strict=True):
+        for handle, scored in zip(handles, chosen, strict=True):
+            m = scored.match
             pointer = common_pb2.MatchPointer(
-                handle=handle, agency=self._agency, strength=strength(m.kinds),  # type: ignore[arg-type]
+                handle=handle, agency=self._agency, strength=scored.strength,  # type: ignore[arg-type]
             )
             # Only what the agreement lets a pointer carry.
             if "record_type" in fields:
@@ -164,6 +209,26 @@ class Matcher:
             if "coarse_date" in fields:
                 pointer.coarse_date = m.occurred_on.strftime("%Y-%m")
             if "matched" in fields:
-                pointer.matched.extend(sorted(int(k) for k in m.kinds))
+                pointer.matched.extend(scored.exact_kinds)
+                pointer.agreements.extend(scored.comparison.to_proto())
             pointers.append(pointer)
         return pointers, truncated
+
+
+def score_candidates(query: Profile, candidates: Sequence[Match]) -> list[Scored]:
+    """The candidates whose score reaches the threshold, strongest first.
+
+    Ties go to the higher score, then the more recent record.
+    """
+    scored = []
+    for m in candidates:
+        comparison = scoring.compare_record(
+            query, [Profile.from_bytes(blob) for _, blob in m.profiles], m.kinds)
+        if comparison is None:
+            continue
+        level = scoring.strength(comparison.score, m.kinds)
+        if level != common_pb2.MATCH_STRENGTH_UNSPECIFIED:
+            scored.append(Scored(m, comparison, level))
+    scored.sort(key=lambda s: (-s.strength, -s.comparison.score,
+                               -s.match.occurred_on.toordinal(), s.match.record_id))
+    return scored

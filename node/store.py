@@ -1,14 +1,18 @@
 """The node's store: its canonical records, the keyed-token index and the
 pointers it has handed out.
 
-Three tables:
+The main tables:
 
 * ``records``: the agency's own records in canonical form (this data never
   leaves the node except by a release). ``(source, source_id)`` is unique, so
   re-ingesting a source record updates it in place.
 * ``record_tokens``: keyed token -> record. No plaintext identifier is kept in
   the index; the primary key starts with the token, so a lookup is an index
-  range scan on both SQLite and PostgreSQL.
+  range scan on both SQLite and PostgreSQL. It holds exact tokens and
+  blocking keys (:mod:`node.encodings`).
+* ``person_profiles``: per person of a record and per agreement, the keyed
+  field tokens and Bloom filters the scorer compares (:mod:`node.scoring`);
+  no plaintext either.
 * ``pointers``: the opaque handles given to the hub, each bound to a record,
   the requesting agency and the search, with an expiry.
 """
@@ -20,7 +24,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -78,6 +82,20 @@ record_tokens = Table(
         primary_key=True,
     ),
     Index("ix_record_tokens_record", "record_id"),
+)
+
+person_profiles = Table(
+    "person_profiles",
+    metadata,
+    Column(
+        "record_id",
+        Integer,
+        ForeignKey("records.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("person", SmallInteger, primary_key=True),
+    Column("agreement", String(64), primary_key=True),
+    Column("profile", LargeBinary, nullable=False),
 )
 
 pointers = Table(
@@ -141,11 +159,25 @@ def new_handle() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """One person's encoded profile under one agreement (see node.encodings.Profile)."""
+
+    person: int
+    agreement: str
+    profile: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
-    """A record ready to store: its canonical body, tokens and content hash."""
+    """A record ready to store: its canonical body, tokens, profiles and content hash.
+
+    ``profiles`` may be empty (exact tokens only); such a record is matched
+    on its exact tokens alone.
+    """
 
     record: Record
     tokens: frozenset[Token]
+    profiles: tuple[ProfileRow, ...] = ()
 
     @property
     def body(self) -> dict[str, Any]:
@@ -153,11 +185,19 @@ class Prepared:
 
     @property
     def content_hash(self) -> bytes:
-        canonical = json.dumps(self.body, sort_keys=True, separators=(",", ":"))
+        return self.body_and_hash()[1]
+
+    def body_and_hash(self) -> tuple[dict[str, Any], bytes]:
+        """The canonical body and the hash of it with the tokens and profiles."""
+        body = self.body
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         h = hashlib.sha256(canonical.encode())
         for token in sorted(self.tokens):
             h.update(bytes([token.kind]) + token.value)
-        return h.digest()
+        for row in sorted(self.profiles, key=lambda r: (r.person, r.agreement)):
+            h.update(b"%d|%s|%d|" % (row.person, row.agreement.encode(), len(row.profile)))
+            h.update(row.profile)
+        return body, h.digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +223,8 @@ class Match:
     occurred_on: dt.date
     labels: frozenset[str]
     kinds: frozenset[Kind]
+    #: (person index, encoded profile) under the query's agreement, when asked for.
+    profiles: tuple[tuple[int, bytes], ...] = ()
 
 
 class NodeStore:
@@ -235,13 +277,29 @@ class NodeStore:
                     for row in rows:
                         existing[(source, row.source_id)] = (row.id, row.content_hash)
             token_rows: list[dict[str, Any]] = []
+            profile_rows: list[dict[str, Any]] = []
+            new_rows: list[dict[str, Any]] = []
+            new_prepared: list[Prepared] = []
+
+            def index(record_id: int, prepared: Prepared) -> None:
+                token_rows.extend(
+                    {"token": t.value, "kind": int(t.kind), "record_id": record_id}
+                    for t in prepared.tokens
+                )
+                profile_rows.extend(
+                    {"record_id": record_id, "person": p.person, "agreement": p.agreement,
+                     "profile": p.profile}
+                    for p in prepared.profiles
+                )
+
             for key, prepared in latest.items():
+                body, content_hash = prepared.body_and_hash()
                 values = {
                     "record_type": prepared.record.record_type.value,
                     "occurred_on": prepared.record.occurred_on,
                     "labels": sorted(prepared.record.all_labels),
-                    "body": prepared.body,
-                    "content_hash": prepared.content_hash,
+                    "body": body,
+                    "content_hash": content_hash,
                     "updated_at": now,
                 }
                 if key in existing:
@@ -251,20 +309,27 @@ class NodeStore:
                         continue
                     conn.execute(update(records).where(records.c.id == record_id).values(values))
                     conn.execute(delete(record_tokens).where(record_tokens.c.record_id == record_id))
+                    conn.execute(
+                        delete(person_profiles).where(person_profiles.c.record_id == record_id)
+                    )
                     updated += 1
+                    index(record_id, prepared)
                 else:
-                    inserted = conn.execute(
-                        insert(records).values(source=key[0], source_id=key[1], **values)
-                    ).inserted_primary_key
-                    assert inserted is not None
-                    record_id = inserted[0]
-                    loaded += 1
-                token_rows.extend(
-                    {"token": t.value, "kind": int(t.kind), "record_id": record_id}
-                    for t in prepared.tokens
+                    new_rows.append({"source": key[0], "source_id": key[1], **values})
+                    new_prepared.append(prepared)
+            if new_rows:
+                # One multi-row INSERT ... RETURNING, ids in the order of the rows.
+                inserted = conn.execute(
+                    insert(records).returning(records.c.id, sort_by_parameter_order=True),
+                    new_rows,
                 )
+                for row, prepared in zip(inserted, new_prepared, strict=True):
+                    index(int(row.id), prepared)
+                loaded = len(new_rows)
             if token_rows:
                 conn.execute(insert(record_tokens), token_rows)
+            if profile_rows:
+                conn.execute(insert(person_profiles), profile_rows)
         return UpsertCounts(loaded, updated, unchanged)
 
     # --- matching ---------------------------------------------------------
@@ -276,13 +341,14 @@ class NodeStore:
         limit: int,
         exclude_labels: frozenset[str] = frozenset(),
         record_types: frozenset[str] | None = None,
+        agreement: str | None = None,
     ) -> list[Match]:
         """Records indexed under any of ``tokens``, with the kinds that matched.
 
         Records carrying any of ``exclude_labels``, or not of ``record_types``
-        (when given), are left out. Returns at most
-        ``limit`` matches, those with the most matched kinds first, then the
-        most recent.
+        (when given), are left out. With ``agreement``, each match carries the
+        profiles of its people under that agreement. Returns at most ``limit``
+        matches, those with the most matched kinds first, then the most recent.
         """
         wanted = list(set(tokens))
         if not wanted:
@@ -302,6 +368,7 @@ class NodeStore:
                     if (row.kind, row.token) in asked:
                         kinds_by_record.setdefault(row.record_id, set()).add(Kind(row.kind))
             matches: list[Match] = []
+            profiles: dict[int, list[tuple[int, bytes]]] = {}
             for chunk_ids in _chunks(list(kinds_by_record), 500):
                 rows = conn.execute(
                     select(
@@ -322,6 +389,20 @@ class NodeStore:
                             kinds=frozenset(kinds_by_record[row.id]),
                         )
                     )
+            if agreement is not None:
+                for chunk_ids in _chunks([m.record_id for m in matches], 500):
+                    rows = conn.execute(
+                        select(person_profiles.c.record_id, person_profiles.c.person,
+                               person_profiles.c.profile)
+                        .where(person_profiles.c.record_id.in_(chunk_ids),
+                               person_profiles.c.agreement == agreement)
+                    )
+                    for row in rows:
+                        profiles.setdefault(row.record_id, []).append(
+                            (int(row.person), bytes(row.profile)))
+        if profiles:
+            matches = [replace(m, profiles=tuple(sorted(profiles.get(m.record_id, ()))))
+                       for m in matches]
         matches.sort(key=lambda m: (-len(m.kinds), -m.occurred_on.toordinal(), m.record_id))
         return matches[:limit]
 
@@ -420,6 +501,12 @@ class NodeStore:
     def count_records(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(records)).scalar_one())
+
+    def count_profiles(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(person_profiles)).scalar_one()
+            )
 
     def count_tokens(self) -> int:
         with self.engine.connect() as conn:

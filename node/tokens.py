@@ -13,6 +13,13 @@ name token of the same string) and per agreement (tokens made under one
 agreement are useless under another). Without the federation secret, a token
 reveals nothing and a dictionary of names cannot be turned into tokens; the
 hub never holds the secret.
+
+Besides the exact kinds, :class:`Kind` has the field encodings that tolerate
+errors (phonetic codes, nickname-canonical names, date-of-birth variants,
+masked phones, blocking keys); :mod:`node.encodings` builds them with the
+keys held here. Each blocking-key combination has its own key
+(``accord/v1/token/blocking_key/<combination>/<agreement>``) and each Bloom
+filter field kind its own (``accord/v1/bloom/<kind>/<agreement>``).
 """
 
 from __future__ import annotations
@@ -29,9 +36,12 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from accord.errors import ConfigError, InvalidArgument
 from accord.v1 import common_pb2
 from node import normalize
+from node.bloom import BloomEncoder
 from node.records import Record
 
 MIN_SECRET_BYTES = 32
+#: Memoised tokens per keyset before the memo is emptied and starts again.
+_MEMO_LIMIT = 1 << 17
 _SALT = b"accord/v1 token keys"
 
 
@@ -45,6 +55,17 @@ class Kind(enum.IntEnum):
     PLATE = common_pb2.IDENTIFIER_KIND_PLATE
     VIN = common_pb2.IDENTIFIER_KIND_VIN
     ADDRESS = common_pb2.IDENTIFIER_KIND_ADDRESS
+    GIVEN_NAME = common_pb2.IDENTIFIER_KIND_GIVEN_NAME
+    FAMILY_NAME = common_pb2.IDENTIFIER_KIND_FAMILY_NAME
+    GIVEN_PHONETIC = common_pb2.IDENTIFIER_KIND_GIVEN_PHONETIC
+    FAMILY_PHONETIC = common_pb2.IDENTIFIER_KIND_FAMILY_PHONETIC
+    GIVEN_CANONICAL = common_pb2.IDENTIFIER_KIND_GIVEN_CANONICAL
+    DOB = common_pb2.IDENTIFIER_KIND_DOB
+    DOB_UNORDERED = common_pb2.IDENTIFIER_KIND_DOB_UNORDERED
+    BIRTH_YEAR = common_pb2.IDENTIFIER_KIND_BIRTH_YEAR
+    PHONE_MASKED = common_pb2.IDENTIFIER_KIND_PHONE_MASKED
+    BLOCKING_KEY = common_pb2.IDENTIFIER_KIND_BLOCKING_KEY
+    NICKNAME = common_pb2.IDENTIFIER_KIND_NICKNAME
 
     @property
     def label(self) -> str:
@@ -63,6 +84,28 @@ class Token:
         return common_pb2.Token(kind=int(self.kind), value=self.value)  # type: ignore[arg-type]
 
 
+#: Bits each bigram sets in a raw Bloom filter, per field kind: names are
+#: short (about 7 bigrams), addresses long (about 25), so both fill roughly a
+#: quarter to a third of the 512 raw bits.
+BLOOM_BITS_PER_BIGRAM: dict[Kind, int] = {
+    Kind.GIVEN_NAME: 20,
+    Kind.FAMILY_NAME: 20,
+    Kind.ADDRESS: 8,
+}
+
+#: The blocking-key combinations (see :mod:`node.encodings`); each name is
+#: part of its key's derivation, so each combination is its own keyed domain.
+BLOCKING_COMBINATIONS: tuple[str, ...] = (
+    "given_initial+family_phonetic",
+    "given_phonetic+family_initial",
+    "given_canonical+family_phonetic",
+    "family_phonetic+birth_year",
+    "given_initial+dob_unordered",
+    "given_canonical+dob_unordered",
+    "given_letters+family_letters",
+)
+
+
 class TokenKeys:
     """The per-kind token keys of one agreement, derived once from the secret."""
 
@@ -76,19 +119,65 @@ class TokenKeys:
             raise ConfigError("agreement: must not be empty")
         self.agreement = agreement
         self._keys = {
-            kind: HKDF(
-                algorithm=hashes.SHA256(),
-                length=32,
-                salt=_SALT,
-                info=f"accord/v1/token/{kind.label}/{agreement}".encode(),
-            ).derive(federation_secret)
-            for kind in Kind
+            kind: _derive(federation_secret, agreement, f"token/{kind.label}") for kind in Kind
         }
+        self._block_keys = {
+            name: _derive(federation_secret, agreement, f"token/{Kind.BLOCKING_KEY.label}/{name}")
+            for name in BLOCKING_COMBINATIONS
+        }
+        self._bloom_keys = {
+            kind: _derive(federation_secret, agreement, f"bloom/{kind.label}")
+            for kind in BLOOM_BITS_PER_BIGRAM
+        }
+        self._blooms: dict[Kind, BloomEncoder] = {}
+        self._memo: dict[tuple[Kind, str], Token] = {}
 
     def token(self, kind: Kind, normalised: str) -> Token:
-        """The token of an already normalised identifier."""
-        mac = hmac.new(self._keys[kind], normalised.encode("utf-8"), hashlib.sha256)
-        return Token(kind, mac.digest())
+        """The token of an already normalised identifier (memoised: identifiers recur)."""
+        found = self._memo.get((kind, normalised))
+        if found is None:
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            mac = hmac.new(self._keys[kind], normalised.encode("utf-8"), hashlib.sha256)
+            found = self._memo[(kind, normalised)] = Token(kind, mac.digest())
+        return found
+
+    def blocking_token(self, combination: str, value: str) -> Token:
+        """A blocking-key token: ``value`` under the key of its ``combination``.
+
+        Each combination ("given_initial+family_phonetic", ...) has its own key,
+        so equal strings of two combinations never give the same token.
+        """
+        memo_key = (Kind.BLOCKING_KEY, f"{combination}\x00{value}")
+        found = self._memo.get(memo_key)
+        if found is None:
+            try:
+                key = self._block_keys[combination]
+            except KeyError:
+                raise InvalidArgument(f"blocking key: unknown combination {combination!r}") from None
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            mac = hmac.new(key, value.encode("utf-8"), hashlib.sha256)
+            found = self._memo[memo_key] = Token(Kind.BLOCKING_KEY, mac.digest())
+        return found
+
+    def bloom(self, kind: Kind) -> BloomEncoder:
+        """The Bloom-filter encoder of a field kind (GIVEN_NAME, FAMILY_NAME, ADDRESS)."""
+        encoder = self._blooms.get(kind)
+        if encoder is None:
+            if kind not in self._bloom_keys:
+                raise InvalidArgument(f"bloom: no filter for kind {kind.label}")
+            encoder = self._blooms[kind] = BloomEncoder(
+                self._bloom_keys[kind], BLOOM_BITS_PER_BIGRAM[kind])
+        return encoder
+
+
+def _derive(federation_secret: bytes, agreement: str, purpose: str) -> bytes:
+    """HKDF-SHA256 key for ``accord/v1/<purpose>/<agreement>``."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=_SALT,
+        info=f"accord/v1/{purpose}/{agreement}".encode(),
+    ).derive(federation_secret)
 
 
 class Keyring:
@@ -143,6 +232,11 @@ def identifier_values(record: Record, default_region: str) -> Iterator[tuple[Kin
                 yield Kind.ADDRESS, normalize.normalize_address(address)
         except InvalidArgument as exc:
             raise InvalidArgument(f"{where}.{exc.message}") from exc
+    yield from vehicle_values(record)
+
+
+def vehicle_values(record: Record) -> Iterator[tuple[Kind, str]]:
+    """The normalised plates and VINs of a record's vehicles."""
     for i, vehicle in enumerate(record.vehicles):
         try:
             if vehicle.plate:

@@ -24,12 +24,13 @@ from accord.synthetic.generate import (
     generate,
     population,
 )
-from accord.synthetic.noise import NO_ERRORS, ErrorRates
+from accord.synthetic.noise import NO_ERRORS, REALISTIC, ErrorRates
 from accord.synthetic.story import STORY, Story, StoryRecord
 
 __all__ = [
     "DEMO_AGENCIES",
     "NO_ERRORS",
+    "REALISTIC",
     "STORY",
     "BadRow",
     "Dataset",

@@ -24,23 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x61\x63\x63ord/v1/common.proto\x12\taccord.v1\"?\n\x05Token\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.accord.v1.IdentifierKind\x12\r\n\x05value\x18\x02 \x01(\x0c\"\xb0\x01\n\x0cMatchPointer\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x0e\n\x06\x61gency\x18\x02 \x01(\t\x12\x13\n\x0brecord_type\x18\x03 \x01(\t\x12*\n\x07matched\x18\x04 \x03(\x0e\x32\x19.accord.v1.IdentifierKind\x12\x13\n\x0b\x63oarse_date\x18\x05 \x01(\t\x12*\n\x08strength\x18\x06 \x01(\x0e\x32\x18.accord.v1.MatchStrength\"\xde\x02\n\x07Release\x12\x12\n\nrelease_id\x18\x01 \x01(\t\x12\x0f\n\x07pointer\x18\x02 \x01(\t\x12\r\n\x05owner\x18\x03 \x01(\t\x12\x13\n\x0brecord_type\x18\x04 \x01(\t\x12\x18\n\x10requester_agency\x18\x05 \x01(\t\x12\x11\n\trequester\x18\x06 \x01(\t\x12\x0f\n\x07purpose\x18\x07 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x08 \x01(\t\x12\x15\n\rjustification\x18\t \x01(\t\x12\x11\n\tagreement\x18\n \x01(\t\x12&\n\x05state\x18\x0b \x01(\x0e\x32\x17.accord.v1.ReleaseState\x12\x0f\n\x07reasons\x18\x0c \x03(\t\x12\x14\n\x0crequested_at\x18\r \x01(\t\x12\x12\n\ndecided_by\x18\x0e \x01(\t\x12\x17\n\x0f\x64\x65\x63ision_reason\x18\x0f \x01(\t\x12\x11\n\taudit_seq\x18\x10 \x01(\x04*\xf6\x01\n\x0eIdentifierKind\x12\x1f\n\x1bIDENTIFIER_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14IDENTIFIER_KIND_NAME\x10\x01\x12\x1c\n\x18IDENTIFIER_KIND_NAME_DOB\x10\x02\x12\x19\n\x15IDENTIFIER_KIND_PHONE\x10\x04\x12\x19\n\x15IDENTIFIER_KIND_EMAIL\x10\x05\x12\x19\n\x15IDENTIFIER_KIND_PLATE\x10\x06\x12\x17\n\x13IDENTIFIER_KIND_VIN\x10\x07\x12\x1b\n\x17IDENTIFIER_KIND_ADDRESS\x10\x08\"\x04\x08\x03\x10\x03*\x84\x01\n\rMatchStrength\x12\x1e\n\x1aMATCH_STRENGTH_UNSPECIFIED\x10\x00\x12\x1b\n\x17MATCH_STRENGTH_POSSIBLE\x10\x01\x12\x1b\n\x17MATCH_STRENGTH_PROBABLE\x10\x02\x12\x19\n\x15MATCH_STRENGTH_STRONG\x10\x03*\xbd\x01\n\x0cReleaseState\x12\x1d\n\x19RELEASE_STATE_UNSPECIFIED\x10\x00\x12\"\n\x1eRELEASE_STATE_PENDING_APPROVAL\x10\x01\x12\x19\n\x15RELEASE_STATE_GRANTED\x10\x02\x12\x18\n\x14RELEASE_STATE_DENIED\x10\x03\x12\x1b\n\x17RELEASE_STATE_DELIVERED\x10\x04\x12\x18\n\x14RELEASE_STATE_FAILED\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x61\x63\x63ord/v1/common.proto\x12\taccord.v1\"D\n\x0b\x42loomFilter\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.accord.v1.IdentifierKind\x12\x0c\n\x04\x62its\x18\x02 \x01(\x0c\"\x8d\x01\n\x0e\x46ieldAgreement\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.accord.v1.IdentifierKind\x12(\n\x05level\x18\x02 \x01(\x0e\x32\x19.accord.v1.AgreementLevel\x12(\n\x05\x62\x61sis\x18\x03 \x01(\x0e\x32\x19.accord.v1.AgreementBasis\"?\n\x05Token\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.accord.v1.IdentifierKind\x12\r\n\x05value\x18\x02 \x01(\x0c\"\xdf\x01\n\x0cMatchPointer\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x0e\n\x06\x61gency\x18\x02 \x01(\t\x12\x13\n\x0brecord_type\x18\x03 \x01(\t\x12*\n\x07matched\x18\x04 \x03(\x0e\x32\x19.accord.v1.IdentifierKind\x12\x13\n\x0b\x63oarse_date\x18\x05 \x01(\t\x12*\n\x08strength\x18\x06 \x01(\x0e\x32\x18.accord.v1.MatchStrength\x12-\n\nagreements\x18\x07 \x03(\x0b\x32\x19.accord.v1.FieldAgreement\"\xde\x02\n\x07Release\x12\x12\n\nrelease_id\x18\x01 \x01(\t\x12\x0f\n\x07pointer\x18\x02 \x01(\t\x12\r\n\x05owner\x18\x03 \x01(\t\x12\x13\n\x0brecord_type\x18\x04 \x01(\t\x12\x18\n\x10requester_agency\x18\x05 \x01(\t\x12\x11\n\trequester\x18\x06 \x01(\t\x12\x0f\n\x07purpose\x18\x07 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x08 \x01(\t\x12\x15\n\rjustification\x18\t \x01(\t\x12\x11\n\tagreement\x18\n \x01(\t\x12&\n\x05state\x18\x0b \x01(\x0e\x32\x17.accord.v1.ReleaseState\x12\x0f\n\x07reasons\x18\x0c \x03(\t\x12\x14\n\x0crequested_at\x18\r \x01(\t\x12\x12\n\ndecided_by\x18\x0e \x01(\t\x12\x17\n\x0f\x64\x65\x63ision_reason\x18\x0f \x01(\t\x12\x11\n\taudit_seq\x18\x10 \x01(\x04*\xe3\x04\n\x0eIdentifierKind\x12\x1f\n\x1bIDENTIFIER_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14IDENTIFIER_KIND_NAME\x10\x01\x12\x1c\n\x18IDENTIFIER_KIND_NAME_DOB\x10\x02\x12\x19\n\x15IDENTIFIER_KIND_PHONE\x10\x04\x12\x19\n\x15IDENTIFIER_KIND_EMAIL\x10\x05\x12\x19\n\x15IDENTIFIER_KIND_PLATE\x10\x06\x12\x17\n\x13IDENTIFIER_KIND_VIN\x10\x07\x12\x1b\n\x17IDENTIFIER_KIND_ADDRESS\x10\x08\x12\x1e\n\x1aIDENTIFIER_KIND_GIVEN_NAME\x10\t\x12\x1f\n\x1bIDENTIFIER_KIND_FAMILY_NAME\x10\n\x12\"\n\x1eIDENTIFIER_KIND_GIVEN_PHONETIC\x10\x0b\x12#\n\x1fIDENTIFIER_KIND_FAMILY_PHONETIC\x10\x0c\x12#\n\x1fIDENTIFIER_KIND_GIVEN_CANONICAL\x10\r\x12\x17\n\x13IDENTIFIER_KIND_DOB\x10\x0e\x12!\n\x1dIDENTIFIER_KIND_DOB_UNORDERED\x10\x0f\x12\x1e\n\x1aIDENTIFIER_KIND_BIRTH_YEAR\x10\x10\x12 \n\x1cIDENTIFIER_KIND_PHONE_MASKED\x10\x11\x12 \n\x1cIDENTIFIER_KIND_BLOCKING_KEY\x10\x12\x12\x1c\n\x18IDENTIFIER_KIND_NICKNAME\x10\x13\"\x04\x08\x03\x10\x03*m\n\x0e\x41greementLevel\x12\x1f\n\x1b\x41GREEMENT_LEVEL_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41GREEMENT_LEVEL_EXACT\x10\x01\x12\x1f\n\x1b\x41GREEMENT_LEVEL_APPROXIMATE\x10\x02*\xa0\x02\n\x0e\x41greementBasis\x12\x1f\n\x1b\x41GREEMENT_BASIS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41GREEMENT_BASIS_SAME_VALUE\x10\x01\x12\x1c\n\x18\x41GREEMENT_BASIS_NICKNAME\x10\x02\x12\x1c\n\x18\x41GREEMENT_BASIS_PHONETIC\x10\x03\x12$\n AGREEMENT_BASIS_SIMILAR_SPELLING\x10\x04\x12%\n!AGREEMENT_BASIS_DAY_MONTH_SWAPPED\x10\x05\x12\x1d\n\x19\x41GREEMENT_BASIS_SAME_YEAR\x10\x06\x12%\n!AGREEMENT_BASIS_ONE_DIGIT_DIFFERS\x10\x07*\x84\x01\n\rMatchStrength\x12\x1e\n\x1aMATCH_STRENGTH_UNSPECIFIED\x10\x00\x12\x1b\n\x17MATCH_STRENGTH_POSSIBLE\x10\x01\x12\x1b\n\x17MATCH_STRENGTH_PROBABLE\x10\x02\x12\x19\n\x15MATCH_STRENGTH_STRONG\x10\x03*\xbd\x01\n\x0cReleaseState\x12\x1d\n\x19RELEASE_STATE_UNSPECIFIED\x10\x00\x12\"\n\x1eRELEASE_STATE_PENDING_APPROVAL\x10\x01\x12\x19\n\x15RELEASE_STATE_GRANTED\x10\x02\x12\x18\n\x14RELEASE_STATE_DENIED\x10\x03\x12\x1b\n\x17RELEASE_STATE_DELIVERED\x10\x04\x12\x18\n\x14RELEASE_STATE_FAILED\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'accord.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_IDENTIFIERKIND']._serialized_start=635
-  _globals['_IDENTIFIERKIND']._serialized_end=881
-  _globals['_MATCHSTRENGTH']._serialized_start=884
-  _globals['_MATCHSTRENGTH']._serialized_end=1016
-  _globals['_RELEASESTATE']._serialized_start=1019
-  _globals['_RELEASESTATE']._serialized_end=1208
-  _globals['_TOKEN']._serialized_start=37
-  _globals['_TOKEN']._serialized_end=100
-  _globals['_MATCHPOINTER']._serialized_start=103
-  _globals['_MATCHPOINTER']._serialized_end=279
-  _globals['_RELEASE']._serialized_start=282
-  _globals['_RELEASE']._serialized_end=632
+  _globals['_IDENTIFIERKIND']._serialized_start=896
+  _globals['_IDENTIFIERKIND']._serialized_end=1507
+  _globals['_AGREEMENTLEVEL']._serialized_start=1509
+  _globals['_AGREEMENTLEVEL']._serialized_end=1618
+  _globals['_AGREEMENTBASIS']._serialized_start=1621
+  _globals['_AGREEMENTBASIS']._serialized_end=1909
+  _globals['_MATCHSTRENGTH']._serialized_start=1912
+  _globals['_MATCHSTRENGTH']._serialized_end=2044
+  _globals['_RELEASESTATE']._serialized_start=2047
+  _globals['_RELEASESTATE']._serialized_end=2236
+  _globals['_BLOOMFILTER']._serialized_start=37
+  _globals['_BLOOMFILTER']._serialized_end=105
+  _globals['_FIELDAGREEMENT']._serialized_start=108
+  _globals['_FIELDAGREEMENT']._serialized_end=249
+  _globals['_TOKEN']._serialized_start=251
+  _globals['_TOKEN']._serialized_end=314
+  _globals['_MATCHPOINTER']._serialized_start=317
+  _globals['_MATCHPOINTER']._serialized_end=540
+  _globals['_RELEASE']._serialized_start=543
+  _globals['_RELEASE']._serialized_end=893
 # @@protoc_insertion_point(module_scope)

@@ -2,7 +2,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -17,6 +17,34 @@ class IdentifierKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     IDENTIFIER_KIND_PLATE: _ClassVar[IdentifierKind]
     IDENTIFIER_KIND_VIN: _ClassVar[IdentifierKind]
     IDENTIFIER_KIND_ADDRESS: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_GIVEN_NAME: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_FAMILY_NAME: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_GIVEN_PHONETIC: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_FAMILY_PHONETIC: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_GIVEN_CANONICAL: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_DOB: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_DOB_UNORDERED: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_BIRTH_YEAR: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_PHONE_MASKED: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_BLOCKING_KEY: _ClassVar[IdentifierKind]
+    IDENTIFIER_KIND_NICKNAME: _ClassVar[IdentifierKind]
+
+class AgreementLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AGREEMENT_LEVEL_UNSPECIFIED: _ClassVar[AgreementLevel]
+    AGREEMENT_LEVEL_EXACT: _ClassVar[AgreementLevel]
+    AGREEMENT_LEVEL_APPROXIMATE: _ClassVar[AgreementLevel]
+
+class AgreementBasis(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AGREEMENT_BASIS_UNSPECIFIED: _ClassVar[AgreementBasis]
+    AGREEMENT_BASIS_SAME_VALUE: _ClassVar[AgreementBasis]
+    AGREEMENT_BASIS_NICKNAME: _ClassVar[AgreementBasis]
+    AGREEMENT_BASIS_PHONETIC: _ClassVar[AgreementBasis]
+    AGREEMENT_BASIS_SIMILAR_SPELLING: _ClassVar[AgreementBasis]
+    AGREEMENT_BASIS_DAY_MONTH_SWAPPED: _ClassVar[AgreementBasis]
+    AGREEMENT_BASIS_SAME_YEAR: _ClassVar[AgreementBasis]
+    AGREEMENT_BASIS_ONE_DIGIT_DIFFERS: _ClassVar[AgreementBasis]
 
 class MatchStrength(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -41,6 +69,28 @@ IDENTIFIER_KIND_EMAIL: IdentifierKind
 IDENTIFIER_KIND_PLATE: IdentifierKind
 IDENTIFIER_KIND_VIN: IdentifierKind
 IDENTIFIER_KIND_ADDRESS: IdentifierKind
+IDENTIFIER_KIND_GIVEN_NAME: IdentifierKind
+IDENTIFIER_KIND_FAMILY_NAME: IdentifierKind
+IDENTIFIER_KIND_GIVEN_PHONETIC: IdentifierKind
+IDENTIFIER_KIND_FAMILY_PHONETIC: IdentifierKind
+IDENTIFIER_KIND_GIVEN_CANONICAL: IdentifierKind
+IDENTIFIER_KIND_DOB: IdentifierKind
+IDENTIFIER_KIND_DOB_UNORDERED: IdentifierKind
+IDENTIFIER_KIND_BIRTH_YEAR: IdentifierKind
+IDENTIFIER_KIND_PHONE_MASKED: IdentifierKind
+IDENTIFIER_KIND_BLOCKING_KEY: IdentifierKind
+IDENTIFIER_KIND_NICKNAME: IdentifierKind
+AGREEMENT_LEVEL_UNSPECIFIED: AgreementLevel
+AGREEMENT_LEVEL_EXACT: AgreementLevel
+AGREEMENT_LEVEL_APPROXIMATE: AgreementLevel
+AGREEMENT_BASIS_UNSPECIFIED: AgreementBasis
+AGREEMENT_BASIS_SAME_VALUE: AgreementBasis
+AGREEMENT_BASIS_NICKNAME: AgreementBasis
+AGREEMENT_BASIS_PHONETIC: AgreementBasis
+AGREEMENT_BASIS_SIMILAR_SPELLING: AgreementBasis
+AGREEMENT_BASIS_DAY_MONTH_SWAPPED: AgreementBasis
+AGREEMENT_BASIS_SAME_YEAR: AgreementBasis
+AGREEMENT_BASIS_ONE_DIGIT_DIFFERS: AgreementBasis
 MATCH_STRENGTH_UNSPECIFIED: MatchStrength
 MATCH_STRENGTH_POSSIBLE: MatchStrength
 MATCH_STRENGTH_PROBABLE: MatchStrength
@@ -52,6 +102,24 @@ RELEASE_STATE_DENIED: ReleaseState
 RELEASE_STATE_DELIVERED: ReleaseState
 RELEASE_STATE_FAILED: ReleaseState
 
+class BloomFilter(_message.Message):
+    __slots__ = ("kind", "bits")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    BITS_FIELD_NUMBER: _ClassVar[int]
+    kind: IdentifierKind
+    bits: bytes
+    def __init__(self, kind: _Optional[_Union[IdentifierKind, str]] = ..., bits: _Optional[bytes] = ...) -> None: ...
+
+class FieldAgreement(_message.Message):
+    __slots__ = ("kind", "level", "basis")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    kind: IdentifierKind
+    level: AgreementLevel
+    basis: AgreementBasis
+    def __init__(self, kind: _Optional[_Union[IdentifierKind, str]] = ..., level: _Optional[_Union[AgreementLevel, str]] = ..., basis: _Optional[_Union[AgreementBasis, str]] = ...) -> None: ...
+
 class Token(_message.Message):
     __slots__ = ("kind", "value")
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -61,20 +129,22 @@ class Token(_message.Message):
     def __init__(self, kind: _Optional[_Union[IdentifierKind, str]] = ..., value: _Optional[bytes] = ...) -> None: ...
 
 class MatchPointer(_message.Message):
-    __slots__ = ("handle", "agency", "record_type", "matched", "coarse_date", "strength")
+    __slots__ = ("handle", "agency", "record_type", "matched", "coarse_date", "strength", "agreements")
     HANDLE_FIELD_NUMBER: _ClassVar[int]
     AGENCY_FIELD_NUMBER: _ClassVar[int]
     RECORD_TYPE_FIELD_NUMBER: _ClassVar[int]
     MATCHED_FIELD_NUMBER: _ClassVar[int]
     COARSE_DATE_FIELD_NUMBER: _ClassVar[int]
     STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
     handle: str
     agency: str
     record_type: str
     matched: _containers.RepeatedScalarFieldContainer[IdentifierKind]
     coarse_date: str
     strength: MatchStrength
-    def __init__(self, handle: _Optional[str] = ..., agency: _Optional[str] = ..., record_type: _Optional[str] = ..., matched: _Optional[_Iterable[_Union[IdentifierKind, str]]] = ..., coarse_date: _Optional[str] = ..., strength: _Optional[_Union[MatchStrength, str]] = ...) -> None: ...
+    agreements: _containers.RepeatedCompositeFieldContainer[FieldAgreement]
+    def __init__(self, handle: _Optional[str] = ..., agency: _Optional[str] = ..., record_type: _Optional[str] = ..., matched: _Optional[_Iterable[_Union[IdentifierKind, str]]] = ..., coarse_date: _Optional[str] = ..., strength: _Optional[_Union[MatchStrength, str]] = ..., agreements: _Optional[_Iterable[_Union[FieldAgreement, _Mapping]]] = ...) -> None: ...
 
 class Release(_message.Message):
     __slots__ = ("release_id", "pointer", "owner", "record_type", "requester_agency", "requester", "purpose", "case_number", "justification", "agreement", "state", "reasons", "requested_at", "decided_by", "decision_reason", "audit_seq")

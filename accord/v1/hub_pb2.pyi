@@ -184,16 +184,18 @@ class ListEntriesResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[bytes]] = ..., next_seq: _Optional[int] = ..., checkpoint: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("case_number", "purpose", "tokens", "agreement")
+    __slots__ = ("case_number", "purpose", "tokens", "agreement", "filters")
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
     case_number: str
     purpose: str
     tokens: _containers.RepeatedCompositeFieldContainer[_common_pb2.Token]
     agreement: str
-    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., agreement: _Optional[str] = ...) -> None: ...
+    filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.BloomFilter]
+    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., agreement: _Optional[str] = ..., filters: _Optional[_Iterable[_Union[_common_pb2.BloomFilter, _Mapping]]] = ...) -> None: ...
 
 class NodeStatus(_message.Message):
     __slots__ = ("agency", "code", "pointers", "latency_ms", "detail")

@@ -59,7 +59,7 @@ class ReleaseResponse(_message.Message):
     def __init__(self, ciphertext: _Optional[bytes] = ..., withheld: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MatchTokensRequest(_message.Message):
-    __slots__ = ("search_id", "requesting_agency", "purpose", "tokens", "max_pointers", "agreement", "record_types")
+    __slots__ = ("search_id", "requesting_agency", "purpose", "tokens", "max_pointers", "agreement", "record_types", "filters")
     SEARCH_ID_FIELD_NUMBER: _ClassVar[int]
     REQUESTING_AGENCY_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +67,7 @@ class MatchTokensRequest(_message.Message):
     MAX_POINTERS_FIELD_NUMBER: _ClassVar[int]
     AGREEMENT_FIELD_NUMBER: _ClassVar[int]
     RECORD_TYPES_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
     search_id: str
     requesting_agency: str
     purpose: str
@@ -74,7 +75,8 @@ class MatchTokensRequest(_message.Message):
     max_pointers: int
     agreement: str
     record_types: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, search_id: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., max_pointers: _Optional[int] = ..., agreement: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ...) -> None: ...
+    filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.BloomFilter]
+    def __init__(self, search_id: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., max_pointers: _Optional[int] = ..., agreement: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ..., filters: _Optional[_Iterable[_Union[_common_pb2.BloomFilter, _Mapping]]] = ...) -> None: ...
 
 class MatchTokensResponse(_message.Message):
     __slots__ = ("pointers", "truncated")

@@ -85,6 +85,33 @@ def test_records_round_trip(store: NodeStore) -> None:
     assert store.get_record("cad", "1") == prepared.record
 
 
+def test_profiles_are_stored_replaced_and_matched_per_agreement(store: NodeStore) -> None:
+    from node.encodings import Profile, prepare_record
+
+    def full(source_id: str, name: str, phone: str) -> Prepared:
+        record = Record(source="cad", source_id=source_id, record_type=RecordType.CAD_CALL,
+                        occurred_on=dt.date(2026, 1, 1),
+                        people=(Person(role=Role.OTHER, name=name, phones=(phone,)),
+                                Person(role=Role.OTHER, name="Bo Diaz")))
+        return prepare_record(record, [KEYS, TokenKeys(bytes(range(32)), "other")], "US")
+
+    # Many new records in one batch: ids come back in the order of the rows.
+    batch = [full(str(i), "Ana Lopez", f"503-555-01{i:02d}") for i in range(30)]
+    assert store.upsert(batch, NOW).loaded == 30
+    assert store.count_profiles() == 30 * 2 * 2
+    for i in (0, 17, 29):
+        [m] = store.match(phone(f"503-555-01{i:02d}"), limit=5, agreement="pilot")
+        assert store.get_record("cad", str(i)) == batch[i].record
+        assert [person for person, _ in m.profiles] == [0, 1]
+        assert Profile.from_bytes(m.profiles[0][1]) == Profile.from_bytes(
+            next(p.profile for p in batch[i].profiles if p.agreement == "pilot" and p.person == 0))
+    # An update replaces the profiles; no agreement asked, none returned.
+    assert store.upsert([full("0", "Ana Maria Lopez", "503-555-0199")], NOW).updated == 1
+    assert store.count_profiles() == 30 * 2 * 2
+    [m] = store.match(phone("503-555-0199"), limit=5)
+    assert m.profiles == ()
+
+
 def event(i: int) -> AuditEvent:
     return AuditEvent(event="search", time=NOW + dt.timedelta(seconds=i), outcome="ok",
                       actor=f"det.{i}", agency="lakeside_so", case=f"C-{i}",

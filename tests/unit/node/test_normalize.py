@@ -641,3 +641,62 @@ def test_impossible_date_chains_the_cause() -> None:
 def test_unknown_date_order_is_refused() -> None:
     with pytest.raises(InvalidArgument, match=r"^date: order got 'YMD'"):
         parse_date("1999-03-04", "YMD")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------
+# More of the forms agencies write (pinned for error-tolerant matching)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("full", "want"),
+    [
+        ("Ramírez García, María José", NameParts("maria", "jose", "ramirez garcia")),
+        ("María José Ramírez-García", NameParts("maria", "jose", "ramirez garcia")),
+        ("GARCÍA MÁRQUEZ, GABRIEL", NameParts("gabriel", "", "garcia marquez")),
+        ("DE LA CRUZ, JUAN", NameParts("juan", "", "de la cruz")),
+        ("Juan de la Cruz-Reyes", NameParts("juan", "", "de la cruz reyes")),
+        ("Ponce de León, Juan", NameParts("juan", "", "ponce de leon")),
+        ("Sean O'Neill", NameParts("sean", "", "oneill")),
+        ("Núñez, Iñigo", NameParts("inigo", "", "nunez")),
+        ("Björn Müller", NameParts("bjorn", "", "muller")),
+    ],
+)
+def test_more_names(full: str, want: NameParts) -> None:
+    assert parse_name(full) == want
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "(555)014-2231",
+        "(555)-014-2231",
+        "555/014-2231",
+        "555 0142231",
+        "+1.555.014.2231",
+        "1.555.014.2231",
+        "tel:+1-555-014-2231",
+        "+1 555-014-2231 ext 4",
+        "5550142231 x 9",
+    ],
+)
+def test_more_us_phone_formats_agree(raw: str) -> None:
+    assert normalize_phone(raw) == "+15550142231"
+
+
+@pytest.mark.parametrize(
+    ("raw", "mdy", "dmy"),
+    [
+        ("4.3.1999", APRIL_3, MARCH_4),
+        ("04/03/99", APRIL_3, MARCH_4),
+        ("03/04/1999 14:05:00", MARCH_4, APRIL_3),
+        ("1999-3-4", MARCH_4, MARCH_4),
+        ("1999.3.4 14:05", MARCH_4, MARCH_4),
+        ("March 4th 1999", MARCH_4, MARCH_4),
+        ("Mar 04, 1999", MARCH_4, MARCH_4),
+        ("4-MAR-1999", MARCH_4, MARCH_4),
+    ],
+)
+def test_more_date_formats(raw: str, mdy: dt.date, dmy: dt.date) -> None:
+    assert parse_date(raw, "MDY") == mdy
+    assert parse_date(raw, "DMY") == dmy

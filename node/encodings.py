@@ -1,0 +1,445 @@
+"""Error-tolerant keyed encodings of people: field tokens, blocking keys, Bloom filters.
+
+Exact tokens (:mod:`node.tokens`) find a person only when every agency wrote
+the identifier the same way. This module adds, for every person in a record
+and for a query, under the same agreement keys:
+
+* **field tokens**, compared field by field by :mod:`node.scoring`: the given
+  and family name alone, their phonetic codes, the nickname-canonical forms
+  of the given name (and of recorded nicknames), the date of birth exactly,
+  with day and month unordered, and its year, the phone exactly and with each
+  digit masked in turn, email and address;
+* **Bloom filters** of the given name, family name and address bigrams
+  (:mod:`node.bloom`), compared by Dice coefficient;
+* **blocking keys**: combinations of partial identifiers (given initial with
+  the family name's sound, the given name's sound with the family initial,
+  a nickname-canonical given name with the family name's sound, the family
+  name's sound with the birth year, the given initial or a nickname-canonical
+  given name with the unordered birth date, the letters of both names in
+  sorted order). Only blocking keys and exact tokens are looked up in the
+  node's index; a candidate found through them is then scored.
+
+Every value is MACed (or, for Bloom filters, hashed into bit positions) under
+a key derived from the federation secret and separate per kind, combination
+and agreement; the hub relays the results without being able to make or
+read any of them.
+
+A person's field tokens and filters form a :class:`Profile`, stored per
+person and agreement (field tokens cut to their first 16 bytes, which is
+plenty to compare: a chance collision has probability 2**-128).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from accord.errors import InvalidArgument
+from node import normalize
+from node.bloom import FILTER_BYTES
+from node.phonetic import (
+    canonical_names,
+    dob_unordered,
+    family_words,
+    phone_masks,
+    phonetic_codes,
+)
+from node.records import Person, Record
+from node.store import Prepared, ProfileRow
+from node.tokens import Kind, Query, Token, TokenKeys, query_tokens, vehicle_values
+
+__all__ = [
+    "FIELD_KINDS",
+    "FILTER_KINDS",
+    "INDEX_KINDS",
+    "MAX_CANONICALS",
+    "PROFILE_TOKEN_BYTES",
+    "PersonValues",
+    "Profile",
+    "QueryEncoding",
+    "encode_person",
+    "encode_query",
+    "person_values",
+    "prepare_record",
+]
+
+#: Kinds compared field by field (they live in a person's profile).
+FIELD_KINDS: frozenset[Kind] = frozenset({
+    Kind.GIVEN_NAME, Kind.FAMILY_NAME, Kind.GIVEN_PHONETIC, Kind.FAMILY_PHONETIC,
+    Kind.GIVEN_CANONICAL, Kind.DOB, Kind.DOB_UNORDERED, Kind.BIRTH_YEAR, Kind.PHONE,
+    Kind.PHONE_MASKED, Kind.EMAIL, Kind.ADDRESS, Kind.NICKNAME,
+})
+#: Kinds looked up in the index to find candidates.
+INDEX_KINDS: frozenset[Kind] = frozenset({
+    Kind.NAME, Kind.NAME_DOB, Kind.PHONE, Kind.EMAIL, Kind.PLATE, Kind.VIN, Kind.ADDRESS,
+    Kind.BLOCKING_KEY,
+})
+#: Field kinds that have a Bloom filter.
+FILTER_KINDS: frozenset[Kind] = frozenset({Kind.GIVEN_NAME, Kind.FAMILY_NAME, Kind.ADDRESS})
+#: Stored field tokens keep this many leading bytes.
+PROFILE_TOKEN_BYTES = 16
+#: At most this many nickname-canonical names per given name (alphabetical
+#: after the name itself): a few short names ("chris", "ann") are nicknames of
+#: a dozen or more, and every one would cost a token and a blocking key.
+MAX_CANONICALS = 8
+#: At most this many values of one field kind in one profile (a person with
+#: many aliases, phones or addresses is cut there).
+MAX_VALUES_PER_KIND = 64
+#: At most this many filters of one kind in one profile.
+MAX_FILTERS_PER_KIND = 8
+
+
+# --------------------------------------------------------------------------
+# Plaintext values of a person (never leave the node)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonValues:
+    """The normalised identifiers of one person, before any keying."""
+
+    #: First given names, folded (one per name or alias that has one).
+    givens: tuple[str, ...] = ()
+    #: Family names, folded ("de la cruz").
+    families: tuple[str, ...] = ()
+    #: Exact name keys "given family" (both parts known).
+    names: tuple[str, ...] = ()
+    #: First words of recorded nicknames, folded ("jazzy").
+    nicknames: tuple[str, ...] = ()
+    dobs: tuple[dt.date, ...] = ()
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.givens or self.families or self.nicknames or self.phones
+                    or self.emails or self.addresses)
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def person_values(person: Person, default_region: str) -> PersonValues:
+    """Normalise one person's identifiers.
+
+    Raises:
+        InvalidArgument: naming the field of a value that cannot be normalised.
+    """
+    parts = []
+    if person.full_name:
+        parts.append(normalize.parse_name(person.name, given=person.given, family=person.family))
+    parts += [normalize.parse_name(alias) for alias in person.aliases]
+    nicknames = []
+    for nickname in person.nicknames:
+        words = normalize.fold_text(nickname).split()
+        if words:
+            nicknames.append(words[0])
+    return PersonValues(
+        givens=_unique(p.given for p in parts),
+        families=_unique(p.family for p in parts),
+        names=_unique(p.key for p in parts if p.given and p.family),
+        nicknames=_unique(nicknames),
+        dobs=tuple(dict.fromkeys(person.dobs)),
+        phones=_unique(normalize.normalize_phone(p, default_region) for p in person.phones),
+        emails=_unique(normalize.normalize_email(e) for e in person.emails),
+        addresses=_unique(normalize.normalize_address(a) for a in person.addresses),
+    )
+
+
+def _canonicals(name: str) -> tuple[str, ...]:
+    others = sorted(canonical_names(name) - {name})
+    return (name, *others[: MAX_CANONICALS - 1])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _metaphones(word: str) -> tuple[str, ...]:
+    return tuple(c for c in phonetic_codes(word) if c.startswith("m:"))
+
+
+def _full_dates(dobs: Iterable[dt.date]) -> tuple[dt.date, ...]:
+    """Birth dates whose day and month can be trusted.
+
+    January 1st is what many records systems write when only the year is
+    known (and what a clerk types for an unknown birthday), so thousands of
+    people share it: such a date counts for its year only.
+    """
+    return tuple(d for d in dobs if (d.month, d.day) != (1, 1))
+
+
+def _given_canonicals(values: PersonValues) -> tuple[str, ...]:
+    """The given names' canonical forms (recorded nicknames are kept apart).
+
+    A recorded nickname ("Maurice, AKA Mo") is compared with the other side's
+    given names, not with its nicknames: two men both known as "Mo" are not
+    for that reason the same man.
+    """
+    return _unique(c for g in values.givens for c in _canonicals(g))
+
+
+def field_values(values: PersonValues) -> dict[Kind, tuple[str, ...]]:
+    """The plaintext of every field token of a person, by kind."""
+    family_codes = [c for f in values.families for w in family_words(f) for c in phonetic_codes(w)]
+    out = {
+        Kind.GIVEN_NAME: values.givens,
+        Kind.FAMILY_NAME: values.families,
+        Kind.GIVEN_PHONETIC: _unique(c for g in values.givens for c in phonetic_codes(g)),
+        Kind.FAMILY_PHONETIC: _unique(family_codes),
+        Kind.GIVEN_CANONICAL: _given_canonicals(values),
+        Kind.DOB: _unique(d.isoformat() for d in _full_dates(values.dobs)),
+        Kind.DOB_UNORDERED: _unique(dob_unordered(d) for d in _full_dates(values.dobs)),
+        Kind.BIRTH_YEAR: _unique(f"{d.year:04d}" for d in values.dobs),
+        Kind.PHONE: values.phones,
+        Kind.PHONE_MASKED: _unique(m for p in values.phones for m in phone_masks(p)),
+        Kind.EMAIL: values.emails,
+        Kind.ADDRESS: values.addresses,
+        Kind.NICKNAME: values.nicknames,
+    }
+    return {k: v[:MAX_VALUES_PER_KIND] for k, v in out.items() if v}
+
+
+def _letters(name: str) -> str:
+    return "".join(sorted(name.replace(" ", "")))
+
+
+def blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
+    """(combination, plaintext) of every blocking key of a person."""
+    family_heads = [family_words(f) for f in values.families]
+    family_codes = _unique(c for words in family_heads for w in words for c in _metaphones(w))
+    family_initials = _unique(words[0][0] for words in family_heads if words)
+    given_initials = _unique(g[0] for g in values.givens)
+    given_codes = _unique(c for g in values.givens for c in _metaphones(g))
+    canon = _unique((*_given_canonicals(values), *values.nicknames))
+    dobs = _full_dates(values.dobs)
+    for initial in given_initials:
+        for code in family_codes:
+            yield "given_initial+family_phonetic", f"{initial}|{code}"
+        for dob in dobs:
+            yield "given_initial+dob_unordered", f"{initial}|{dob_unordered(dob)}"
+    for code in given_codes:
+        for initial in family_initials:
+            yield "given_phonetic+family_initial", f"{code}|{initial}"
+    for name in canon:
+        for code in family_codes:
+            yield "given_canonical+family_phonetic", f"{name}|{code}"
+    for code in family_codes:
+        for year in _unique(f"{d.year:04d}" for d in values.dobs):
+            yield "family_phonetic+birth_year", f"{code}|{year}"
+    for name in canon:
+        for dob in dobs:
+            yield "given_canonical+dob_unordered", f"{name}|{dob_unordered(dob)}"
+    # Letters in sorted order survive a transposition anywhere, even of the
+    # first letter, which the initial- and sound-based keys do not.
+    for given in values.givens:
+        for family in values.families:
+            yield "given_letters+family_letters", f"{_letters(given)}|{_letters(family)}"
+
+
+# --------------------------------------------------------------------------
+# Keyed encodings
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One person's field tokens (16-byte prefixes) and Bloom filters, by kind."""
+
+    tokens: Mapping[Kind, frozenset[bytes]] = field(default_factory=dict)
+    filters: Mapping[Kind, tuple[int, ...]] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        """A compact form: per kind, ``kind, count`` then the values.
+
+        Filter entries set the top bit of the kind byte.
+        """
+        out = bytearray()
+        for kind in sorted(self.tokens):
+            values = sorted(self.tokens[kind])
+            out += bytes((int(kind), len(values)))
+            for value in values:
+                out += value
+        for kind in sorted(self.filters):
+            filters = self.filters[kind]
+            out += bytes((0x80 | int(kind), len(filters)))
+            for bits in filters:
+                out += bits.to_bytes(FILTER_BYTES, "big")
+        return bytes(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Profile:
+        """Parse :meth:`to_bytes`; raises InvalidArgument on anything malformed."""
+        tokens: dict[Kind, frozenset[bytes]] = {}
+        filters: dict[Kind, tuple[int, ...]] = {}
+        pos = 0
+        try:
+            while pos < len(data):
+                tag, count = data[pos], data[pos + 1]
+                pos += 2
+                kind = Kind(tag & 0x7F)
+                if tag & 0x80:
+                    end = pos + count * FILTER_BYTES
+                    if end > len(data) or kind not in FILTER_KINDS:
+                        raise ValueError("filter")
+                    filters[kind] = tuple(
+                        int.from_bytes(data[p : p + FILTER_BYTES], "big")
+                        for p in range(pos, end, FILTER_BYTES)
+                    )
+                else:
+                    end = pos + count * PROFILE_TOKEN_BYTES
+                    if end > len(data) or kind not in FIELD_KINDS:
+                        raise ValueError("tokens")
+                    tokens[kind] = frozenset(
+                        data[p : p + PROFILE_TOKEN_BYTES]
+                        for p in range(pos, end, PROFILE_TOKEN_BYTES)
+                    )
+                pos = end
+        except (IndexError, ValueError) as exc:
+            raise InvalidArgument("profile: malformed") from exc
+        return cls(tokens, filters)
+
+    @classmethod
+    def from_query(cls, tokens: Iterable[Token], filters: Iterable[tuple[Kind, bytes]]) -> Profile:
+        """The profile a query's field tokens and filters describe."""
+        by_kind: dict[Kind, set[bytes]] = {}
+        for token in tokens:
+            if token.kind in FIELD_KINDS:
+                by_kind.setdefault(token.kind, set()).add(token.value[:PROFILE_TOKEN_BYTES])
+        blooms: dict[Kind, list[int]] = {}
+        for kind, bits in filters:
+            blooms.setdefault(kind, []).append(int.from_bytes(bits, "big"))
+        return cls({k: frozenset(v) for k, v in by_kind.items()},
+                   {k: tuple(v) for k, v in blooms.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class PersonEncoding:
+    """One person under one agreement's keys: what is indexed and what is compared."""
+
+    index: frozenset[Token]
+    profile: Profile
+    #: Full 32-byte field tokens (what a query sends).
+    field_tokens: frozenset[Token]
+    #: Bloom filters as bytes (what a query sends).
+    filters: tuple[tuple[Kind, bytes], ...]
+
+
+#: Encodings per keyset, memoised by the person's values: the same person is
+#: written the same way in many records (repeat offenders, regular callers).
+_ENCODED: weakref.WeakKeyDictionary[TokenKeys, dict[PersonValues, PersonEncoding]] = (
+    weakref.WeakKeyDictionary()
+)
+_ENCODED_LIMIT = 1 << 16
+
+
+def encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
+    """Key one person's values: index tokens (exact and blocking), profile, filters."""
+    memo = _ENCODED.setdefault(keys, {})
+    found = memo.get(values)
+    if found is None:
+        if len(memo) >= _ENCODED_LIMIT:
+            memo.clear()
+        found = memo[values] = _encode_person(values, keys)
+    return found
+
+
+def _encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
+    token = keys.token
+    fields = field_values(values)
+    field_tokens = frozenset(
+        # A nickname is keyed as a given name, so the two can meet.
+        Token(Kind.NICKNAME, token(Kind.GIVEN_NAME, v).value) if kind is Kind.NICKNAME
+        else token(kind, v)
+        for kind, vs in fields.items() for v in vs
+    )
+    index = {token(Kind.NAME, n) for n in values.names}
+    index.update(token(Kind.NAME_DOB, f"{n}|{d.isoformat()}") for n in values.names
+                 for d in values.dobs)
+    index.update(t for t in field_tokens if t.kind in INDEX_KINDS)
+    index.update(keys.blocking_token(c, v) for c, v in blocking_values(values))
+    filters: list[tuple[Kind, bytes]] = []
+    ints: dict[Kind, tuple[int, ...]] = {}
+    for kind in FILTER_KINDS:
+        texts = fields.get(kind, ())[:MAX_FILTERS_PER_KIND]
+        if texts:
+            encoder = keys.bloom(kind)
+            ints[kind] = tuple(encoder.encode_int(t) for t in texts)
+            filters += [(kind, b.to_bytes(FILTER_BYTES, "big")) for b in ints[kind]]
+    by_kind: dict[Kind, set[bytes]] = {}
+    for t in field_tokens:
+        by_kind.setdefault(t.kind, set()).add(t.value[:PROFILE_TOKEN_BYTES])
+    profile = Profile({k: frozenset(v) for k, v in by_kind.items()}, ints)
+    return PersonEncoding(frozenset(index), profile, field_tokens, tuple(filters))
+
+
+# --------------------------------------------------------------------------
+# Records and queries
+# --------------------------------------------------------------------------
+
+
+def prepare_record(
+    record: Record, keys: TokenKeys | Sequence[TokenKeys], default_region: str
+) -> Prepared:
+    """A record ready to store: exact, blocking and vehicle tokens, and per-person profiles.
+
+    Raises InvalidArgument naming the person and field of a value that cannot
+    be normalised.
+    """
+    keysets = (keys,) if isinstance(keys, TokenKeys) else tuple(keys)
+    people: list[PersonValues] = []
+    for i, person in enumerate(record.people):
+        try:
+            people.append(person_values(person, default_region))
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"people[{i}].{exc.message}") from exc
+    vehicles = list(vehicle_values(record))
+    tokens: set[Token] = set()
+    profiles: list[ProfileRow] = []
+    for k in keysets:
+        tokens.update(k.token(kind, v) for kind, v in vehicles)
+        for i, values in enumerate(people):
+            if values.is_empty:
+                continue
+            encoded = encode_person(values, k)
+            tokens.update(encoded.index)
+            profiles.append(ProfileRow(i, k.agreement, encoded.profile.to_bytes()))
+    return Prepared(record, frozenset(tokens), tuple(profiles))
+
+
+@dataclass(frozen=True, slots=True)
+class QueryEncoding:
+    """What a gateway sends the hub for one query: tokens and Bloom filters."""
+
+    tokens: tuple[Token, ...]
+    filters: tuple[tuple[Kind, bytes], ...]
+
+
+def encode_query(query: Query, keys: TokenKeys, default_region: str) -> QueryEncoding:
+    """Encode a query exactly as records are encoded, so the two meet.
+
+    The exact tokens are those of :func:`node.tokens.query_tokens` (which also
+    validates the query); the person in the query (name, date of birth,
+    phone, email, address) adds its field tokens, blocking keys and filters.
+    """
+    exact = query_tokens(query, keys, default_region)
+    values = PersonValues()
+    if query.name or query.phone or query.email or query.address:
+        parts = normalize.parse_name(query.name) if query.name else None
+        values = PersonValues(
+            givens=(parts.given,) if parts and parts.given else (),
+            families=(parts.family,) if parts and parts.family else (),
+            names=(parts.key,) if parts and parts.given and parts.family else (),
+            dobs=(normalize.parse_date(query.dob),) if query.dob else (),
+            phones=(normalize.normalize_phone(query.phone, default_region),) if query.phone else (),
+            emails=(normalize.normalize_email(query.email),) if query.email else (),
+            addresses=(normalize.normalize_address(query.address),) if query.address else (),
+        )
+    if values.is_empty:
+        return QueryEncoding(tuple(exact), ())
+    encoded = encode_person(values, keys)
+    tokens = sorted({*exact, *encoded.field_tokens,
+                     *(t for t in encoded.index if t.kind is Kind.BLOCKING_KEY)})
+    return QueryEncoding(tuple(tokens), encoded.filters)
