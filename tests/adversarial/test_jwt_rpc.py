@@ -35,7 +35,7 @@ def search_request() -> hub_pb2.SearchRequest:
         tokens=[common_pb2.Token(kind=common_pb2.IDENTIFIER_KIND_PHONE, value=b"\x01" * 32)])
 
 
-def claims(fed: Federation, agency: str = "lakeside_so", **changes: Any) -> dict[str, Any]:
+def claims(agency: str = "lakeside_so", **changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "iss": DevIdentityProvider.issuer_for(agency), "sub": "det.jwt", "aud": "accord-hub",
         "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 600,
@@ -124,12 +124,12 @@ def test_oversized_authorization_metadata_is_refused_cleanly(fed: Federation, si
 
 @pytest.mark.parametrize("audience", ["accord-node", "accord-hub-staging", ["accord-hub-2"], ""])
 def test_a_token_for_another_audience_is_refused(fed: Federation, audience: Any) -> None:
-    refused(fed, bearer(signed(fed, claims(fed, aud=audience))), "token_invalid")
+    refused(fed, bearer(signed(fed, claims(aud=audience))), "token_invalid")
 
 
 def test_an_identity_provider_cannot_mint_for_another_agency(fed: Federation) -> None:
     # rivertown's own IdP key, issuer and kid, claiming lakeside's agency.
-    payload = {**claims(fed, "rivertown_pd"), "agency": "lakeside_so"}
+    payload = {**claims("rivertown_pd"), "agency": "lakeside_so"}
     token = signed(fed, payload, agency="rivertown_pd")
     refused(fed, bearer(token), "token_agency_mismatch")
 
@@ -137,7 +137,7 @@ def test_an_identity_provider_cannot_mint_for_another_agency(fed: Federation) ->
 def test_a_token_signed_by_another_agencys_key_under_this_issuer_is_refused(
     fed: Federation,
 ) -> None:
-    token = signed(fed, claims(fed), agency="rivertown_pd")
+    token = signed(fed, claims(), agency="rivertown_pd")
     refused(fed, bearer(token), "token_invalid")
 
 
@@ -146,12 +146,12 @@ def test_a_token_signed_by_another_agencys_key_under_this_issuer_is_refused(
     "x" * 4000,
 ])
 def test_unknown_or_malicious_kid_is_refused(fed: Federation, kid: str) -> None:
-    refused(fed, bearer(signed(fed, claims(fed), headers={"kid": kid})), "token_unknown_kid")
+    refused(fed, bearer(signed(fed, claims(), headers={"kid": kid})), "token_unknown_kid")
 
 
 def test_algorithm_confusion_with_the_idps_public_key_is_refused(fed: Federation) -> None:
     header = b64(json.dumps({"alg": "HS256", "kid": "dev-1", "typ": "JWT"}).encode())
-    body = b64(json.dumps(claims(fed)).encode())
+    body = b64(json.dumps(claims()).encode())
     signing_input = f"{header}.{body}".encode()
     mac = hmac.new(idp(fed).public_pem, signing_input, hashlib.sha256).digest()
     refused(fed, bearer(f"{header}.{body}.{b64(mac)}"), "token_algorithm_not_allowed")
@@ -159,21 +159,21 @@ def test_algorithm_confusion_with_the_idps_public_key_is_refused(fed: Federation
 
 def test_alg_none_with_an_empty_signature_is_refused(fed: Federation) -> None:
     header = b64(json.dumps({"alg": "none", "kid": "dev-1"}).encode())
-    body = b64(json.dumps(claims(fed)).encode())
+    body = b64(json.dumps(claims()).encode())
     refused(fed, bearer(f"{header}.{body}."), "token_algorithm_not_allowed")
 
 
 def test_an_embedded_attacker_key_is_never_used(fed: Federation) -> None:
     attacker = ed25519.Ed25519PrivateKey.generate()
     public = attacker.public_key().public_bytes_raw()
-    token = jwt.encode(claims(fed), attacker, algorithm="EdDSA", headers={
+    token = jwt.encode(claims(), attacker, algorithm="EdDSA", headers={
         "kid": "dev-1", "jwk": {"kty": "OKP", "crv": "Ed25519", "x": b64(public)}})
     refused(fed, bearer(token), "token_header_key_reference")
 
 
 @pytest.mark.parametrize("missing", ["sub", "jti", "exp", "iat", "aud"])
 def test_a_token_missing_a_claim_is_refused(fed: Federation, missing: str) -> None:
-    refused(fed, bearer(signed(fed, claims(fed, **{missing: None}))), "token_invalid")
+    refused(fed, bearer(signed(fed, claims(**{missing: None}))), "token_invalid")
 
 
 @pytest.mark.parametrize(("change", "reason"), [
@@ -196,11 +196,11 @@ def test_validly_signed_tokens_with_bad_claims_are_refused(
     fed: Federation, change: dict[str, Any], reason: str,
 ) -> None:
     # Signed by the agency's real identity provider: only the claims are wrong.
-    refused(fed, bearer(signed(fed, claims(fed, **change))), reason)
+    refused(fed, bearer(signed(fed, claims(**change))), reason)
 
 
 def test_a_bad_token_is_refused_on_every_hub_service(fed: Federation) -> None:
-    bad = bearer(signed(fed, claims(fed, aud="elsewhere")))
+    bad = bearer(signed(fed, claims(aud="elsewhere")))
     refused(fed, bad, "token_invalid", method="RequestRelease",
             request=hub_pb2.RequestReleaseRequest())
     refused(fed, bad, "token_invalid", method="FetchRelease",
@@ -220,7 +220,7 @@ def test_a_bad_token_is_refused_on_every_hub_service(fed: Federation) -> None:
 
 def test_the_gateway_forwards_bad_tokens_to_be_refused_and_audited(fed: Federation) -> None:
     mark = fed.audit_size()
-    token = signed(fed, claims(fed, aud="accord-node"))
+    token = signed(fed, claims(aud="accord-node"))
     err = expect(grpc.StatusCode.UNAUTHENTICATED, fed.gateway, "LocalSearch",
                  node_pb2.LocalSearchRequest(case_number="C-1", purpose="human_trafficking",
                                              phone="503-555-0142"), token=token)

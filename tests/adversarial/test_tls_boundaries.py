@@ -190,8 +190,10 @@ def gateway_search(fed: Federation, credentials: grpc.ChannelCredentials) -> Any
 
 TARGETS = [pytest.param(hub_search, id="hub"), pytest.param(node_match, id="node"),
            pytest.param(gateway_search, id="gateway")]
-IMPERSONATED = {"hub": agency_identity("lakeside_so"), "node": HUB_IDENTITY,
-                "gateway": agency_identity("lakeside_so")}
+#: Each service, with the identity whose certificate it would serve.
+IMPERSONATING = [pytest.param(hub_search, agency_identity("lakeside_so"), id="hub"),
+                 pytest.param(node_match, HUB_IDENTITY, id="node"),
+                 pytest.param(gateway_search, agency_identity("lakeside_so"), id="gateway")]
 
 
 def refused_identity(fed: Federation, target: Target, credentials: grpc.ChannelCredentials) -> None:
@@ -201,33 +203,31 @@ def refused_identity(fed: Federation, target: Target, credentials: grpc.ChannelC
     assert info.value.status in {UNAVAILABLE, UNAUTHENTICATED, PERMISSION_DENIED}, info.value
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(("target", "identity"), IMPERSONATING)
 def test_a_self_signed_certificate_with_a_real_identity_is_refused(
-    fed: Federation, target: Target, request: pytest.FixtureRequest,
+    fed: Federation, target: Target, identity: str,
 ) -> None:
-    identity = IMPERSONATED[request.node.callspec.id]
     cert, key = certificate(None, None, [identity])
     expect(UNAVAILABLE, target, fed, creds(fed, cert, key))
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(("target", "identity"), IMPERSONATING)
 def test_a_member_certificate_cannot_issue_identities(
-    fed: Federation, target: Target, request: pytest.FixtureRequest,
+    fed: Federation, target: Target, identity: str,
 ) -> None:
     # lakeside's real (leaf) certificate and key sign a certificate for someone else.
     config = fed.live.node_configs["lakeside_so"]
     leaf = x509.load_pem_x509_certificate(config.tls.cert.read_bytes())
     leaf_key = serialization.load_pem_private_key(config.tls.key.read_bytes(), password=None)
     assert isinstance(leaf_key, ec.EllipticCurvePrivateKey)
-    identity = IMPERSONATED[request.node.callspec.id]
     cert, key = certificate(leaf, leaf_key, [identity])
     expect(UNAVAILABLE, target, fed, creds(fed, cert + config.tls.cert.read_bytes(), key))
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(("target", "identity"), IMPERSONATING)
 def test_a_not_yet_valid_certificate_is_refused(fed: Federation, target: Target,
-                                                request: pytest.FixtureRequest) -> None:
-    credentials = signed_by_ca(fed, [IMPERSONATED[request.node.callspec.id]], days=(2, 30))
+                                                identity: str) -> None:
+    credentials = signed_by_ca(fed, [identity], days=(2, 30))
     expect(UNAVAILABLE, target, fed, credentials)
 
 
