@@ -27,6 +27,7 @@ from accord.cli.procs import DemoFailed, spawn, stop_all, wait_serving
 from accord.errors import AccordError, RemoteError
 from accord.identity import DevIdentityProvider
 from accord.synthetic import DEMO_AGENCIES, STORY, generate
+from accord.synthetic.story import JUVENILE_PERSON, SEALED_PERSON
 from accord.tls import TlsFiles
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.config import HubConfig
@@ -106,6 +107,10 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
                     for rejection in report.rejections[:3]:
                         console.print(f"      rejected {rejection.reason}", markup=False,
                                       highlight=False)
+                if agency == "rivertown_pd" and any(
+                        store.get_record("rivertown_rms", rid) is None
+                        for rid in (STORY.sealed_record_id, STORY.juvenile_record_id)):
+                    raise DemoFailed("the sealed and juvenile demo records did not load")
                 console.print(f"   {agency:<13} index: {store.count_records()} records under "
                               f"{store.count_tokens()} keyed tokens, no plaintext identifiers")
             finally:
@@ -136,6 +141,17 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         say("The agreement decides who is asked, for what, and what a pointer may say")
         console.print("   local-pilot: sealed and juvenile records are never exposed; the hotline "
                       "shares only tips, and its pointers carry no date;")
+        for label, person in (("sealed", SEALED_PERSON), ("juvenile", JUVENILE_PERSON)):
+            hidden = search_to_dict(asyncio.run(local_search(
+                fed.node_config(INVESTIGATOR_AGENCY), jwt_text,
+                node_pb2.LocalSearchRequest(case_number=CASE, purpose="human_trafficking",
+                                            name=f"{person.given} {person.family}",
+                                            dob=person.dob.isoformat()))))
+            console.print(f"   rivertown_pd holds a {label} record about {person.given} "
+                          f"{person.family}; searching for him returns "
+                          f"{len(hidden['pointers'])} pointers")
+            if hidden["pointers"]:
+                raise DemoFailed(f"a {label} record was exposed")
         console.print("   harbor_pd takes no part in victim services. The same search for "
                       "purpose victim_services:")
         response = asyncio.run(local_search(

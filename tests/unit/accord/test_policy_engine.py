@@ -78,8 +78,9 @@ async def test_scope_results_need_no_allow_flag() -> None:
 
 
 def test_policies_that_do_not_compile_are_refused_with_the_file() -> None:
-    with pytest.raises(ConfigError, match="policies do not compile"):
-        RegoEngine({"broken.rego": "package accord.search\nallow if {"}, {})
+    with pytest.raises(ConfigError) as info:
+        RegoEngine({"broken.rego": "package accord.search\nimport rego.v1\n\nallow if {"}, {})
+    assert info.value.message == "policies do not compile: broken.rego line 4: this is unclosed"
 
 
 def test_empty_policy_directory_is_refused(tmp_path: Path) -> None:
