@@ -16,8 +16,9 @@ and for a query, under the same agreement keys:
   a nickname-canonical given name with the family name's sound, the family
   name's sound with the birth year, the given initial or a nickname-canonical
   given name with the unordered birth date, the letters of both names in
-  sorted order). Only blocking keys and exact tokens are looked up in the
-  node's index; a candidate found through them is then scored.
+  sorted order, the given name's letters with the unordered birth date).
+  Only blocking keys and exact tokens are looked up in the node's index; a
+  candidate found through them is then scored.
 
 Every value is MACed (or, for Bloom filters, hashed into bit positions) under
 a key derived from the federation secret and separate per kind, combination
@@ -237,6 +238,8 @@ def blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
     for given in values.givens:
         for family in values.families:
             yield "given_letters+family_letters", f"{_letters(given)}|{_letters(family)}"
+        for dob in dobs:
+            yield "given_letters+dob_unordered", f"{_letters(given)}|{dob_unordered(dob)}"
 
 
 # --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -276,21 +277,15 @@ class NodeStore:
                     )
                     for row in rows:
                         existing[(source, row.source_id)] = (row.id, row.content_hash)
-            token_rows: list[dict[str, Any]] = []
-            profile_rows: list[dict[str, Any]] = []
+            token_rows: list[tuple[Any, ...]] = []
+            profile_rows: list[tuple[Any, ...]] = []
             new_rows: list[dict[str, Any]] = []
             new_prepared: list[Prepared] = []
 
             def index(record_id: int, prepared: Prepared) -> None:
-                token_rows.extend(
-                    {"token": t.value, "kind": int(t.kind), "record_id": record_id}
-                    for t in prepared.tokens
-                )
-                profile_rows.extend(
-                    {"record_id": record_id, "person": p.person, "agreement": p.agreement,
-                     "profile": p.profile}
-                    for p in prepared.profiles
-                )
+                token_rows.extend((t.value, int(t.kind), record_id) for t in prepared.tokens)
+                profile_rows.extend((record_id, p.person, p.agreement, p.profile)
+                                    for p in prepared.profiles)
 
             for key, prepared in latest.items():
                 body, content_hash = prepared.body_and_hash()
@@ -326,10 +321,9 @@ class NodeStore:
                 for row, prepared in zip(inserted, new_prepared, strict=True):
                     index(int(row.id), prepared)
                 loaded = len(new_rows)
-            if token_rows:
-                conn.execute(insert(record_tokens), token_rows)
-            if profile_rows:
-                conn.execute(insert(person_profiles), profile_rows)
+            _insert_many(conn, record_tokens, ("token", "kind", "record_id"), token_rows)
+            _insert_many(conn, person_profiles, ("record_id", "person", "agreement", "profile"),
+                         profile_rows)
         return UpsertCounts(loaded, updated, unchanged)
 
     # --- matching ---------------------------------------------------------
@@ -525,6 +519,21 @@ class NodeStore:
 
 
 _T = TypeVar("_T")
+
+
+def _insert_many(conn: Connection, table: Table, columns: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    """A plain executemany INSERT of many rows (index rows: no defaults, no types to convert).
+
+    Going around SQLAlchemy's per-row parameter processing roughly halves the
+    time ingest spends storing tokens.
+    """
+    if not rows:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - names are ours
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    conn.exec_driver_sql(sql, list(rows))
 
 
 def _chunks(items: Sequence[_T], size: int) -> Iterable[Sequence[_T]]:

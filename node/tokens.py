@@ -103,6 +103,7 @@ BLOCKING_COMBINATIONS: tuple[str, ...] = (
     "given_initial+dob_unordered",
     "given_canonical+dob_unordered",
     "given_letters+family_letters",
+    "given_letters+dob_unordered",
 )
 
 
