@@ -242,7 +242,8 @@ def _parse_time(value: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidArgument(f"time: got {value!r}, want ISO 8601 like 2026-11-23T15:00:00Z") from None
+        raise InvalidArgument(f"time: got {value[:40]!r}, want ISO 8601 like "
+                              "2026-11-23T15:00:00Z") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 

@@ -156,6 +156,9 @@ class ReleaseAsk:
                 f"RequestReleaseRequest.justification: {len(req.justification)} characters, "
                 f"at most {MAX_JUSTIFICATION}"
             )
+        if not _printable(req.justification):
+            raise InvalidArgument("RequestReleaseRequest.justification: contains control "
+                                  "characters")
         if len(req.requester_key) != 32:
             raise InvalidArgument(
                 f"RequestReleaseRequest.requester_key: {len(req.requester_key)} bytes, want 32"
@@ -199,10 +202,20 @@ class ReleaseService:
     # --- pointers ------------------------------------------------------------
 
     def remember_pointers(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Bind relayed pointers to the investigator who received them."""
-        if rows:
-            with self._engine.begin() as conn:
-                conn.execute(insert(relayed_pointers), list(rows))
+        """Bind relayed pointers to the investigator who received them.
+
+        A handle is bound once, to the first investigator who received it: a
+        node that repeats or re-uses handles cannot rebind (or break) them.
+        """
+        unique = list({row["handle"]: row for row in reversed(rows)}.values())
+        if not unique:
+            return
+        with self._engine.begin() as conn:
+            known = set(conn.execute(select(relayed_pointers.c.handle).where(
+                relayed_pointers.c.handle.in_([r["handle"] for r in unique]))).scalars())
+            fresh = [r for r in unique if r["handle"] not in known]
+            if fresh:
+                conn.execute(insert(relayed_pointers), fresh)
 
     def _pointer(self, conn: Connection, principal: Principal, handle: str,
                  now: dt.datetime) -> Any:
@@ -278,7 +291,8 @@ class ReleaseService:
             await self._refuse(principal, row, now, blocking)
             raise PermissionDenied(f"release denied: {', '.join(blocking)}", reasons=blocking)
         node = await self._ask_owner(principal, row, now)
-        node_blocking = tuple(f"{row['owner']}:{r}" for r in node.reasons
+        node_reasons = _reason_codes(node.reasons)
+        node_blocking = tuple(f"{row['owner']}:{r}" for r in node_reasons
                               if r != "approval_required")
         if not node.allow and node_blocking:
             await self._refuse(principal, row, now, node_blocking)
@@ -346,8 +360,9 @@ class ReleaseService:
                      now: dt.datetime) -> common_pb2.Release:
         if not RELEASE_ID_RE.match(release_id):
             raise InvalidArgument("DecideReleaseRequest.release_id: malformed, want 'rel_...'")
-        if len(reason) > MAX_REASON or not reason.strip():
-            raise InvalidArgument(f"DecideReleaseRequest.reason: want 1-{MAX_REASON} characters")
+        if len(reason) > MAX_REASON or not reason.strip() or not _printable(reason):
+            raise InvalidArgument(f"DecideReleaseRequest.reason: want 1-{MAX_REASON} printable "
+                                  "characters")
         if not principal.has_role("custodian"):
             raise PermissionDenied("only a custodian of the owning agency may decide releases",
                                    reasons=("role_custodian_missing",))
@@ -452,6 +467,23 @@ class ReleaseService:
                 audit_seq=appended.seq, updated_at=now))
         release = await self.get(release_id)
         return release, bytes(response.ciphertext), row.grant_id, list(response.withheld)
+
+
+REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+MAX_NODE_REASONS = 16
+
+
+def _reason_codes(raw: Sequence[str]) -> tuple[str, ...]:
+    """A node's reasons, as trusted as the node: codes only, few, short."""
+    codes = [r for r in raw[:MAX_NODE_REASONS] if REASON_RE.match(r)]
+    if len(codes) != len(raw):
+        codes.append("malformed_reasons")
+    return tuple(codes)
+
+
+def _printable(text: str) -> bool:
+    """Free text may hold line breaks and tabs, but no other control characters."""
+    return all(c.isprintable() or c in "\n\t" for c in text)
 
 
 def _withhold_rules(raw: Any) -> list[list[list[str]]]:

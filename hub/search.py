@@ -277,7 +277,9 @@ async def ask_node(
     except RemoteError as exc:
         code = _STATUS_FOR_CODE.get(exc.status, hub_pb2.NODE_STATUS_CODE_ERROR)
         # A node's policy denial carries its reasons; other failures only their status.
-        detail = exc.message[:200] if code == hub_pb2.NODE_STATUS_CODE_DENIED else exc.status.name.lower()
+        # A node's own words: shortened and stripped of control characters.
+        detail = (_printable(exc.message[:200]) if code == hub_pb2.NODE_STATUS_CODE_DENIED
+                  else exc.status.name.lower())
         return outcome(code, detail=detail)
     except TimeoutError:
         return outcome(hub_pb2.NODE_STATUS_CODE_TIMED_OUT, detail="deadline_exceeded")
@@ -288,6 +290,10 @@ async def ask_node(
     except InvalidArgument as exc:
         return outcome(hub_pb2.NODE_STATUS_CODE_ERROR, detail=f"bad answer: {exc.message}")
     return outcome(hub_pb2.NODE_STATUS_CODE_OK, pointers)
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 class Searcher:

@@ -38,7 +38,14 @@ from accord.limits import Rate, RateLimiter
 from accord.metrics import Metrics, MetricsServer, serve_metrics
 from accord.policy.engine import PolicyPoint
 from accord.policy.source import watch
-from accord.rpc import call, channel_options, metadata_value, rpc_method, server_options
+from accord.rpc import (
+    RequestDecoding,
+    call,
+    channel_options,
+    metadata_value,
+    rpc_method,
+    server_options,
+)
 from accord.tls import agency_of_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from hub.audit import AuditEvent, AuditLog
@@ -250,7 +257,11 @@ class LogServicer(hub_pb2_grpc.LogServiceServicer):
         self, request: hub_pb2.GetInclusionProofRequest, context: grpc.aio.ServicerContext
     ) -> hub_pb2.GetInclusionProofResponse:
         self._check_member(context)
-        size = request.tree_size or await asyncio.to_thread(self._audit.size)
+        current = await asyncio.to_thread(self._audit.size)
+        size = request.tree_size or current
+        if size > current:
+            raise InvalidArgument(f"GetInclusionProofRequest.tree_size: {size}, the log has "
+                                  f"{current} entries")
         proof = await asyncio.to_thread(self._audit.inclusion_proof, request.seq, size)
         return hub_pb2.GetInclusionProofResponse(proof=proof, tree_size=size)
 
@@ -259,9 +270,23 @@ class LogServicer(hub_pb2_grpc.LogServiceServicer):
         self, request: hub_pb2.GetConsistencyProofRequest, context: grpc.aio.ServicerContext
     ) -> hub_pb2.GetConsistencyProofResponse:
         self._check_member(context)
+        current = await asyncio.to_thread(self._audit.size)
+        if request.new_size > current:
+            raise InvalidArgument(f"GetConsistencyProofRequest.new_size: {request.new_size}, "
+                                  f"the log has {current} entries")
         proof = await asyncio.to_thread(self._audit.consistency_proof, request.old_size,
                                         request.new_size)
         return hub_pb2.GetConsistencyProofResponse(proof=proof)
+
+
+MAX_FILTER_CHARS = 256
+#: Positions past this do not fit the databases' 64-bit signed integers.
+MAX_POSITION = 2**62
+
+
+def check_position(name: str, value: int) -> None:
+    if value > MAX_POSITION:
+        raise InvalidArgument(f"{name}: {value} is past any log")
 
 
 class AuditServicer(hub_pb2_grpc.AuditServiceServicer):
@@ -283,6 +308,14 @@ class AuditServicer(hub_pb2_grpc.AuditServiceServicer):
         if request.limit > self.MAX_LIMIT:
             raise InvalidArgument(f"ListEntriesRequest.limit: {request.limit}, at most "
                                   f"{self.MAX_LIMIT}")
+        check_position("ListEntriesRequest.start_seq", request.start_seq)
+        for name in ("actor", "agency", "case_number", "purpose", "event", "outcome", "since",
+                     "until"):
+            value = getattr(request, name)
+            # Filters are copied into the audit_read entry: keep them short and printable.
+            if len(value) > MAX_FILTER_CHARS or not value.isprintable():
+                raise InvalidArgument(f"ListEntriesRequest.{name}: want at most "
+                                      f"{MAX_FILTER_CHARS} printable characters")
         filters = {k: getattr(request, f) for k, f in (
             ("actor", "actor"), ("agency", "agency"), ("case", "case_number"),
             ("purpose", "purpose"), ("event", "event"), ("outcome", "outcome"),
@@ -304,6 +337,7 @@ class AuditServicer(hub_pb2_grpc.AuditServiceServicer):
         self, request: hub_pb2.ListCheckpointsRequest, context: grpc.aio.ServicerContext
     ) -> hub_pb2.ListCheckpointsResponse:
         await self._auth.authenticate(context, self._clock(), "auditor")
+        check_position("ListCheckpointsRequest.start_size", request.start_size)
         limit = min(request.limit or 1000, 10_000)
         notes, next_size = await asyncio.to_thread(
             self._audit.checkpoint_range, request.start_size or 1, limit)
@@ -397,7 +431,8 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
         max_pointers_per_node=config.max_pointers_per_node,
     )
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
-                             maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs)
+                             maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs,
+                             interceptors=[RequestDecoding()])
     hub_pb2_grpc.add_HubServiceServicer_to_server(
         HubServicer(config, Authenticator(config, verifier, audit), searcher, releases, audit,
                     metrics, clock),

@@ -173,16 +173,6 @@ def known_bug(fed: Federation, method: pb_descriptor.MethodDescriptor, request: 
 
     Remove a clause when its bug is fixed; its xfail test then starts passing.
     """
-    # test_log_positions_beyond_the_log_are_invalid_argument
-    if method.full_name == "accord.v1.LogService.GetInclusionProof":
-        return bool(request.tree_size > fed.audit_size())
-    if method.full_name == "accord.v1.LogService.GetConsistencyProof":
-        return bool(request.new_size > fed.audit_size())
-    # test_audit_positions_past_sqlite_integers_are_invalid_argument
-    if method.full_name == "accord.v1.AuditService.ListEntries":
-        return bool(request.start_seq >= 2**63)
-    if method.full_name == "accord.v1.AuditService.ListCheckpoints":
-        return bool(request.start_size >= 2**63)
     return False
 
 
@@ -239,9 +229,6 @@ RAW = st.one_of(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="hub/server.py: a request that does not parse gets "
-                   "gRPC's UNKNOWN ('Unexpected DecodeError...'); wire "
-                   "accord.rpc.RequestDecoding into the hub's grpc.aio.server")
 @pytest.mark.parametrize("service", ["HubService", "LogService", "AuditService"])
 def test_fuzz_undecodable_requests_to_the_hub_are_invalid_argument(
     fed: Federation, callers: dict[str, Caller], service: str,
@@ -308,9 +295,6 @@ def test_oversized_requests_are_resource_exhausted(
 # --- bugs the fuzzer found, in files this suite may not change ---------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="hub/audit.py: a proof for a tree larger than the log "
-                   "answers UNAVAILABLE 'audit log damaged' (and INTERNAL past 2**63) instead of "
-                   "INVALID_ARGUMENT")
 @pytest.mark.parametrize(("method", "request_"), [
     ("GetInclusionProof", hub_pb2.GetInclusionProofRequest(seq=1, tree_size=10_000)),
     ("GetInclusionProof", hub_pb2.GetInclusionProofRequest(seq=1, tree_size=2**64 - 2)),
@@ -324,8 +308,6 @@ def test_log_positions_beyond_the_log_are_invalid_argument(
     assert "damaged" not in err.message
 
 
-@pytest.mark.xfail(strict=True, reason="hub/audit.py: positions of 2**63 and more overflow "
-                   "SQLite's INTEGER (OverflowError): INTERNAL")
 @pytest.mark.parametrize(("method", "request_"), [
     ("ListEntries", hub_pb2.ListEntriesRequest(start_seq=2**63)),
     ("ListCheckpoints", hub_pb2.ListCheckpointsRequest(start_size=2**64 - 1)),

@@ -189,8 +189,11 @@ def test_hostile_audit_filters_cannot_split_the_audit_log(fed: Federation, kind:
     auditor = fed.token("lakeside_so", sub="aud.inj", roles=("auditor",))
     value = INJECTIONS[kind][:2000]
     for field in ("actor", "agency", "case_number", "purpose", "event", "outcome"):
-        fed.hub("AuditService", "ListEntries", hub_pb2.ListEntriesRequest(limit=1, **{field: value}),
-                token=auditor)
+        # Either served (the filter stored safely in the audit_read entry) or refused
+        # precisely: filters must be short and printable.
+        err = attempt(fed.hub, "AuditService", "ListEntries",
+                      hub_pb2.ListEntriesRequest(limit=1, **{field: value}), token=auditor)
+        assert err is None or err.status == grpc.StatusCode.INVALID_ARGUMENT, err
     for field in ("since", "until"):
         err = expect(grpc.StatusCode.INVALID_ARGUMENT, fed.hub, "AuditService", "ListEntries",
                      hub_pb2.ListEntriesRequest(limit=1, **{field: value}), token=auditor)
@@ -201,9 +204,6 @@ def test_hostile_audit_filters_cannot_split_the_audit_log(fed: Federation, kind:
 # --- rejected hostile text is not kept verbatim forever -----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="hub/releases.py accepts control characters in "
-                   "justifications and custodians' reasons; they reach custodians' terminals "
-                   "(accord release pending) and the audit log")
 def test_control_characters_in_free_text_are_refused(fed: Federation) -> None:
     handle = pointer(fed, "tip_hotline", "det.ctl")
     expect(grpc.StatusCode.INVALID_ARGUMENT, fed.hub, "HubService", "RequestRelease",
@@ -214,9 +214,6 @@ def test_control_characters_in_free_text_are_refused(fed: Federation) -> None:
            token=fed.token("lakeside_so", sub="det.ctl"))
 
 
-@pytest.mark.xfail(strict=True, reason="hub/server.py copies ListEntries filters into the "
-                   "audit_read entry unbounded: one request writes megabytes into the "
-                   "permanent log")
 def test_audit_filters_are_bounded(fed: Federation) -> None:
     auditor = fed.token("lakeside_so", sub="aud.big", roles=("auditor",))
     mark = fed.audit_size()
@@ -226,9 +223,6 @@ def test_audit_filters_are_bounded(fed: Federation) -> None:
     assert all(len(json.dumps(e)) < 64 * 1024 for e in fed.audit_since(mark))
 
 
-@pytest.mark.xfail(strict=True, reason="hub/audit.py echoes a bad 'since'/'until' whole in the "
-                   "error: 100 KB of details exceed gRPC's metadata limit and the auditor gets "
-                   "RESOURCE_EXHAUSTED 'Stream removed' instead of INVALID_ARGUMENT")
 def test_a_huge_bad_time_filter_gets_a_readable_error(fed: Federation) -> None:
     auditor = fed.token("lakeside_so", sub="aud.time", roles=("auditor",))
     err = expect(grpc.StatusCode.INVALID_ARGUMENT, fed.hub, "AuditService", "ListEntries",

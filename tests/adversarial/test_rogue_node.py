@@ -264,8 +264,6 @@ def test_error_details_from_a_node_cannot_inject_into_the_log_or_the_screen(
     assert_log_verifies(fed)
 
 
-@pytest.mark.xfail(strict=True, reason="hub/search.py passes a node's denial text to the "
-                   "investigator with its control characters (terminal injection)")
 def test_node_status_details_carry_no_control_characters(fed: Federation, rogue: RogueNode) -> None:
     async def deny(request: Any, context: grpc.aio.ServicerContext) -> Any:
         await context.abort(grpc.StatusCode.PERMISSION_DENIED, "denied\n\x1b[2Jfake: ok\r")
@@ -276,8 +274,6 @@ def test_node_status_details_carry_no_control_characters(fed: Federation, rogue:
     assert status_of(response, "harbor_pd").detail.isprintable()
 
 
-@pytest.mark.xfail(strict=True, reason="hub: a node repeating a pointer handle breaks the "
-                   "relayed_pointers insert (IntegrityError), failing every search INTERNAL")
 def test_repeated_handles_cannot_break_the_search(fed: Federation, rogue: RogueNode) -> None:
     twice = handles(1, "twice")[0]
     rogue.match = answer(node_pb2.MatchTokensResponse(pointers=[pointer(twice), pointer(twice)]))
@@ -287,8 +283,6 @@ def test_repeated_handles_cannot_break_the_search(fed: Federation, rogue: RogueN
     assert_honest_results_survive(response)
 
 
-@pytest.mark.xfail(strict=True, reason="hub: a node re-using a handle from an earlier search "
-                   "breaks the relayed_pointers insert (IntegrityError), failing the search INTERNAL")
 def test_a_handle_replayed_across_searches_cannot_break_the_search(
     fed: Federation, rogue: RogueNode,
 ) -> None:
@@ -346,8 +340,6 @@ def test_a_slow_owner_cannot_hang_a_release_request(fed: Federation, rogue: Rogu
     assert [e["event"] for e in fed.audit_since(mark)] == ["release_failed"]
 
 
-@pytest.mark.xfail(strict=True, reason="hub/releases.py copies a node's PrepareRelease reasons "
-                   "into the audit entry and the error unbounded and unchecked")
 def test_a_nodes_refusal_reasons_are_bounded_in_the_audit_log(
     fed: Federation, rogue: RogueNode,
 ) -> None:
