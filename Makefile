@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck protos bench clean
+.PHONY: demo test lint typecheck protos bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" || { echo "error: Accord needs Python 3.11 or newer; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -22,14 +22,20 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check accord hub node tests scripts
+	$(BIN)/ruff check accord hub node tests scripts benchmarks deploy
 	$(BIN)/mypy accord hub node
 
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.matching
+
+# A longer property-based fuzzing run of every RPC and the ingest parsers.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/adversarial -k fuzz
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
