@@ -119,9 +119,7 @@ class BloomEncoder:
 
     def _bigram_mask(self, bigram: str) -> int:
         """The bigram's bits, doubled into both halves and permuted."""
-        digest = int.from_bytes(
-            hmac.new(self._key, bigram.encode("utf-8"), hashlib.sha256).digest(), "big"
-        )
+        digest = int.from_bytes(hmac.digest(self._key, bigram.encode("utf-8"), "sha256"), "big")
         raw = 0
         for i in range(self._k):
             raw |= 1 << ((digest >> (i * _POSITION_BITS)) & (RAW_BITS - 1))

@@ -193,8 +193,8 @@ class Prepared:
         body = self.body
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         h = hashlib.sha256(canonical.encode())
-        for token in sorted(self.tokens):
-            h.update(bytes([token.kind]) + token.value)
+        # Sorting the kind-prefixed bytes is sorting by (kind, value), in C.
+        h.update(b"".join(sorted(bytes((t.kind,)) + t.value for t in self.tokens)))
         for row in sorted(self.profiles, key=lambda r: (r.person, r.agreement)):
             h.update(b"%d|%s|%d|" % (row.person, row.agreement.encode(), len(row.profile)))
             h.update(row.profile)

@@ -25,7 +25,6 @@ filter field kind its own (``accord/v1/bloom/<kind>/<agreement>``).
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -139,8 +138,8 @@ class TokenKeys:
         if found is None:
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
-            mac = hmac.new(self._keys[kind], normalised.encode("utf-8"), hashlib.sha256)
-            found = self._memo[(kind, normalised)] = Token(kind, mac.digest())
+            mac = hmac.digest(self._keys[kind], normalised.encode("utf-8"), "sha256")
+            found = self._memo[(kind, normalised)] = Token(kind, mac)
         return found
 
     def blocking_token(self, combination: str, value: str) -> Token:
@@ -158,8 +157,8 @@ class TokenKeys:
                 raise InvalidArgument(f"blocking key: unknown combination {combination!r}") from None
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
-            mac = hmac.new(key, value.encode("utf-8"), hashlib.sha256)
-            found = self._memo[memo_key] = Token(Kind.BLOCKING_KEY, mac.digest())
+            mac = hmac.digest(key, value.encode("utf-8"), "sha256")
+            found = self._memo[memo_key] = Token(Kind.BLOCKING_KEY, mac)
         return found
 
     def bloom(self, kind: Kind) -> BloomEncoder:
