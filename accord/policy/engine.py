@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -54,14 +55,16 @@ def read_policies(policy_dir: Path) -> dict[str, str]:
     """The Rego modules under ``policy_dir`` (tests excluded), by relative path."""
     if not policy_dir.is_dir():
         raise ConfigError(f"{policy_dir}: policy directory not found")
-    modules = {
-        str(p.relative_to(policy_dir)): p.read_text(encoding="utf-8")
-        for p in sorted(policy_dir.rglob("*.rego"))
-        if not p.name.endswith("_test.rego")
-        # Hidden paths (Kubernetes mounts a ConfigMap through "..data" links)
-        # would load every module twice.
-        and not any(part.startswith(".") for part in p.relative_to(policy_dir).parts)
-    }
+    modules = {}
+    # Follow directory links (a Kubernetes ConfigMap mounts files through them)
+    # but skip hidden entries ("..data", "..2026_..."), which hold the same files.
+    for folder, dirs, files in os.walk(policy_dir, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".rego") and not name.endswith("_test.rego") \
+                    and not name.startswith("."):
+                path = Path(folder) / name
+                modules[str(path.relative_to(policy_dir))] = path.read_text(encoding="utf-8")
     if not modules:
         # An empty policy set would make every decision undefined; refuse it
         # loudly at load rather than deny everything silently.
