@@ -35,6 +35,9 @@ from node.config import NodeConfig
 
 INVESTIGATOR_AGENCY = "lakeside_so"
 INVESTIGATOR = "det.morales"
+#: How the investigator's informant spelled her: not as rivertown_pd wrote it.
+SEARCHED_NAME = "Jasmine Ramirez"
+SEARCHED_DOB = "1999-04-03"
 CASE = "LS-2026-0117"
 
 
@@ -120,13 +123,14 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         idp = DevIdentityProvider.load(fed.idp_dir(INVESTIGATOR_AGENCY), INVESTIGATOR_AGENCY)
         jwt_text = idp.issue(INVESTIGATOR, ("investigator",), _now())
         console.print(f"   {INVESTIGATOR} (token from {idp.issuer}) asks for "
-                      f"name={STORY.name!r} dob={STORY.dob.isoformat()}, case {CASE}, "
+                      f"name={SEARCHED_NAME!r} dob={SEARCHED_DOB} (as her informant spelled it, "
+                      f"day and month swapped), case {CASE}, "
                       "purpose human_trafficking")
         console.print("   her node turns these into keyed tokens; only the tokens reach the hub")
         response = asyncio.run(local_search(
             fed.node_config(INVESTIGATOR_AGENCY), jwt_text,
             node_pb2.LocalSearchRequest(case_number=CASE, purpose="human_trafficking",
-                                        name=STORY.name, dob=STORY.dob.isoformat()),
+                                        name=SEARCHED_NAME, dob=SEARCHED_DOB),
         ))
         data = search_to_dict(response)
         print_search(data)

@@ -35,8 +35,10 @@ from accord.errors import AccordError, InvalidArgument, RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 
 # soft_wrap: long lines stay whole (pipes and logs read them as written).
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80 columns.
+_WIDTH = None if sys.stdout.isatty() else 160
+console = Console(soft_wrap=True, width=_WIDTH)
+err_console = Console(stderr=True, soft_wrap=True, width=_WIDTH)
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -424,6 +426,8 @@ def status_name(code: int) -> str:
 
 
 def search_to_dict(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:
+    from accord.explain import agreement_dicts, explain
+
     r = resp.result
     return {
         "search_id": r.search_id,
@@ -437,6 +441,8 @@ def search_to_dict(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:
                 "month": p.coarse_date,
                 "strength": STRENGTH_NAMES.get(p.strength, "unknown"),
                 "matched": [kind_name(k) for k in p.matched],
+                "why": explain(p),
+                "agreements": agreement_dicts(p),
             }
             for p in r.pointers
         ],
@@ -471,12 +477,12 @@ def print_search(data: dict[str, Any]) -> None:
     pointers = data["pointers"]
     if pointers:
         table = Table(title=f"{len(pointers)} pointer(s)", title_justify="left")
-        for col in ("agency", "record type", "month", "strength", "matched on"):
+        for col in ("agency", "record type", "month", "strength", "why"):
             table.add_column(col)
         table.add_column("pointer", no_wrap=True, overflow="fold")
         for p in pointers:
             table.add_row(p["agency"], p["record_type"], p["month"], p["strength"],
-                          ", ".join(p["matched"]), p["handle"])
+                          p["why"] or ", ".join(p["matched"]), p["handle"])
         console.print(table)
     else:
         console.print("No other agency holds a matching record.")
