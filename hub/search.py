@@ -296,6 +296,17 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
+#: A search must carry at least one of these: an identifier specific enough on
+#: its own. The rest (name parts, phonetic codes, dates, blocking keys) only
+#: refine a search, they cannot be one.
+SPECIFIC_KINDS = frozenset({
+    common_pb2.IDENTIFIER_KIND_NAME, common_pb2.IDENTIFIER_KIND_NAME_DOB,
+    common_pb2.IDENTIFIER_KIND_PHONE, common_pb2.IDENTIFIER_KIND_EMAIL,
+    common_pb2.IDENTIFIER_KIND_PLATE, common_pb2.IDENTIFIER_KIND_VIN,
+    common_pb2.IDENTIFIER_KIND_ADDRESS,
+})
+
+
 class Searcher:
     """Runs federated searches: the hub's core, free of transport details."""
 
@@ -337,6 +348,15 @@ class Searcher:
         A denial is audited with its reasons and raised as PermissionDenied
         whose message carries the reasons to the investigator.
         """
+        if not {kind for kind, _ in query.tokens} & SPECIFIC_KINDS:
+            # Minimum specificity: a surname, a phonetic code or a birth year
+            # alone would let anyone fish through every agency's index.
+            reasons = ("query_not_specific",)
+            await asyncio.to_thread(self._audit.append, self._event(
+                "search_denied", principal, query, source, now, "denied", reasons))
+            raise PermissionDenied("search denied: query_not_specific (give a full name, "
+                                   "a phone, an email, a plate, a VIN or an address)",
+                                   reasons=reasons)
         common = {"agreement": query.agreement, "purpose": query.purpose,
                   "now": now.date().isoformat()}
         decision = await self._policy.decide(SEARCH, {

@@ -83,6 +83,7 @@ class NodeConfig:
     metrics_listen: str
     health_interval: float
     limits: Limits
+    auto_migrate: bool
 
     @classmethod
     def load(cls, path: Path, env: dict[str, str] | None = None) -> NodeConfig:
@@ -122,6 +123,7 @@ class NodeConfig:
                             if (m := node.text("metrics_listen", "")) else ""),
             health_interval=node.number("health_interval_seconds", 5.0, minimum=0.1),
             limits=read_limits(path, data),
+            auto_migrate=node.flag("auto_migrate", True),
         )
         node.check_unknown()
         unknown = set(data) - {"node", "tls", "local", "policy", "limits"}

@@ -272,7 +272,7 @@ async def start_node(
 
     ``listen`` overrides the configured address (tests use port 0).
     """
-    store = NodeStore.open(config.database_url)
+    store = NodeStore.open(config.database_url, auto_migrate=config.auto_migrate)
     keyring = config.keyring()
     _agreements, policy = await config.policy.open()
     matcher = Matcher(store, config.agency, policy)

@@ -235,13 +235,17 @@ class NodeStore:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str) -> NodeStore:
+    def open(cls, url: str, *, auto_migrate: bool = True) -> NodeStore:
         store = cls(make_engine(url))
-        store.create_schema()
+        store.create_schema(auto_migrate=auto_migrate)
         return store
 
-    def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+    def create_schema(self, *, auto_migrate: bool = True) -> None:
+        """Bring the node's schema to the current revision (Alembic migrations)."""
+        from accord.migrations import ensure
+        from node.migrations import MIGRATIONS
+
+        ensure(MIGRATIONS, self.engine, auto=auto_migrate)
 
     def close(self) -> None:
         self.engine.dispose()

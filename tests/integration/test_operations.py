@@ -230,3 +230,25 @@ def test_metrics_endpoint_can_be_turned_off() -> None:
 
     assert serve_metrics(Metrics("hub"), "") is None
 
+
+
+async def test_a_surname_alone_is_not_a_search(federation: LiveFederation) -> None:
+    creds = federation.node_configs["lakeside_so"].tls.channel_credentials()
+    surname_only = hub_pb2.SearchRequest(
+        case_number="C-1", purpose="human_trafficking", agreement="local-pilot",
+        tokens=[common_pb2.Token(kind=common_pb2.IDENTIFIER_KIND_FAMILY_NAME, value=b"\x02" * 32),
+                common_pb2.Token(kind=common_pb2.IDENTIFIER_KIND_FAMILY_PHONETIC,
+                                 value=b"\x03" * 32)])
+    async with grpc.aio.secure_channel(federation.hub_config.listen, creds,
+                                       options=channel_options()) as channel:
+        with pytest.raises(RemoteError) as info:
+            await call(hub_pb2_grpc.HubServiceStub(channel).Search, surname_only, timeout=5,
+                       metadata=[("authorization", f"Bearer {federation.token('lakeside_so')}")])
+    assert info.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert "query_not_specific" in info.value.message
+    entry = [e.doc for e in federation.hub.audit.entries()][-1]
+    assert (entry["event"], entry["reasons"]) == ("search_denied", ["query_not_specific"])
+    # Through the gateway, a surname alone is refused before it leaves the node.
+    with pytest.raises(RemoteError) as info:
+        await federation.search("lakeside_so", name="Ramirez")
+    assert info.value.status == grpc.StatusCode.INVALID_ARGUMENT

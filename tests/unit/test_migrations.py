@@ -42,3 +42,17 @@ def test_a_server_refuses_an_old_schema_unless_allowed_to_migrate(database_url: 
         migrations.ensure(HUB_MIGRATIONS, engine, auto=False)  # now current: fine
     finally:
         engine.dispose()
+
+
+def test_node_migrations_match_the_declared_schema(database_url: str) -> None:
+    from node.migrations import MIGRATIONS as NODE_MIGRATIONS
+    from node.store import metadata as node_metadata
+
+    engine = make_engine(database_url)
+    try:
+        migrations.upgrade(NODE_MIGRATIONS, engine)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), node_metadata)
+        assert [d for d in diff if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
+    finally:
+        engine.dispose()
