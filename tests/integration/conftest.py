@@ -4,7 +4,8 @@ in-process grpc.aio servers on loopback TCP with mutual TLS."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+import socket
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -112,3 +113,15 @@ async def federation(tmp_path: Path) -> AsyncIterator[LiveFederation]:
         yield live
     finally:
         await stop_federation(live)
+
+
+@pytest.fixture
+def blackhole() -> Iterator[str]:
+    """A TCP port that accepts connections and never says a word (a hung node)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    try:
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -130,15 +128,6 @@ async def test_health_reports_a_lost_database(federation: LiveFederation,
         task.cancel()
 
 
-@pytest.fixture
-def blackhole() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
 
 
 async def test_graceful_shutdown_finishes_in_flight_searches(tmp_path: Path,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -173,16 +171,6 @@ async def test_a_node_that_is_down_leaves_partial_results(tmp_path: Path) -> Non
     assert elapsed < 2.0 + 1.0
 
 
-@pytest.fixture
-def blackhole() -> Iterator[str]:
-    """A TCP port that accepts connections and never says a word."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
 
 
 async def test_a_silent_node_times_out_within_the_deadline(tmp_path: Path, blackhole: str) -> None:
