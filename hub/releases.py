@@ -20,6 +20,7 @@ State machine, every transition an audit event::
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import re
 import secrets
@@ -61,6 +62,9 @@ from accord.v1 import common_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
 
 metadata = MetaData()
+
+#: The calling peer's address, bound per request by the server for audit entries.
+CALLER_SOURCE: contextvars.ContextVar[str] = contextvars.ContextVar("caller_source", default="")
 
 #: Pointers the hub relayed, bound to the investigator who received them.
 relayed_pointers = Table(
@@ -234,7 +238,8 @@ class ReleaseService:
                row: Any, reasons: Sequence[str] = (), **details: Any) -> AuditEvent:
         return AuditEvent(
             event=name, time=now, outcome=outcome, actor=actor.subject, agency=actor.agency,
-            roles=tuple(sorted(actor.roles)), purpose=row["purpose"], case=row["case_number"],
+            roles=tuple(sorted(actor.roles)), source=CALLER_SOURCE.get(),
+            purpose=row["purpose"], case=row["case_number"],
             reasons=tuple(reasons),
             details={"release_id": row["release_id"], "pointer": row["pointer"],
                      "owner": row["owner"], "record_type": row["record_type"],

@@ -50,7 +50,7 @@ from accord.tls import agency_of_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from hub.audit import AuditEvent, AuditLog
 from hub.config import HubConfig
-from hub.releases import ReleaseAsk, ReleaseService
+from hub.releases import CALLER_SOURCE, ReleaseAsk, ReleaseService
 from hub.search import Searcher, SearchQuery
 
 #: The name of the hub's key in signed checkpoints.
@@ -193,6 +193,7 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         now = self._clock()
         caller = await self._auth.authenticate(context, now)
         ask = ReleaseAsk.from_proto(request)
+        CALLER_SOURCE.set(caller.source)
         release = await self._releases.request(caller.principal, ask, now)
         self.metrics.releases.labels("requested").inc()
         return hub_pb2.RequestReleaseResponse(release=release)
@@ -203,6 +204,7 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
     ) -> hub_pb2.FetchReleaseResponse:
         now = self._clock()
         caller = await self._auth.authenticate(context, now)
+        CALLER_SOURCE.set(caller.source)
         release, ciphertext, grant_id, withheld = await self._releases.fetch(
             caller.principal, request.release_id, now)
         if ciphertext:
@@ -224,6 +226,7 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
     ) -> hub_pb2.DecideReleaseResponse:
         now = self._clock()
         caller = await self._auth.authenticate(context, now, "custodian")
+        CALLER_SOURCE.set(caller.source)
         release = await self._releases.decide(caller.principal, request.release_id,
                                               request.approve, request.reason, now)
         self.metrics.releases.labels("approved" if request.approve else "denied").inc()

@@ -338,3 +338,13 @@ async def test_checkpoint_inconsistent_with_an_earlier_one_is_refused(
         await second.send(request)
     assert info.value.status == grpc.StatusCode.UNAUTHENTICATED
     assert len(federation.nodes["rivertown_pd"].store.releases()) == 1
+
+
+async def test_release_entries_record_the_callers_address(federation: LiveFederation) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
+    await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    entries = [e.doc for e in federation.hub.audit.entries()
+               if e.doc["event"].startswith("release_")]
+    assert entries
+    assert all(d["source"].startswith("ipv4:127.0.0.1:") for d in entries)
