@@ -896,11 +896,18 @@ def audit_export(config_path: Path, jwt_text: str | None, fmt: str, out: Path,
                              "source", "purpose", "case", "reasons", "details"])
             for e in entries:
                 d = json.loads(e)
-                writer.writerow([d["seq"], d["time"], d["event"], d["outcome"], d["actor"],
-                                 d["agency"], " ".join(d["roles"]), d["source"], d["purpose"],
-                                 d["case"], " ".join(d["reasons"]),
-                                 json.dumps(d["details"], sort_keys=True)])
+                writer.writerow([_cell(v) for v in (
+                    d["seq"], d["time"], d["event"], d["outcome"], d["actor"], d["agency"],
+                    " ".join(d["roles"]), d["source"], d["purpose"], d["case"],
+                    " ".join(d["reasons"]), json.dumps(d["details"], sort_keys=True))])
     console.print(f"{len(entries)} entries written to {out}")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _split_notes(text: str) -> list[str]:

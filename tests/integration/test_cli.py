@@ -176,3 +176,10 @@ def test_demo_tells_the_story_and_exits_zero(tmp_path: Path) -> None:
     assert "Demo complete." in out
     assert "rejected line" in out or "rejected" in out
     assert "audit entry #" in out
+
+
+def test_csv_export_cells_cannot_run_as_formulas() -> None:
+    from accord.cli.main import _cell
+
+    assert [_cell(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "det.a", 7)] == [
+        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "det.a", 7]
