@@ -158,7 +158,12 @@ def test_search_without_a_running_node_is_one_clear_line(tmp_path: Path) -> None
 
 def test_every_command_has_help_with_an_example() -> None:
     for args in (["federation", "init"], ["hub", "serve"], ["node", "serve"],
-                 ["node", "ingest"], ["token", "issue"], ["search"], ["synth", "generate"]):
+                 ["node", "ingest"], ["token", "issue"], ["search"], ["synth", "generate"],
+                 ["release", "request"], ["release", "fetch"], ["release", "list"],
+                 ["release", "pending"], ["release", "approve"], ["release", "deny"],
+                 ["audit", "list"], ["audit", "export"], ["audit", "verify"],
+                 ["audit", "proof"], ["policy", "check"], ["policy", "explain"],
+                 ["db", "upgrade"], ["db", "status"]):
         code, out, _ = run(*args, "--help")
         assert code == 0
         assert "Example" in out, args
