@@ -9,6 +9,8 @@ Example (as written by ``accord federation init``)::
     data_dir = "."                          # node.db and node.log live here
     # database_url = "postgresql://postgres@127.0.0.1:5432/accord_rivertown_pd"
     federation_secret = "../secrets/federation.key"   # 32+ random bytes; never leaves the node
+    # federation_secret_rotation = "../secrets/federation.next.key"   # during a rotation:
+    #                                         # also index under this one (see README)
     agreements = ["../../agreements/local-pilot.yaml"]  # every agreement the agency is in
     default_region = "US"                   # phones written without a country code
     max_pointers = 100
@@ -69,6 +71,8 @@ class NodeConfig:
     log_file: Path
     log_json: bool
     federation_secret: Path
+    #: During a rotation: the other secret, which records are also indexed under.
+    federation_secret_rotation: Path | None
     default_region: str
     max_pointers: int
     reflection: bool
@@ -108,6 +112,9 @@ class NodeConfig:
             log_file=node.path("log_file", str(data_dir / "node.log")),
             log_json=node.flag("log_json", True),
             federation_secret=node.path("federation_secret"),
+            federation_secret_rotation=(node.path("federation_secret_rotation")
+                                        if node.text("federation_secret_rotation", "")
+                                        else None),
             default_region=node.text("default_region", "US"),
             max_pointers=node.integer("max_pointers", 100, minimum=1),
             reflection=node.flag("reflection", False),
@@ -133,17 +140,21 @@ class NodeConfig:
 
     def keyring(self) -> Keyring:
         """Token keys for every agreement this node's agency belongs to."""
-        return Keyring(self.read_secret(), [a.id for a in self.agreements.for_agency(self.agency)])
+        rotation = (None if self.federation_secret_rotation is None
+                    else _read_secret(self.federation_secret_rotation))
+        return Keyring(self.read_secret(),
+                       [a.id for a in self.agreements.for_agency(self.agency)], rotation)
 
     def read_secret(self) -> bytes:
         """The federation secret's bytes, naming the file on error."""
-        try:
-            return self.federation_secret.read_bytes()
-        except OSError as exc:
-            raise ConfigError(
-                f"{self.federation_secret}: cannot read federation secret: "
-                f"{exc.strerror or exc}"
-            ) from exc
+        return _read_secret(self.federation_secret)
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read federation secret: {exc.strerror or exc}") from exc
 
 
 def _local_rules(path: Path, data: dict[str, object], agency: str) -> dict[str, object]:

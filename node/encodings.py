@@ -410,7 +410,8 @@ def prepare_record(
                 continue
             encoded = encode_person(values, k)
             tokens.update(encoded.index)
-            profiles.append(ProfileRow(i, k.agreement, encoded.profile.to_bytes()))
+            profiles.append(ProfileRow(i, k.agreement + k.generation,
+                                       encoded.profile.to_bytes()))
     return Prepared(record, frozenset(tokens), tuple(profiles))
 
 

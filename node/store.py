@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -52,7 +52,7 @@ from sqlalchemy import (
 
 from accord.db import make_engine
 from node.records import Record, RecordType
-from node.tokens import Kind, Token
+from node.tokens import NEXT_GENERATION, Kind, Token
 
 metadata = MetaData()
 
@@ -393,7 +393,10 @@ class NodeStore:
                         select(person_profiles.c.record_id, person_profiles.c.person,
                                person_profiles.c.profile)
                         .where(person_profiles.c.record_id.in_(chunk_ids),
-                               person_profiles.c.agreement == agreement)
+                               # Both generations during a secret rotation: the
+                               # scorer keeps whichever profile the query meets.
+                               person_profiles.c.agreement.in_(
+                                   [agreement, agreement + NEXT_GENERATION]))
                     )
                     for row in rows:
                         profiles.setdefault(row.record_id, []).append(
@@ -430,6 +433,20 @@ class NodeStore:
                     ],
                 )
         return handles
+
+    def iter_records(self, batch: int = 1000) -> Iterator[Record]:
+        """Every stored record, in id order, read in batches (for re-indexing)."""
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(records.c.id, records.c.body)
+                                    .where(records.c.id > last).order_by(records.c.id)
+                                    .limit(batch)).all()
+            if not rows:
+                return
+            for row in rows:
+                yield Record.from_dict(row.body)
+            last = rows[-1].id
 
     # --- releases (owning side) ---------------------------------------------
 

@@ -106,10 +106,15 @@ BLOCKING_COMBINATIONS: tuple[str, ...] = (
 )
 
 
+#: Profiles made under the rotation secret are stored under this suffix.
+NEXT_GENERATION = "~rotation"
+
+
 class TokenKeys:
     """The per-kind token keys of one agreement, derived once from the secret."""
 
-    def __init__(self, federation_secret: bytes, agreement: str) -> None:
+    def __init__(self, federation_secret: bytes, agreement: str, *,
+                 generation: str = "") -> None:
         if len(federation_secret) < MIN_SECRET_BYTES:
             raise ConfigError(
                 f"federation secret: {len(federation_secret)} bytes, want at least "
@@ -118,6 +123,10 @@ class TokenKeys:
         if not agreement:
             raise ConfigError("agreement: must not be empty")
         self.agreement = agreement
+        #: Which generation of the federation secret these keys come from: ""
+        #: for the current one, NEXT_GENERATION for the one a rotation adds.
+        #: Profiles are stored under ``agreement + generation``.
+        self.generation = generation
         self._keys = {
             kind: _derive(federation_secret, agreement, f"token/{kind.label}") for kind in Kind
         }
@@ -181,12 +190,25 @@ def _derive(federation_secret: bytes, agreement: str, purpose: str) -> bytes:
 
 
 class Keyring:
-    """The token keys of every agreement a node belongs to."""
+    """The token keys of every agreement a node belongs to.
 
-    def __init__(self, federation_secret: bytes, agreements: Iterable[str]) -> None:
-        self._keys = {a: TokenKeys(federation_secret, a) for a in sorted(set(agreements))}
+    During a rotation of the federation secret the node also holds the other
+    secret: records are indexed under both (``all``), while queries use the
+    current one (``for_agreement``). Every node indexing under both is what
+    lets nodes that already switched and nodes that did not yet find each
+    other's records.
+    """
+
+    def __init__(self, federation_secret: bytes, agreements: Iterable[str],
+                 rotation_secret: bytes | None = None) -> None:
+        names = sorted(set(agreements))
+        self._keys = {a: TokenKeys(federation_secret, a) for a in names}
         if not self._keys:
             raise ConfigError("keyring: no agreements")
+        self._rotation = (
+            {} if rotation_secret is None
+            else {a: TokenKeys(rotation_secret, a, generation=NEXT_GENERATION) for a in names}
+        )
 
     def for_agreement(self, agreement: str) -> TokenKeys:
         try:
@@ -197,7 +219,8 @@ class Keyring:
             ) from None
 
     def all(self) -> tuple[TokenKeys, ...]:
-        return tuple(self._keys.values())
+        """Every keyset records are indexed under (both secrets during a rotation)."""
+        return (*self._keys.values(), *self._rotation.values())
 
 
 def _name_keys(full: str = "", given: str = "", family: str = "") -> list[str]:

@@ -214,6 +214,35 @@ def node_serve(config_path: Path) -> None:
     _serve(lambda: start_node(config), config.log_file, config.log_json)
 
 
+@node.command("reindex")
+@click.option("--config", "config_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="node.toml")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def node_reindex(config_path: Path, as_json: bool) -> None:
+    """Re-tokenise every stored record under the node's current keys.
+
+    Run it after adding or removing `federation_secret_rotation`, so the index
+    holds exactly the tokens of the secrets the node is configured with.
+
+    \b
+    Example:
+      accord node reindex --config fed/nodes/rivertown_pd/node.toml
+    """
+    from node.config import NodeConfig
+    from node.reindex import reindex
+
+    config = NodeConfig.load(config_path)
+    with Progress(TextColumn("reindex"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, disable=as_json) as progress:
+        task = progress.add_task("reindex", total=None)
+        counts = reindex(config, now(), progress=lambda n: progress.advance(task, n))
+    if as_json:
+        emit_json({"updated": counts.updated, "unchanged": counts.unchanged})
+    else:
+        console.print(f"{counts.updated + counts.unchanged} records: {counts.updated} re-indexed, "
+                      f"{counts.unchanged} already current")
+
+
 @node.command("ingest")
 @click.option("--config", "config_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path), help="node.toml")

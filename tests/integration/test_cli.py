@@ -163,7 +163,7 @@ def test_every_command_has_help_with_an_example() -> None:
                  ["release", "pending"], ["release", "approve"], ["release", "deny"],
                  ["audit", "list"], ["audit", "export"], ["audit", "verify"],
                  ["audit", "proof"], ["policy", "check"], ["policy", "explain"],
-                 ["db", "upgrade"], ["db", "status"]):
+                 ["db", "upgrade"], ["db", "status"], ["node", "reindex"]):
         code, out, _ = run(*args, "--help")
         assert code == 0
         assert "Example" in out, args
