@@ -205,8 +205,10 @@ class ReleaseService:
 
     # --- pointers ------------------------------------------------------------
 
-    def remember_pointers(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Bind relayed pointers to the investigator who received them.
+    @staticmethod
+    def remember_pointers(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Bind relayed pointers to the investigator who received them, in ``conn``'s
+        transaction (the search's audit transaction).
 
         A handle is bound once, to the first investigator who received it: a
         node that repeats or re-uses handles cannot rebind (or break) them.
@@ -214,12 +216,11 @@ class ReleaseService:
         unique = list({row["handle"]: row for row in reversed(rows)}.values())
         if not unique:
             return
-        with self._engine.begin() as conn:
-            known = set(conn.execute(select(relayed_pointers.c.handle).where(
-                relayed_pointers.c.handle.in_([r["handle"] for r in unique]))).scalars())
-            fresh = [r for r in unique if r["handle"] not in known]
-            if fresh:
-                conn.execute(insert(relayed_pointers), fresh)
+        known = set(conn.execute(select(relayed_pointers.c.handle).where(
+            relayed_pointers.c.handle.in_([r["handle"] for r in unique]))).scalars())
+        fresh = [r for r in unique if r["handle"] not in known]
+        if fresh:
+            conn.execute(insert(relayed_pointers), fresh)
 
     def _pointer(self, conn: Connection, principal: Principal, handle: str,
                  now: dt.datetime) -> Any:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from sqlalchemy import Connection
 
 from accord.errors import InvalidArgument, PermissionDenied, RemoteError
 from accord.identity import Principal
@@ -319,7 +320,7 @@ class Searcher:
         policy: PolicyPoint,
         timeout: float,
         max_pointers_per_node: int,
-        remember: Callable[[Sequence[dict[str, Any]]], None] | None = None,
+        remember: Callable[[Connection, Sequence[dict[str, Any]]], None] | None = None,
     ) -> None:
         self._remember = remember
         self._members = tuple(members)
@@ -407,13 +408,19 @@ class Searcher:
             pointers=len(pointers),
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
-        seq = await asyncio.to_thread(self._audit.append, event)
-        if self._remember is not None:
-            # Bind each pointer to the investigator who received it: only they
-            # may ask for its release.
-            await asyncio.to_thread(self._remember, [
-                {"handle": p.handle, "owner": p.agency, "record_type": p.record_type,
+        rows = [{"handle": p.handle, "owner": p.agency, "record_type": p.record_type,
                  "requesting_agency": principal.agency, "requester": principal.subject,
                  "agreement": query.agreement, "search_id": search_id, "created_at": now}
-                for p in pointers])
+                for p in pointers]
+
+        def commit() -> int:
+            # One durable commit: the search's entry, and each pointer bound to
+            # the investigator who received it (only they may ask for its release).
+            with self._audit.transaction() as tx:
+                seq = tx.append(event).seq
+                if self._remember is not None:
+                    self._remember(tx.conn, rows)
+            return seq
+
+        seq = await asyncio.to_thread(commit)
         return SearchResult(search_id, query.agreement, pointers, tuple(outcomes), seq)
