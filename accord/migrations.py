@@ -9,15 +9,19 @@ is older than its code, unless ``auto_migrate`` lets it upgrade first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 from accord.errors import ConfigError
+
+#: Advisory lock key serialising migrations across processes on PostgreSQL.
+_MIGRATION_LOCK = 7244102
 
 
 def alembic_config(script_location: Path, engine: Engine) -> Config:
@@ -59,3 +63,20 @@ def ensure(script_location: Path, engine: Engine, *, auto: bool) -> None:
         f"database schema is at revision {have or 'none'}, this version needs {want}: "
         "run `accord db upgrade --config ...` first"
     )
+
+
+def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:
+    """The body of every component's Alembic ``env.py``: migrate on the engine given
+    by :func:`alembic_config`, one migrating process at a time on PostgreSQL."""
+    from alembic import context
+    from sqlalchemy import text
+
+    engine = context.config.attributes["engine"]
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together on a fresh database upgrade one at a
+            # time; the others then find the schema current.
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=True)
+        context.run_migrations()

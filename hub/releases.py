@@ -60,6 +60,7 @@ from accord.identity import Principal
 from accord.policy.engine import RELEASE, PolicyPoint
 from accord.v1 import common_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
+from hub.search import CASE_RE, HANDLE_RE, WORD_RE
 
 metadata = MetaData()
 
@@ -120,11 +121,8 @@ DENIED = common_pb2.RELEASE_STATE_DENIED
 DELIVERED = common_pb2.RELEASE_STATE_DELIVERED
 FAILED = common_pb2.RELEASE_STATE_FAILED
 
-HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}$")
 RELEASE_ID_RE = re.compile(r"^rel_[A-Za-z0-9_-]{16,40}$")
 REQUEST_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
-WORD_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 MAX_JUSTIFICATION = 2000
 MAX_REASON = 500
 #: A pointer can be used for a release this long after the search.

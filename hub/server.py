@@ -108,6 +108,8 @@ class Authenticator:
         except Unauthenticated as exc:
             await self._record_failure("auth_failed", now, node_agency, "", source, exc)
             raise
+        # Audit entries written for this request record where it came from.
+        CALLER_SOURCE.set(source)
         if role is not None and not principal.has_role(role):
             denied = PermissionDenied(f"role '{role}' required", reasons=(f"role_{role}_missing",))
             await self._record_failure("permission_denied", now, node_agency,
@@ -193,7 +195,6 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         now = self._clock()
         caller = await self._auth.authenticate(context, now)
         ask = ReleaseAsk.from_proto(request)
-        CALLER_SOURCE.set(caller.source)
         release = await self._releases.request(caller.principal, ask, now)
         self.metrics.releases.labels("requested").inc()
         return hub_pb2.RequestReleaseResponse(release=release)
@@ -204,7 +205,6 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
     ) -> hub_pb2.FetchReleaseResponse:
         now = self._clock()
         caller = await self._auth.authenticate(context, now)
-        CALLER_SOURCE.set(caller.source)
         release, ciphertext, grant_id, withheld = await self._releases.fetch(
             caller.principal, request.release_id, now)
         if ciphertext:
@@ -226,7 +226,6 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
     ) -> hub_pb2.DecideReleaseResponse:
         now = self._clock()
         caller = await self._auth.authenticate(context, now, "custodian")
-        CALLER_SOURCE.set(caller.source)
         release = await self._releases.decide(caller.principal, request.release_id,
                                               request.approve, request.reason, now)
         self.metrics.releases.labels("approved" if request.approve else "denied").inc()
