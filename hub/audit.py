@@ -28,10 +28,24 @@ details       event-specific: search id, token digest, per-node statuses,
 Appends are durable before they return (SQLite WAL with ``synchronous=FULL``;
 PostgreSQL with synchronous commit). If the log cannot be written the caller
 gets :class:`AuditUnavailable` and must refuse the action (fail closed).
+
+Durability and group commit. In WAL mode SQLite appends a commit to the
+``-wal`` file; with ``synchronous=FULL`` it fsyncs that file before the commit
+returns, so a committed entry survives a crash of the process *and* of the
+machine. (``synchronous=NORMAL`` would skip that fsync and sync only at WAL
+checkpoints: a power loss could then drop the last commits, so the log never
+uses it.) That fsync is the floor of an append. Concurrent searches therefore
+go through :meth:`AuditLog.commit`: one committer thread takes every append
+waiting at that moment, writes them in one transaction with one signed
+checkpoint, commits (one fsync) and only then releases each caller with its
+own result. A caller is never told "done" before its entry is durable, and
+if the commit fails every caller in the batch gets :class:`AuditUnavailable`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import json
@@ -39,7 +53,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import (
@@ -168,25 +182,44 @@ checkpoints = Table(
 _PG_LOCK = 7244101
 
 
+#: The most appends one group commit takes.
+MAX_BATCH = 256
+#: The most Merkle nodes an AuditLog keeps in memory (it keeps the recent ones).
+NODE_CACHE_LIMIT = 4096
+
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class Appended:
-    """An entry as it was committed: its place, bytes, leaf hash and checkpoint."""
+    """An entry as it was written: its place, bytes and leaf hash.
+
+    The transaction's signed checkpoint, written when it commits, covers it.
+    """
 
     seq: int
     entry: bytes
     leaf: bytes
-    checkpoint: SignedCheckpoint
 
 
 class _Nodes:
-    """Merkle nodes read through one connection, with this transaction's new ones."""
+    """Merkle nodes read through one connection, with this transaction's new ones.
 
-    def __init__(self, conn: Connection) -> None:
+    ``committed`` holds nodes already known to be committed. A stored node is
+    the hash of a complete subtree and never changes, so remembering one is
+    always correct, whichever hub process wrote it; this transaction's own
+    nodes join it only once the transaction has committed.
+    """
+
+    def __init__(self, conn: Connection,
+                 committed: dict[tuple[int, int], bytes] | None = None) -> None:
         self._conn = conn
+        self._committed = committed if committed is not None else {}
         self.fresh: dict[tuple[int, int], bytes] = {}
 
     def node(self, level: int, index: int) -> bytes:
-        cached = self.fresh.get((level, index))
+        key = (level, index)
+        cached = self.fresh.get(key) or self._committed.get(key)
         if cached is not None:
             return cached
         value = self._conn.execute(
@@ -195,6 +228,7 @@ class _Nodes:
         ).scalar_one_or_none()
         if value is None:
             raise AuditUnavailable(f"audit log damaged: merkle node ({level}, {index}) missing")
+        self._committed[key] = bytes(value)
         return bytes(value)
 
 
@@ -206,11 +240,13 @@ class AuditTransaction:
     are durable together or not at all.
     """
 
-    def __init__(self, log: AuditLog, conn: Connection) -> None:
+    def __init__(self, log: AuditLog, conn: Connection,
+                 committed: dict[tuple[int, int], bytes] | None = None) -> None:
         self._log = log
         self.conn = conn
-        self._nodes = _Nodes(conn)
+        self._nodes = _Nodes(conn, committed)
         self._size: int | None = None
+        self._last_time: dt.datetime | None = None
         self.appended = 0
 
     def append(self, event: AuditEvent) -> Appended:
@@ -229,13 +265,31 @@ class AuditTransaction:
             self._nodes.fresh[(level, index)] = value
         self.conn.execute(insert(merkle_nodes),
                           [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in added])
-        root = merkle.root(seq, self._nodes)
-        signed = sign_checkpoint(Checkpoint(self._log.origin, seq, root), self._log.signer)
-        self.conn.execute(insert(checkpoints).values(
-            size=seq, root=root, note=signed.to_text(), created_at=event.time))
         self._size = seq
+        self._last_time = event.time
         self.appended += 1
-        return Appended(seq, entry, leaf, signed)
+        return Appended(seq, entry, leaf)
+
+    def seal(self) -> SignedCheckpoint | None:
+        """Sign and store the checkpoint covering every entry of this transaction.
+
+        Called once, just before the commit; None if nothing was appended.
+        """
+        if self._size is None or self._last_time is None:
+            return None
+        root = merkle.root(self._size, self._nodes)
+        signed = sign_checkpoint(Checkpoint(self._log.origin, self._size, root), self._log.signer)
+        self.conn.execute(insert(checkpoints).values(
+            size=self._size, root=root, note=signed.to_text(), created_at=self._last_time))
+        return signed
+
+    @property
+    def fresh_nodes(self) -> dict[tuple[int, int], bytes]:
+        return self._nodes.fresh
+
+
+class _JobFailed(Exception):
+    """One job of a group commit raised: roll the batch back and retry without it."""
 
 
 def _parse_time(value: str) -> dt.datetime:
@@ -250,10 +304,10 @@ def _parse_time(value: str) -> dt.datetime:
 class AuditLog:
     """The append-only, verifiable audit log in the hub's database.
 
-    Every append also stores the new Merkle nodes and a checkpoint signed by
-    the hub, in the same transaction: each entry is covered by a signed tree
-    head from the moment it commits, so altering any stored entry breaks the
-    first checkpoint that covers it, which names it.
+    Every transaction that appends also stores the new Merkle nodes and one
+    checkpoint signed by the hub covering its last entry: each entry is
+    covered by a signed tree head from the moment it commits, so altering any
+    stored entry breaks the first checkpoint that covers it, which names it.
     """
 
     def __init__(self, engine: Engine, signer: Signer, origin: str) -> None:
@@ -263,6 +317,13 @@ class AuditLog:
         self._lock = threading.Lock()
         #: Called with the number of entries each committed transaction added.
         self.listeners: list[Callable[[int], None]] = []
+        #: Committed Merkle nodes (immutable once stored), read under ``_lock``.
+        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._pending: list[tuple[Callable[[AuditTransaction], Any],
+                                  concurrent.futures.Future[Any]]] = []
+        self._wake = threading.Condition()
+        self._committer: threading.Thread | None = None
+        self._closed = False
 
     def create_schema(self, *, auto_migrate: bool = True) -> None:
         """Bring the hub's database schema (log and releases) to the current revision."""
@@ -285,8 +346,13 @@ class AuditLog:
                         # One writer at a time across every hub process: the log
                         # stays linear (no gaps, no duplicate sequence numbers).
                         conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_LOCK})"))
-                    tx = AuditTransaction(self, conn)
+                    tx = AuditTransaction(self, conn, self._nodes)
                     yield tx
+                    tx.seal()
+                # Committed: this transaction's nodes are now safe to remember.
+                if len(self._nodes) > NODE_CACHE_LIMIT:
+                    self._nodes.clear()
+                self._nodes.update(tx.fresh_nodes)
                 for listener in self.listeners:
                     listener(tx.appended)
         except SQLAlchemyError as exc:
@@ -298,6 +364,102 @@ class AuditLog:
         """Append ``event`` durably and return its sequence number."""
         with self.transaction() as tx:
             return tx.append(event).seq
+
+    # --- group commit -----------------------------------------------------
+
+    async def commit(self, work: Callable[[AuditTransaction], _T]) -> _T:
+        """Run ``work`` in the next group commit; return its result once durable.
+
+        ``work`` appends through the transaction it is given (and may write
+        other rows through ``tx.conn``, which commit with its entries). It runs
+        on the committer thread, beside the work of every other caller waiting
+        at that moment, and must not block. Raises whatever ``work`` raised,
+        or :class:`AuditUnavailable` if the batch could not be committed.
+        Cancelling the caller does not withdraw the work: what was asked to be
+        audited is audited.
+        """
+        return await asyncio.shield(asyncio.wrap_future(self.submit(work)))
+
+    async def append_async(self, event: AuditEvent) -> int:
+        """:meth:`append` through the group commit."""
+        return await self.commit(lambda tx: tx.append(event).seq)
+
+    def submit(self, work: Callable[[AuditTransaction], _T]) -> concurrent.futures.Future[_T]:
+        """Queue ``work`` for the committer thread; the future resolves after the commit."""
+        future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+        with self._wake:
+            if self._closed:
+                raise AuditUnavailable("audit log closed; action refused")
+            self._pending.append((work, future))
+            if self._committer is None:
+                self._committer = threading.Thread(target=self._run_committer,
+                                                   name="audit-committer", daemon=True)
+                self._committer.start()
+            self._wake.notify()
+        return future
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the committer thread."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+            committer = self._committer
+        if committer is not None:
+            committer.join(timeout=30)
+
+    def _run_committer(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+                if not self._pending:
+                    return
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+            self._commit_batch([(w, f) for w, f in batch if f.set_running_or_notify_cancel()])
+
+    def _commit_batch(self, jobs: list[tuple[Callable[[AuditTransaction], Any],
+                                             concurrent.futures.Future[Any]]]) -> None:
+        """One transaction, one checkpoint, one commit for every job; then release them.
+
+        A job that raises is failed alone and the batch is retried without
+        it (its partial writes rolled back with the rest); a failed commit
+        fails every job of the batch.
+        """
+        while jobs:
+            results: list[Any] = []
+            failed: tuple[int, BaseException] | None = None
+            try:
+                with self.transaction() as tx:
+                    for i, (work, _) in enumerate(jobs):
+                        try:
+                            results.append(work(tx))
+                        except Exception as exc:
+                            failed = (i, exc)
+                            raise _JobFailed from exc
+            except _JobFailed:
+                assert failed is not None
+                index, error = failed
+                if isinstance(error, SQLAlchemyError):
+                    log.critical("alert_audit_unavailable", error=type(error).__name__)
+                    wrapped = AuditUnavailable("audit log unavailable; action refused")
+                    wrapped.__cause__ = error
+                    error = wrapped
+                jobs.pop(index)[1].set_exception(error)
+                continue
+            except Exception as exc:
+                # Not committed: every caller of the batch is refused.
+                if not isinstance(exc, AuditUnavailable):
+                    log.critical("alert_audit_unavailable", error=type(exc).__name__)
+                    refused = AuditUnavailable("audit log unavailable; action refused")
+                    refused.__cause__ = exc
+                    exc = refused
+                for _, future in jobs:
+                    future.set_exception(exc)
+                return
+            for (_, future), result in zip(jobs, results, strict=True):
+                future.set_result(result)
+            return
 
     def size(self) -> int:
         with self.engine.connect() as conn:

@@ -40,7 +40,7 @@ from accord.tokens import (
     tokens_digest,
 )
 from accord.v1 import common_pb2, hub_pb2, node_pb2
-from hub.audit import AuditEvent, AuditLog
+from hub.audit import AuditEvent, AuditLog, AuditTransaction
 
 WORD_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -413,14 +413,14 @@ class Searcher:
                  "agreement": query.agreement, "search_id": search_id, "created_at": now}
                 for p in pointers]
 
-        def commit() -> int:
+        def record(tx: AuditTransaction) -> int:
             # One durable commit: the search's entry, and each pointer bound to
             # the investigator who received it (only they may ask for its release).
-            with self._audit.transaction() as tx:
-                seq = tx.append(event).seq
-                if self._remember is not None:
-                    self._remember(tx.conn, rows)
+            seq = tx.append(event).seq
+            if self._remember is not None:
+                self._remember(tx.conn, rows)
             return seq
 
-        seq = await asyncio.to_thread(commit)
+        # Group commit: concurrent searches share one transaction and one fsync.
+        seq = await self._audit.commit(record)
         return SearchResult(search_id, query.agreement, pointers, tuple(outcomes), seq)

@@ -404,6 +404,7 @@ class RunningHub:
         await self.policy.close()
         if self.metrics_server is not None:
             self.metrics_server.close()
+        self.audit.close()
         self.audit.engine.dispose()
 
 

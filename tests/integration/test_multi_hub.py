@@ -132,7 +132,10 @@ async def test_two_hubs_on_one_postgres_keep_one_linear_log(tmp_path: Path,
         report = verify_log(((e.seq, e.entry) for e in entries), list(log.checkpoints()),
                             log.signer.public_key(), "accord-hub", hub_config.log_origin)
         assert report.ok, report.problem
-        assert report.checkpoints == len(entries)
+        # One signed checkpoint per commit (a group commit covers its batch), the
+        # last one covering every entry.
+        assert 1 <= report.checkpoints <= len(entries)
+        assert log.latest_checkpoint().checkpoint.size == len(entries)
         events = [json.loads(e.entry)["event"] for e in entries]
         assert events.count("release_delivered") == 1
     finally:
