@@ -97,3 +97,22 @@ async def test_replace_swaps_engines_atomically() -> None:
     await point.replace(Scripted({"allow": True, "reasons": []}), "v2")
     assert (await point.decide(SEARCH, {})).allow
     assert old.closed and point.version == "v2"
+
+
+async def test_a_repeated_decision_is_remembered_and_each_caller_gets_its_own_copy() -> None:
+    engine = RegoEngine({"search.rego": POLICY}, {})
+    first = await engine.evaluate(SEARCH, {"role": "investigator"})
+    first["allow"] = False  # a caller scribbling on its answer changes nobody else's
+    again = await engine.evaluate(SEARCH, {"role": "investigator"})
+    assert again == {"allow": True, "reasons": []}
+    assert await engine.evaluate(SEARCH, {"role": "auditor"}) == {
+        "allow": False, "reasons": ["role_not_allowed_to_search"]}
+    assert len(engine._memo) == 2
+
+
+async def test_a_reloaded_policy_answers_afresh() -> None:
+    point = PolicyPoint(RegoEngine({"search.rego": POLICY}, {}))
+    assert (await point.decide(SEARCH, {"role": "investigator"})).allow
+    stricter = POLICY.replace('input.role == "investigator"', 'input.role == "nobody"')
+    await point.replace(RegoEngine({"search.rego": stricter}, {}), "v2")
+    assert not (await point.decide(SEARCH, {"role": "investigator"})).allow
