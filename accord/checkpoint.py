@@ -79,6 +79,7 @@ class Ed25519Signer:
         _check_key_name("signer name", name)
         self.name = name
         self._key = private_key
+        self._public = private_key.public_key()  # derived once: every checkpoint names it
 
     @classmethod
     def load_pem(cls, path: str | Path, name: str) -> Ed25519Signer:
@@ -96,7 +97,7 @@ class Ed25519Signer:
 
     def public_key(self) -> Ed25519PublicKey:
         """The public half of the signing key."""
-        return self._key.public_key()
+        return self._public
 
     def sign(self, message: bytes) -> bytes:
         """The 64-byte Ed25519 signature of ``message``."""

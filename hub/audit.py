@@ -68,6 +68,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
@@ -182,6 +183,15 @@ checkpoints = Table(
 _PG_LOCK = 7244101
 
 
+# Statements built once: per call only parameters change, so SQLAlchemy's
+# compiled cache answers at once (no per-append statement construction).
+_MAX_SEQ = select(func.max(audit_entries.c.seq))
+_INSERT_ENTRY = insert(audit_entries)
+_INSERT_NODES = insert(merkle_nodes)
+_INSERT_CHECKPOINT = insert(checkpoints)
+_NODE = select(merkle_nodes.c.hash).where(merkle_nodes.c.level == bindparam("level"),
+                                          merkle_nodes.c.idx == bindparam("idx"))
+
 #: The most appends one group commit takes.
 MAX_BATCH = 256
 #: The most Merkle nodes an AuditLog keeps in memory (it keeps the recent ones).
@@ -222,10 +232,7 @@ class _Nodes:
         cached = self.fresh.get(key) or self._committed.get(key)
         if cached is not None:
             return cached
-        value = self._conn.execute(
-            select(merkle_nodes.c.hash).where(merkle_nodes.c.level == level,
-                                              merkle_nodes.c.idx == index)
-        ).scalar_one_or_none()
+        value = self._conn.execute(_NODE, {"level": level, "idx": index}).scalar_one_or_none()
         if value is None:
             raise AuditUnavailable(f"audit log damaged: merkle node ({level}, {index}) missing")
         self._committed[key] = bytes(value)
@@ -251,19 +258,19 @@ class AuditTransaction:
 
     def append(self, event: AuditEvent) -> Appended:
         if self._size is None:
-            last = self.conn.execute(select(func.max(audit_entries.c.seq))).scalar()
+            last = self.conn.execute(_MAX_SEQ).scalar()
             self._size = int(last or 0)
         seq = self._size + 1
         entry = event.to_entry(seq)
         leaf = merkle.leaf_hash(entry)
-        self.conn.execute(insert(audit_entries).values(
-            seq=seq, recorded_at=event.time, event=event.event, agency=event.agency,
-            actor=event.actor, outcome=event.outcome, entry=entry, leaf_hash=leaf,
-        ))
+        self.conn.execute(_INSERT_ENTRY, {
+            "seq": seq, "recorded_at": event.time, "event": event.event, "agency": event.agency,
+            "actor": event.actor, "outcome": event.outcome, "entry": entry, "leaf_hash": leaf,
+        })
         added = merkle.new_nodes(seq - 1, leaf, self._nodes.node)
         for level, index, value in added:
             self._nodes.fresh[(level, index)] = value
-        self.conn.execute(insert(merkle_nodes),
+        self.conn.execute(_INSERT_NODES,
                           [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in added])
         self._size = seq
         self._last_time = event.time
@@ -279,8 +286,9 @@ class AuditTransaction:
             return None
         root = merkle.root(self._size, self._nodes)
         signed = sign_checkpoint(Checkpoint(self._log.origin, self._size, root), self._log.signer)
-        self.conn.execute(insert(checkpoints).values(
-            size=self._size, root=root, note=signed.to_text(), created_at=self._last_time))
+        self.conn.execute(_INSERT_CHECKPOINT, {"size": self._size, "root": root,
+                                               "note": signed.to_text(),
+                                               "created_at": self._last_time})
         return signed
 
     @property
