@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlalchemy
 
-from accord.cli.federation import default_template, free_ports, init_federation
+from accord.cli.federation import free_ports, init_federation
 from accord.cli.procs import spawn, stop_all, wait_serving
 from benchmarks.stats import median, peak_rss_mib, percentile, rounded, verdict
 from node.store import NodeStore, _insert_many, record_tokens, records

@@ -16,6 +16,7 @@ import asyncio
 import collections
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,7 +46,8 @@ def top(collapsed: Path, n: int = 25) -> tuple[list[tuple[str, float]], list[tup
     return share(inclusive), share(own)
 
 
-async def profile(root: Path, out: Path, seconds: float, in_flight: int, records: int) -> None:
+async def profile(root: Path, out: Path, seconds: float, in_flight: int,
+                  records: int) -> None:
     py_spy = shutil.which("py-spy")
     if py_spy is None:
         raise SystemExit("py-spy not found: pip install py-spy")
@@ -54,7 +56,7 @@ async def profile(root: Path, out: Path, seconds: float, in_flight: int, records
     fed = federation.build(root, records)
     running = await federation.start(fed, logs)
     floors = Floors(fed, logs)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any load
     try:
         await floors.wait()
         clients = Clients(running, floors, bytes(payload_size(fed)))
@@ -62,11 +64,13 @@ async def profile(root: Path, out: Path, seconds: float, in_flight: int, records
             await clients.search(4)
         targets = {"hub": running.hub.pid, "gateway": running.nodes[federation.GATEWAY].pid,
                    "node_1": running.nodes["node_1"].pid}
-        spies = [subprocess.Popen([py_spy, "record", "--pid", str(pid), "--duration",  # noqa: S603
-                                   str(int(seconds)), "--rate", "250", "--format", "raw",
-                                   "--output", str(out / f"{name}.txt"), "--nonblocking"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for name, pid in targets.items()]
+        spies = [
+            subprocess.Popen(  # noqa: ASYNC220, S603 - py-spy, started once and left to run
+                [py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)),
+                 "--rate", "250", "--format", "raw", "--output", str(out / f"{name}.txt"),
+                 "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name, pid in targets.items()]
         done = 0
         stop_at = time.monotonic() + seconds + 1
 

@@ -3,6 +3,7 @@ verdicts against targets, the machine description and child processes' memory.""
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -17,7 +18,7 @@ def percentile(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, int(round(p * len(ordered) + 0.5)) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p * len(ordered)) - 1))]
 
 
 def median(values: Sequence[float]) -> float:

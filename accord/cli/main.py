@@ -1253,6 +1253,11 @@ def demo(directory: Path | None, keep: bool, records: int) -> None:
     sys.exit(run_demo(directory, keep=keep, records=records, console=console))
 
 
+from accord.cli.bench import bench  # noqa: E402 - the benchmark suite's commands
+
+cli.add_command(bench)
+
+
 def main() -> None:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     cli(prog_name="accord")
