@@ -16,6 +16,7 @@ import asyncio
 import collections
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -47,7 +48,8 @@ def top(collapsed: Path, n: int = 25) -> tuple[list[tuple[str, float]], list[tup
 
 async def profile(root: Path, out: Path, seconds: float, in_flight: int,
                   records: int) -> None:
-    py_spy = shutil.which("py-spy")
+    beside = Path(sys.executable).parent / "py-spy"
+    py_spy = str(beside) if beside.exists() else shutil.which("py-spy")
     if py_spy is None:
         raise SystemExit("py-spy not found: pip install py-spy")
     logs = root / "logs"

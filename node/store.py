@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -233,6 +234,9 @@ class NodeStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Concurrent searches' pointer writes queue here, not in SQLite's busy
+        # handler (which sleeps 1 to 100 ms between retries).
+        self._pointer_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, *, auto_migrate: bool = True) -> NodeStore:
@@ -426,7 +430,7 @@ class NodeStore:
         handles = [new_handle() for _ in record_ids]
         if handles:
             sqlite = self.engine.dialect.name == "sqlite"
-            with self.engine.connect() as conn:
+            with self._pointer_lock, self.engine.connect() as conn:
                 if sqlite:
                     conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
                     conn.commit()
