@@ -19,6 +19,7 @@ server its own process, same mutual TLS and certificates:
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -225,6 +226,67 @@ async def throughput(clients: Clients, running: federation.Running, rounds: int,
             "node_1_peak_rss_mib": peak_rss_mib(running.nodes["node_1"].pid)}
 
 
+def _log_offsets(fed: federation.Federation) -> dict[Path, int]:
+    logs = [fed.root / "hub" / "hub.log",
+            *(fed.root / "nodes" / a / "node.log" for a in (federation.GATEWAY, *federation.NODES))]
+    return {p: p.stat().st_size if p.exists() else 0 for p in logs}
+
+
+def _rpc_durations(path: Path, offset: int, rpc: str) -> list[float]:
+    out = []
+    with path.open("rb") as f:
+        f.seek(offset)
+        for line in f:
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            if doc.get("event") == "rpc" and doc.get("rpc") == rpc and "duration_ms" in doc:
+                out.append(float(doc["duration_ms"]))
+    return out
+
+
+async def breakdown(clients: Clients, fed: federation.Federation, n: int) -> dict[str, Any]:
+    """Where a sequential 4-node search's time goes, from the servers' own timings.
+
+    Each server logs one line per RPC with its duration; the hub's audit entry
+    records the search's duration up to the durable commit. Medians over ``n``
+    searches, in ms: the client's round trip, the gateway's LocalSearch, the
+    hub's Search (of which: before the audit commit, and the commit), and the
+    nodes' MatchTokens.
+    """
+    import sqlite3
+
+    offsets = _log_offsets(fed)
+    hub_db = fed.root / "hub" / "hub.db"
+    with sqlite3.connect(hub_db) as conn:
+        (start_seq,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").fetchone()
+    client = await _timed(lambda: clients.search(4), n)
+    await asyncio.sleep(0.5)  # let the servers' log lines reach their files
+    gateway = _rpc_durations(fed.root / "nodes" / federation.GATEWAY / "node.log",
+                             offsets[fed.root / "nodes" / federation.GATEWAY / "node.log"],
+                             "LocalSearch")
+    hub = _rpc_durations(fed.root / "hub" / "hub.log", offsets[fed.root / "hub" / "hub.log"],
+                         "Search")
+    nodes = [d for a in federation.NODES[:4]
+             for d in _rpc_durations(fed.root / "nodes" / a / "node.log",
+                                     offsets[fed.root / "nodes" / a / "node.log"], "MatchTokens")]
+    with sqlite3.connect(hub_db) as conn:
+        docs = [json.loads(e) for (e,) in conn.execute(
+            "SELECT entry FROM audit_entries WHERE seq > ? AND event = 'search'", (start_seq,))]
+    before_commit = [float(d["details"]["duration_ms"]) for d in docs]
+    fanout = [max(v["latency_ms"] for v in d["details"]["nodes"].values()) for d in docs]
+    hub_p50, pre_p50 = median(hub), median(before_commit)
+    return {"searches": n,
+            "client_round_trip_ms": rounded(median(client)),
+            "gateway_local_search_ms": rounded(median(gateway)),
+            "hub_search_ms": rounded(hub_p50),
+            "hub_before_audit_commit_ms": rounded(pre_p50),
+            "hub_fan_out_slowest_node_ms": rounded(median(fanout)),
+            "hub_audit_commit_ms": rounded(hub_p50 - pre_p50),
+            "node_match_tokens_ms": rounded(median(nodes))}
+
+
 async def run(root: Path, *, records: int, rounds: int, per_round: int,
               tput_rounds: int, tput_seconds: float,
               before_stop: Callable[[federation.Running], Awaitable[None]] | None = None,
@@ -244,6 +306,7 @@ async def run(root: Path, *, records: int, rounds: int, per_round: int,
             await check(clients)
             lat = await latency(clients, rounds, per_round)
             tput = await throughput(clients, running, tput_rounds, tput_seconds)
+            where = await breakdown(clients, fed, max(50, per_round))
             if before_stop is not None:
                 await before_stop(running)
         finally:
@@ -254,4 +317,4 @@ async def run(root: Path, *, records: int, rounds: int, per_round: int,
     return {"records_per_node": records, "build_seconds": round(built, 1),
             "payload_bytes": len(payload),
             "tls": "mutual TLS (federation CA, ECDSA certificates) on every hop, real and floor",
-            "latency": lat, "throughput": tput}
+            "latency": lat, "throughput": tput, "breakdown": where}
