@@ -1,0 +1,42 @@
+"""The benchmark report: every measured target becomes a row with its floor, ratio and verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from accord.cli.main import cli
+from benchmarks import report
+from benchmarks.stats import percentile, verdict
+
+SAMPLE = json.loads((Path(__file__).parent / "results_sample.json").read_text())
+
+
+def test_every_target_of_the_issue_has_a_row() -> None:
+    names = [row[0] for row in report.rows(SAMPLE)]
+    for number in "12345678":
+        assert any(name.startswith(f"{number}.") for name in names), number
+    for row in report.rows(SAMPLE):
+        assert row[5] in {"**yes**", "no", "-"}
+
+
+def test_the_markdown_names_the_machine_and_holds_the_table() -> None:
+    text = report.markdown(SAMPLE, [])
+    assert "nproc" in text and SAMPLE["machine"]["cpu_model"] in text
+    assert report.table(SAMPLE) in text
+
+
+def test_verdicts_and_percentiles() -> None:
+    assert verdict(1.9, 2.0, at_most=True)["met"]
+    assert not verdict(2.1, 2.0, at_most=True)["met"]
+    assert verdict(0.3, 0.25, at_most=False)["met"]
+    assert percentile([float(x) for x in range(1, 101)], 0.99) == 99.0
+    assert percentile([float(x) for x in range(1, 101)], 0.5) == 50.0
+
+
+def test_accord_bench_is_a_command() -> None:
+    result = CliRunner().invoke(cli, ["bench", "run", "--help"])
+    assert result.exit_code == 0
+    assert "--index-large" in result.output
