@@ -197,12 +197,13 @@ def plots(r: dict[str, Any], out: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(8, 0.45 * len(table_rows) + 1))
         labels = [row[0] for row in table_rows]
         ratios = [float(row[3]) for row in table_rows]
-        colors = ["tab:green" if row[5] == "**yes**" else "tab:red" for row in table_rows]
+        colors = ["tab:gray" if row[5] == "-" else "tab:green" if row[5] == "**yes**"
+                  else "tab:red" for row in table_rows]
         ax.barh(range(len(labels)), ratios, color=colors)
         ax.set_yticks(range(len(labels)), labels)
         ax.set_xscale("log")
         ax.invert_yaxis()
-        ax.set_xlabel("ratio to floor (log); green = target met")
+        ax.set_xlabel("ratio to floor (log); green: target met, red: not met, gray: no target")
         fig.tight_layout()
         path = out / "ratios.png"
         fig.savefig(path, dpi=100)

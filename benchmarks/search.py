@@ -305,8 +305,8 @@ async def run(root: Path, *, records: int, rounds: int, per_round: int,
         try:
             await check(clients)
             lat = await latency(clients, rounds, per_round)
-            tput = await throughput(clients, running, tput_rounds, tput_seconds)
             where = await breakdown(clients, fed, max(50, per_round))
+            tput = await throughput(clients, running, tput_rounds, tput_seconds)
             if before_stop is not None:
                 await before_stop(running)
         finally:
