@@ -56,7 +56,7 @@ from accord.tokens import FILTER_BYTES, TOKEN_BYTES, tokens_digest
 from accord.v1 import common_pb2, hub_pb2
 from hub.audit import AuditEvent, AuditLog
 from hub.notices import add_notification, notifications, pointer_body
-from hub.search import Pointer, Searcher, SearchQuery
+from hub.search import SPECIFIC_KINDS, Pointer, Searcher, SearchQuery
 
 log = structlog.get_logger("accord.hub.watches")
 
@@ -246,7 +246,9 @@ class WatchService:
             agreement=row["agreement"], label=row["label"],
             created_at=rfc3339(row["created_at"]), expires_at=rfc3339(row["expires_at"]),
             state=_STATES[state],
-            kinds=sorted({k for k, _ in _unpack(row["tokens"], TOKEN_BYTES)}),  # type: ignore[misc]
+            # The identifiers it watches for, not every refining encoding.
+            kinds=sorted({k for k, _ in _unpack(row["tokens"], TOKEN_BYTES)  # type: ignore[misc]
+                          if k in SPECIFIC_KINDS}),
             notifications=count, last_checked_at=rfc3339(row["last_checked_at"]),
             audit_seq=row["audit_seq"])
 
