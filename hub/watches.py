@@ -5,9 +5,11 @@ search carries (their node encodes them; the hub never sees the identifiers).
 The hub keeps it until it expires (``days``, at most :data:`MAX_DAYS`) or is
 removed, and checks every active watch every ``interval``: it asks the nodes
 in scope, as the watch's investigator, for records ingested or changed since
-the last check (``MatchTokensRequest.updated_after``). Each node answers
-under its own policy and gives a record the same handle every time it is
-found for the same watch, so only new records become notifications. Every
+the last check (``MatchTokensRequest.updated_after``, less a margin for clock
+skew). Each node answers under its own policy and gives a record the same
+handle every time it is found for the same watch; the hub remembers the
+handles of the records that matched when the watch was set (its baseline) and
+of those it reported, so only new records become notifications. Every
 check is decided by the search and scope policies again, so a watch never
 outlives the agreement that allowed it: a check the policy denies ends the
 watch.
@@ -101,6 +103,19 @@ watches = Table(
 )
 
 
+#: Records a watch has already seen, by the handle their node gives them for it:
+#: those that existed when it was set (its baseline) and those it reported.
+watch_seen = Table(
+    "watch_seen",
+    metadata,
+    Column("watch_id", String(40), primary_key=True),
+    Column("handle", String(80), primary_key=True),
+)
+
+#: A baseline asks for every record, whenever it was ingested.
+_BEGINNING = "1970-01-01T00:00:00Z"
+
+
 def _pack(items: Sequence[tuple[int, bytes]]) -> bytes:
     return b"".join(bytes((kind,)) + value for kind, value in items)
 
@@ -160,9 +175,15 @@ class WatchService:
                   now: dt.datetime) -> hub_pb2.Watch:
         """Check the search policy, then store the watch with its audit entry."""
         query = ask.query
-        await self._searcher.authorise(principal, query, source, now,
-                                       denied_event="watch_denied")
+        allowed = await self._searcher.authorise(principal, query, source, now,
+                                                 denied_event="watch_denied")
         watch_id = "w_" + secrets.token_hex(12)
+        # The baseline: what already matches is not news. Each node gives a
+        # record the same handle for this watch every time, so a later check
+        # reports only records not seen here, whatever the nodes' clocks say.
+        outcomes = await self._searcher.fan_out(watch_id, principal.agency, query,
+                                                allowed.scope, _BEGINNING)
+        baseline = sorted({p.handle for o in outcomes for p in o.pointers})
         expires = now + dt.timedelta(days=ask.days)
         row = {"watch_id": watch_id, "agency": principal.agency, "actor": principal.subject,
                "roles": sorted(principal.roles), "case_number": query.case_number,
@@ -188,8 +209,14 @@ class WatchService:
                     details={"agreement": query.agreement, "watch_id": watch_id,
                              "expires_at": rfc3339(expires),
                              "token_kinds": _kind_names(query.tokens),
-                             "token_digest": tokens_digest(query.tokens)})).seq
+                             "token_digest": tokens_digest(query.tokens),
+                             "baseline": {o.agency: {"status": o.status_name,
+                                                     "pointers": len(o.pointers)}
+                                          for o in outcomes}})).seq
                 tx.conn.execute(insert(watches).values(**row, audit_seq=seq))
+                if baseline:
+                    tx.conn.execute(insert(watch_seen), [{"watch_id": watch_id, "handle": h}
+                                                         for h in baseline])
             return seq
 
         seq = await asyncio.to_thread(commit)
@@ -317,12 +344,14 @@ class WatchService:
     def _notify(self, row: Any, found: Sequence[Pointer], outcomes: Sequence[Any],
                 now: dt.datetime) -> int:
         with self._audit.transaction() as tx:
-            known = set(tx.conn.execute(select(notifications.c.handle).where(
-                notifications.c.watch_id == row.watch_id,
-                notifications.c.handle.in_([p.handle for p in found]))).scalars())
+            known = set(tx.conn.execute(select(watch_seen.c.handle).where(
+                watch_seen.c.watch_id == row.watch_id,
+                watch_seen.c.handle.in_([p.handle for p in found]))).scalars())
             new = [p for p in found if p.handle not in known]
             if not new:
                 return 0
+            tx.conn.execute(insert(watch_seen), [{"watch_id": row.watch_id, "handle": p.handle}
+                                                 for p in new])
             seq = tx.append(self._event(
                 "watch_match", row, now, watch_id=row.watch_id, pointers=len(new),
                 nodes={o.agency: {"status": o.status_name, "pointers": len(o.pointers)}

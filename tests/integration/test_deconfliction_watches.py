@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -157,9 +158,20 @@ async def test_a_watch_does_not_report_records_older_than_itself(
     federation: LiveFederation,
 ) -> None:
     federation.ingest("rivertown_pd", [cad_call()], at=NOW - dt.timedelta(days=3))
-    await add_watch(federation, phone=PHONE_TEXT)
+    # Ingested a moment before the watch, by a node whose clock runs late: the
+    # check's clock margin reaches it, and the watch's baseline keeps it quiet.
+    federation.ingest("harbor_pd", [harbor_interview()], at=NOW - dt.timedelta(seconds=30))
+    watch = await add_watch(federation, phone=PHONE_TEXT)
 
-    assert await federation.hub.watches.check_all(NOW + dt.timedelta(hours=1)) == 0
+    assert await federation.hub.watches.check_all(NOW + dt.timedelta(minutes=1)) == 0
+    added = [e.doc for e in federation.hub.audit.entries() if e.doc["event"] == "watch_added"]
+    assert added[0]["details"]["watch_id"] == watch.watch_id
+    assert added[0]["details"]["baseline"]["harbor_pd"] == {"status": "ok", "pointers": 1}
+    # A record seen before that changes later keeps its handle for the watch,
+    # so it is not reported again.
+    changed = dataclasses.replace(harbor_interview(), summary="updated narrative")
+    federation.ingest("harbor_pd", [changed], at=NOW + dt.timedelta(hours=1))
+    assert await federation.hub.watches.check_all(NOW + dt.timedelta(hours=2)) == 0
 
 
 async def test_a_removed_watch_stops_and_only_its_owner_may_remove_it(

@@ -74,9 +74,16 @@ def upgrade() -> None:
     with op.batch_alter_table("watches", schema=None) as batch_op:
         batch_op.create_index("ix_watches_owner", ["agency", "actor"], unique=False)
         batch_op.create_index("ix_watches_state", ["state"], unique=False)
+    op.create_table(
+        "watch_seen",
+        sa.Column("watch_id", sa.String(length=40), nullable=False),
+        sa.Column("handle", sa.String(length=80), nullable=False),
+        sa.PrimaryKeyConstraint("watch_id", "handle"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("watch_seen")
     op.drop_table("watches")
     op.drop_table("search_subjects")
     op.drop_table("notifications")
