@@ -317,6 +317,10 @@ def _keep(fed: Federation, procs: list[subprocess.Popen[bytes]], console: Consol
                   f" --sub {INVESTIGATOR})")
     console.print(f"   accord search --config {fed.node_config(INVESTIGATOR_AGENCY)} "
                   f"--case {CASE} --purpose human_trafficking --phone '{STORY.phone}'")
+    for agency in fed.agencies:
+        web = NodeConfig.load(fed.node_config(agency)).console
+        if web.enabled:
+            console.print(f"   web console for {agency}: http{'s' if web.tls else ''}://{web.listen}/")
     console.print(f"   stop it with: kill {pids}")
     with contextlib.suppress(OSError):
         os.chmod(fed.root / "pids", 0o600)

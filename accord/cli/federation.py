@@ -132,6 +132,9 @@ def init_federation(
     )
     hub_port, node_ports = ports[0], dict(zip(agencies, ports[1:count], strict=True))
     hub_metrics, node_metrics = ports[count], dict(zip(agencies, ports[count + 1:], strict=True))
+    # Web consoles (node/console/): from base_port + 1000, or free ports.
+    console_ports = dict(zip(agencies, free_ports(len(agencies)) if base_port is None
+                             else [base_port + 1000 + i for i in range(1, count)], strict=True))
 
     ca = CertificateAuthority.create("Accord federation CA", now)
     _write(root / "ca" / "ca.pem", ca.cert_pem)
@@ -194,6 +197,9 @@ def init_federation(
                     "metrics_listen": f"127.0.0.1:{node_metrics[agency]}",
                 },
                 "local": {"exclude_labels": [], "record_types_withheld": []},
+                # A local federation's console: loopback HTTP, development sign-in.
+                "console": {"enabled": True, "listen": f"127.0.0.1:{console_ports[agency]}",
+                            "dev_idp": f"../../idp/{agency}"},
                 "tls": {"ca_cert": "../../ca/ca.pem", "cert": "tls/node.pem", "key": "tls/node.key"},
             },
         )

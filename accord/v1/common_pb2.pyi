@@ -181,3 +181,17 @@ class Release(_message.Message):
     decision_reason: str
     audit_seq: int
     def __init__(self, release_id: _Optional[str] = ..., pointer: _Optional[str] = ..., owner: _Optional[str] = ..., record_type: _Optional[str] = ..., requester_agency: _Optional[str] = ..., requester: _Optional[str] = ..., purpose: _Optional[str] = ..., case_number: _Optional[str] = ..., justification: _Optional[str] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[ReleaseState, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., requested_at: _Optional[str] = ..., decided_by: _Optional[str] = ..., decision_reason: _Optional[str] = ..., audit_seq: _Optional[int] = ...) -> None: ...
+
+class CountCell(_message.Message):
+    __slots__ = ("agency", "record_type", "month", "county", "count")
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    COUNTY_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    agency: str
+    record_type: str
+    month: str
+    county: str
+    count: int
+    def __init__(self, agency: _Optional[str] = ..., record_type: _Optional[str] = ..., month: _Optional[str] = ..., county: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
