@@ -41,7 +41,7 @@ Example (as written by ``accord federation init``)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from accord.agreement import AgreementSet, load_agreements
@@ -92,7 +92,7 @@ class NodeConfig:
     health_interval: float
     limits: Limits
     auto_migrate: bool
-    console: ConsoleConfig = ConsoleConfig()
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     @classmethod
     def load(cls, path: Path, env: dict[str, str] | None = None) -> NodeConfig:

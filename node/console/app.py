@@ -24,6 +24,7 @@ import structlog
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from accord.checkpoint import SignedCheckpoint
 from accord.errors import AccordError, InvalidArgument, RemoteError
 from accord.identity import ROLES, TokenVerifier
 from accord.v1 import common_pb2, node_pb2
@@ -55,7 +56,8 @@ SEARCH_FIELDS = ("name", "dob", "phone", "email", "plate", "address", "vin")
 AUDIT_FILTERS = ("actor", "agency", "case_number", "purpose", "event", "outcome", "since",
                  "until")
 MAX_FORM_BYTES = 64 * 1024
-SESSION_KEY = web.AppKey("console", "Console")
+SESSION_KEY: web.AppKey[Console] = web.AppKey("console")
+SESSION: web.RequestKey[Session] = web.RequestKey("session", Session)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class Console:
 
     def render(self, request: web.Request, template: str, status: int = 200,
                **context: Any) -> web.Response:
-        session: Session | None = request.get("session")
+        session: Session | None = request.get(SESSION)
         flashes = list(session.flashes) if session else []
         if session:
             session.flashes.clear()
@@ -138,17 +140,15 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     fresh = session is None
     if session is None:
         session = console.sessions.new(now)
-    request["session"] = session
-    if request.method == "POST":
-        if fresh or not await _csrf_ok(request, session):
-            log.info("console_csrf_rejected", path=request.path, fresh=fresh,
-                     origin=request.headers.get("Origin"), host=request.host)
-            return console.render(request, "error.html", status=403,
-                                  title="Request refused",
-                                  message="The form was stale or did not come from this "
-                                          "console. Reload the page and try again.")
+    request[SESSION] = session
+    if request.method == "POST" and (fresh or not await _csrf_ok(request, session)):
+        log.info("console_csrf_rejected", path=request.path, fresh=fresh,
+                 origin=request.headers.get("Origin"))
+        return console.render(request, "error.html", status=403, title="Request refused",
+                              message="The form was stale or did not come from this "
+                                      "console. Reload the page and try again.")
     response = await handler(request)
-    current: Session = request["session"]
+    current: Session = request[SESSION]
     if fresh or current is not session:
         set_session_cookie(response, current, console.settings.secure_cookies)
     return response
@@ -173,7 +173,7 @@ def set_session_cookie(response: web.StreamResponse, session: Session, secure: b
 
 def signed_in(request: web.Request, role: str | None = None) -> Session:
     """The signed-in session; redirects to sign-in, or 403 without ``role``."""
-    session: Session = request["session"]
+    session: Session = request[SESSION]
     if session.principal is None:
         raise web.HTTPSeeOther("/signin")
     if role is not None and not session.has_role(role):
@@ -230,8 +230,8 @@ async def signin(request: web.Request) -> web.StreamResponse:
         return console.render(request, "signin.html", status=400, roles=sorted(ROLES),
                               dev=True, description=console.sign_in.description,
                               error=error_message(exc))
-    session = console.sessions.sign_in(request["session"], token, principal, now)
-    request["session"] = session
+    session = console.sessions.sign_in(request[SESSION], token, principal, now)
+    request[SESSION] = session
     log.info("console_signed_in", roles=sorted(principal.roles))
     landing = next((page for role, page in (("investigator", "/search"),
                                             ("custodian", "/custodian"), ("auditor", "/audit"))
@@ -243,7 +243,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
 
 async def signout(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
-    console.sessions.drop(request["session"].id)
+    console.sessions.drop(request[SESSION].id)
     response = web.HTTPSeeOther("/signin")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
@@ -431,7 +431,7 @@ async def audit_entry(request: web.Request) -> web.StreamResponse:
         if not found or not note:
             raise web.HTTPNotFound(text=f"no audit entry #{seq}")
         entry = found[0]
-        size = analytics.SignedCheckpoint.from_text(note).checkpoint.size
+        size = SignedCheckpoint.from_text(note).checkpoint.size
         proof = await console.backend.inclusion_proof(seq, size)
         check = analytics.check_inclusion(seq, entry, note, proof, s.hub_keys, s.log_origin)
     except AccordError as exc:

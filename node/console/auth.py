@@ -42,8 +42,10 @@ SESSION_COOKIE = "accord_console"
 class SignIn(Protocol):
     """Turns a completed sign-in into the agency identity provider's JWT."""
 
-    #: Shown on the sign-in page.
-    description: str
+    @property
+    def description(self) -> str:
+        """Shown on the sign-in page."""
+        ...
 
     def token_for(self, subject: str, roles: tuple[str, ...], now: dt.datetime,
                   ttl: dt.timedelta) -> str: ...

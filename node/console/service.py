@@ -33,8 +33,9 @@ async def start_console(config: NodeConfig, gateway: Gateway, hub_channel: grpc.
     console_config = config.console
     # The seam for production sign-in (the agency's OIDC provider) is SignIn;
     # only the development provider is implemented.
-    sign_in: SignIn | None = (DevSignIn.load(console_config.dev_idp, config.agency)
-                              if console_config.dev_idp is not None else None)
+    sign_in: SignIn | None = None
+    if console_config.dev_idp is not None:
+        sign_in = DevSignIn.load(console_config.dev_idp, config.agency)
     context = None
     if console_config.tls_cert is not None and console_config.tls_key is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
