@@ -64,13 +64,25 @@ class NodeCounts:
         return str(hub_pb2.NodeStatusCode.Name(self.code)).removeprefix("NODE_STATUS_CODE_").lower()
 
 
+DIMENSIONS = ("record_type", "month", "county")
+
+
+def _dimension(cell: common_pb2.CountCell) -> str | None:
+    """Which table a node's cell belongs to ("" for the node's total), or None if malformed."""
+    labelled = [d for d in DIMENSIONS if getattr(cell, d)]
+    if cell.agency or len(labelled) > 1:
+        return None
+    return labelled[0] if labelled else ""
+
+
 def merge(outcomes: Sequence[NodeCounts], min_cell: int = MIN_CELL
           ) -> tuple[dict[str, list[common_pb2.CountCell]], int]:
-    """Marginal tables of the nodes' cells, with cells below ``min_cell`` suppressed.
+    """Tables by record type, agency, month and county from the nodes' published cells.
 
-    Node cells below the threshold are dropped before merging (never summed
-    into a larger cell), so no released number depends on a suppressed one.
-    Returns the tables and how many cells were suppressed in all (nodes' and ours).
+    A node's cells below ``min_cell`` are dropped before merging (never summed
+    into a larger cell), so no published number depends on a withheld one; the
+    agency table is each node's total. Returns the tables and how many cells
+    were suppressed in all (the nodes' and ours).
     """
     floor = max(min_cell, MIN_CELL)
     suppressed = sum(o.suppressed for o in outcomes)
@@ -81,10 +93,11 @@ def merge(outcomes: Sequence[NodeCounts], min_cell: int = MIN_CELL
             if cell.count < floor:
                 suppressed += 1
                 continue
-            tables["record_type"][cell.record_type] += cell.count
-            tables["agency"][o.agency] += cell.count
-            tables["month"][cell.month] += cell.count
-            tables["county"][cell.county] += cell.count
+            dimension = _dimension(cell)
+            if dimension == "":
+                tables["agency"][o.agency] += cell.count
+            elif dimension is not None:
+                tables[dimension][getattr(cell, dimension)] += cell.count
     result: dict[str, list[common_pb2.CountCell]] = {}
     for dimension, counter in tables.items():
         cells = []
@@ -157,9 +170,10 @@ class Aggregator:
             return outcome(code, detail=exc.status.name.lower())
         except TimeoutError:
             return outcome(hub_pb2.NODE_STATUS_CODE_TIMED_OUT, detail="deadline_exceeded")
-        allowed = set(scope["record_types"])
+        allowed = set(scope["record_types"]) | {""}
         if (len(response.cells) > MAX_CELLS_PER_NODE
-                or any(c.record_type not in allowed for c in response.cells)):
+                or any(_dimension(c) is None or c.record_type not in allowed
+                       for c in response.cells)):
             # A node answering outside its scope is not believed at all.
             return outcome(hub_pb2.NODE_STATUS_CODE_ERROR, detail="bad answer")
         return outcome(hub_pb2.NODE_STATUS_CODE_OK, tuple(response.cells),

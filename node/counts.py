@@ -2,9 +2,17 @@
 
 The hub asks (``NodeService.CountRecords``) with the record types and labels the
 scope policy allows for the requesting agency; the node adds its own local
-rules, counts its records by (record type, month, county) and drops every cell
-counting fewer than :data:`MIN_CELL` records. A suppressed cell's count never
-leaves this module: the answer says only how many cells were withheld.
+rules and counts its records by record type, by month and by county (the
+record's jurisdiction): three one-way tables and their total.
+
+Suppression, per table: every cell of fewer than :data:`MIN_CELL` records is
+withheld (primary suppression); then, since the table's total is published,
+if the withheld cells add up to fewer than :data:`MIN_CELL` records the
+smallest published cells are withheld too until they do (secondary
+suppression), so subtracting the published cells from the total never reveals
+a small number. A total below the threshold is withheld with all its cells.
+Withheld counts never leave this module: the answer says only how many cells
+were withheld.
 """
 
 from __future__ import annotations
@@ -25,8 +33,8 @@ from node.store import NodeStore, records
 MIN_CELL = 11
 #: The county of a record without a jurisdiction.
 UNKNOWN_COUNTY = "unknown"
-
-Cell = tuple[str, str, str]  # record_type, month (YYYY-MM), county
+#: The one-way tables, named by the CountCell field that labels their cells.
+DIMENSIONS = ("record_type", "month", "county")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,26 +58,58 @@ class CountQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class Tally:
+    """Raw counts: never sent anywhere before :func:`suppress`."""
+
+    total: int
+    tables: Mapping[str, Mapping[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
 class CountResult:
-    cells: Mapping[Cell, int]
+    """What may leave the node: the total (0 if withheld) and the published cells."""
+
+    total: int
+    tables: Mapping[str, Mapping[str, int]]
     suppressed_cells: int
 
     def to_proto(self) -> node_pb2.CountRecordsResponse:
-        return node_pb2.CountRecordsResponse(
-            cells=[common_pb2.CountCell(record_type=t, month=m, county=c, count=n)
-                   for (t, m, c), n in sorted(self.cells.items())],
-            suppressed_cells=self.suppressed_cells)
+        cells = [common_pb2.CountCell(**{dimension: key}, count=n)
+                 for dimension in DIMENSIONS
+                 for key, n in sorted(self.tables.get(dimension, {}).items())]
+        if self.total:
+            cells.append(common_pb2.CountCell(count=self.total))  # no label: the total
+        return node_pb2.CountRecordsResponse(cells=cells, suppressed_cells=self.suppressed_cells)
 
 
-def suppress(counts: Mapping[Cell, int], min_cell: int = MIN_CELL) -> CountResult:
-    """Keep the cells of at least ``min_cell`` records; count the others, never report them."""
+def suppress_table(cells: Mapping[str, int], floor: int) -> tuple[dict[str, int], int]:
+    """Primary and secondary suppression of one table; (published cells, cells withheld)."""
+    kept = {k: n for k, n in cells.items() if n >= floor}
+    withheld = sum(n for k, n in cells.items() if k not in kept)
+    # Secondary: the total minus the published cells must not be a small number.
+    for key, n in sorted(kept.items(), key=lambda item: (item[1], item[0])):
+        if withheld == 0 or withheld >= floor:
+            break
+        del kept[key]
+        withheld += n
+    return kept, len(cells) - len(kept)
+
+
+def suppress(tally: Tally, min_cell: int = MIN_CELL) -> CountResult:
+    """Everything of ``tally`` that may be published, with ``min_cell`` never below 11."""
     floor = max(min_cell, MIN_CELL)
-    kept = {cell: n for cell, n in counts.items() if n >= floor}
-    return CountResult(kept, len(counts) - len(kept))
+    if tally.total < floor:
+        withheld = sum(len(t) for t in tally.tables.values()) + (1 if tally.total else 0)
+        return CountResult(0, {d: {} for d in DIMENSIONS}, withheld)
+    tables, withheld = {}, 0
+    for dimension in DIMENSIONS:
+        tables[dimension], n = suppress_table(tally.tables.get(dimension, {}), floor)
+        withheld += n
+    return CountResult(tally.total, tables, withheld)
 
 
 def tally(rows: Iterable[tuple[str, dt.date, Iterable[str], str]], query: CountQuery,
-          local_rules: Mapping[str, object]) -> Counter[Cell]:
+          local_rules: Mapping[str, object]) -> Tally:
     """Count (record_type, occurred_on, labels, jurisdiction) rows the query may see.
 
     The node's own rules only tighten: its excluded labels and withheld record
@@ -77,15 +117,18 @@ def tally(rows: Iterable[tuple[str, dt.date, Iterable[str], str]], query: CountQ
     """
     withheld = set(_strings(local_rules.get("record_types_withheld")))
     excluded = query.exclude_labels | set(_strings(local_rules.get("exclude_labels")))
-    counts: Counter[Cell] = Counter()
+    tables: dict[str, Counter[str]] = {d: Counter() for d in DIMENSIONS}
+    total = 0
     for record_type, occurred_on, labels, jurisdiction in rows:
         if record_type not in query.record_types or record_type in withheld:
             continue
         if excluded & set(labels):
             continue
-        county = (jurisdiction or "").strip()[:64] or UNKNOWN_COUNTY
-        counts[(record_type, occurred_on.strftime("%Y-%m"), county)] += 1
-    return counts
+        total += 1
+        tables["record_type"][record_type] += 1
+        tables["month"][occurred_on.strftime("%Y-%m")] += 1
+        tables["county"][(jurisdiction or "").strip()[:64] or UNKNOWN_COUNTY] += 1
+    return Tally(total, tables)
 
 
 def count_records(store: NodeStore, query: CountQuery,

@@ -126,7 +126,8 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         query = CountQuery.from_proto(request)
         result = await asyncio.to_thread(count_records, self.store, query,
                                          self._config.local_rules)
-        log.info("counted", requesting_agency=query.requesting_agency, cells=len(result.cells),
+        log.info("counted", requesting_agency=query.requesting_agency,
+                 cells=sum(len(t) for t in result.tables.values()),
                  suppressed_cells=result.suppressed_cells)
         return result.to_proto()
 

@@ -317,10 +317,17 @@ def _keep(fed: Federation, procs: list[subprocess.Popen[bytes]], console: Consol
                   f" --sub {INVESTIGATOR})")
     console.print(f"   accord search --config {fed.node_config(INVESTIGATOR_AGENCY)} "
                   f"--case {CASE} --purpose human_trafficking --phone '{STORY.phone}'")
+    # procs: the hub, then the nodes in fed.agencies' order.
+    running = {a: p.poll() is None for a, p in zip(fed.agencies, procs[1:], strict=False)}
     for agency in fed.agencies:
         web = NodeConfig.load(fed.node_config(agency)).console
-        if web.enabled:
+        if web.enabled and running.get(agency, False):
             console.print(f"   web console for {agency}: http{'s' if web.tls else ''}://{web.listen}/")
+        elif web.enabled:
+            console.print(f"   web console for {agency}: stopped with its node; restart it with "
+                          f"accord node serve --config {fed.node_config(agency)} &")
+    console.print(f"   (sign in on {INVESTIGATOR_AGENCY}'s as {INVESTIGATOR} (investigator) or "
+                  "aud.price (auditor), on tip_hotline's as cust.ng (custodian))")
     console.print(f"   stop it with: kill {pids}")
     with contextlib.suppress(OSError):
         os.chmod(fed.root / "pids", 0o600)

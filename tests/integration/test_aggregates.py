@@ -42,18 +42,22 @@ def table(cells: object, key: str) -> dict[str, int]:
 
 async def test_counts_are_scoped_suppressed_and_audited(federation: LiveFederation) -> None:
     federation.ingest("rivertown_pd", calls(12, "SEP", 9, jurisdiction="Rivertown"))
-    federation.ingest("rivertown_pd", calls(5, "OCT", 10, jurisdiction="Rivertown"))
+    federation.ingest("rivertown_pd", calls(14, "OCT", 10, jurisdiction="Rivertown"))
+    federation.ingest("rivertown_pd", calls(3, "NOV", 11, jurisdiction="Lakeside"))
     # Not a record type rivertown shares: never counted, however many.
     federation.ingest("rivertown_pd", calls(20, "WAR", 9, record_type=RecordType.WARRANT))
     federation.ingest("tip_hotline", [tip()])
 
     response = await aggregate(federation, "lakeside_so", "human_trafficking")
 
-    assert table(response.by_agency, "agency") == {"rivertown_pd": 12}
-    assert table(response.by_record_type, "record_type") == {"cad_call": 12}
-    assert table(response.by_month, "month") == {"2026-09": 12}        # October's 5: suppressed
-    assert table(response.by_county, "county") == {"Rivertown": 12}
-    assert response.suppressed_cells == 2                             # October, and the one tip
+    assert table(response.by_agency, "agency") == {"rivertown_pd": 29}
+    assert table(response.by_record_type, "record_type") == {"cad_call": 29}
+    # November's 3 are withheld, and so is September's 12 (else 29 - 14 = 15 - 12 = 3).
+    assert table(response.by_month, "month") == {"2026-10": 14}
+    # Lakeside's 3 are withheld, and so Rivertown's 26 (else 29 - 26 = 3).
+    assert table(response.by_county, "county") == {}
+    # rivertown: 2 months and 2 counties; the hotline's single tip: its 3 cells and total.
+    assert response.suppressed_cells == 4 + 4
     assert response.min_cell == 11
     every = [c.count for t in (response.by_agency, response.by_record_type, response.by_month,
                                response.by_county) for c in t]
@@ -65,8 +69,8 @@ async def test_counts_are_scoped_suppressed_and_audited(federation: LiveFederati
     assert entry["seq"] == response.audit_seq
     assert entry["actor"] == "aud.kim" and entry["agency"] == "lakeside_so"
     assert entry["purpose"] == "human_trafficking"
-    assert entry["details"]["nodes"]["rivertown_pd"]["suppressed_cells"] == 1
-    assert entry["details"]["released_cells"] == 4
+    assert entry["details"]["nodes"]["rivertown_pd"]["suppressed_cells"] == 4
+    assert entry["details"]["released_cells"] == 3
 
 
 async def test_the_purpose_decides_which_agencies_are_in_scope(federation: LiveFederation) -> None:

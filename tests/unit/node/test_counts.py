@@ -1,4 +1,5 @@
-"""Small-cell suppression at the node: no count below 11 ever leaves it."""
+"""Small-cell suppression at the node: no count below 11 ever leaves it, and no
+published number lets one be worked out."""
 
 from __future__ import annotations
 
@@ -8,41 +9,58 @@ import pytest
 
 from accord.errors import InvalidArgument
 from accord.v1 import node_pb2
-from node.counts import MIN_CELL, CountQuery, suppress, tally
+from node.counts import MIN_CELL, CountQuery, Tally, suppress, suppress_table, tally
 
 SEPT = dt.date(2026, 9, 14)
 
 
-def query(**overrides: object) -> CountQuery:
-    fields: dict[str, object] = {"requesting_agency": "lakeside_so",
-                                 "record_types": frozenset({"cad_call", "hotline_tip"}),
-                                 "exclude_labels": frozenset({"sealed"}), "min_cell": MIN_CELL}
-    fields.update(overrides)
-    return CountQuery(**fields)  # type: ignore[arg-type]
+def query() -> CountQuery:
+    return CountQuery("lakeside_so", frozenset({"cad_call", "hotline_tip"}),
+                      frozenset({"sealed"}), MIN_CELL)
 
 
-def test_cells_below_eleven_are_dropped_and_only_counted() -> None:
-    counts = {("cad_call", "2026-09", "Rivertown"): 11, ("cad_call", "2026-10", "Rivertown"): 10,
-              ("hotline_tip", "2026-09", "unknown"): 1, ("cad_call", "2026-08", "Lakeside"): 250}
-    result = suppress(counts)
-    assert dict(result.cells) == {("cad_call", "2026-09", "Rivertown"): 11,
-                                  ("cad_call", "2026-08", "Lakeside"): 250}
-    assert result.suppressed_cells == 2
-    answer = result.to_proto()
+def test_cells_below_eleven_are_withheld() -> None:
+    kept, withheld = suppress_table({"a": 11, "b": 250, "c": 10, "d": 1, "e": 40}, MIN_CELL)
+    assert kept == {"a": 11, "b": 250, "e": 40}
+    assert withheld == 2  # c and d: 11 records together, so no secondary suppression
+
+
+def test_secondary_suppression_hides_a_small_remainder() -> None:
+    # Total 65 is published: without more suppression, 65 - 11 - 50 = 4 would reveal "c".
+    kept, withheld = suppress_table({"a": 11, "b": 50, "c": 4}, MIN_CELL)
+    assert kept == {"b": 50}
+    assert withheld == 2
+    assert 65 - sum(kept.values()) >= MIN_CELL
+
+
+def test_nothing_withheld_means_nothing_more_suppressed() -> None:
+    assert suppress_table({"a": 11, "b": 12}, MIN_CELL) == ({"a": 11, "b": 12}, 0)
+
+
+def test_a_small_total_withholds_everything() -> None:
+    result = suppress(Tally(10, {"record_type": {"cad_call": 10}, "month": {"2026-09": 10},
+                                 "county": {"x": 10}}))
+    assert result.total == 0 and all(not t for t in result.tables.values())
+    assert result.to_proto().cells == []
+    assert result.suppressed_cells == 4
+
+
+def test_the_answer_never_carries_a_small_count() -> None:
+    t = Tally(30, {"record_type": {"cad_call": 25, "hotline_tip": 5},
+                   "month": {"2026-09": 15, "2026-10": 15}, "county": {"A": 29, "B": 1}})
+    answer = suppress(t).to_proto()
     assert all(c.count >= MIN_CELL for c in answer.cells)
-    assert sorted(c.count for c in answer.cells) == [11, 250]
+    published = {(c.record_type, c.month, c.county): c.count for c in answer.cells}
+    assert published == {("", "", ""): 30, ("", "2026-09", ""): 15, ("", "2026-10", ""): 15}
+    assert answer.suppressed_cells == 4  # both record types (secondary), both counties
 
 
 @pytest.mark.parametrize("asked", [0, 1, 5, 10])
 def test_a_lower_threshold_is_never_honoured(asked: int) -> None:
-    assert suppress({("cad_call", "2026-09", "x"): 10}, asked).cells == {}
+    assert suppress(Tally(10, {"record_type": {"cad_call": 10}}), asked).total == 0
     built = CountQuery.from_proto(node_pb2.CountRecordsRequest(
         requesting_agency="lakeside_so", record_types=["cad_call"], min_cell=asked))
     assert built.min_cell == MIN_CELL
-
-
-def test_a_higher_threshold_is_honoured() -> None:
-    assert suppress({("cad_call", "2026-09", "x"): 15}, 20).suppressed_cells == 1
 
 
 def test_tally_counts_only_scope_and_respects_local_rules() -> None:
@@ -54,10 +72,12 @@ def test_tally_counts_only_scope_and_respects_local_rules() -> None:
         ("hotline_tip", SEPT, [], ""),                    # withheld locally
         ("cad_call", dt.date(2026, 10, 1), [], "  "),
     ]
-    counts = tally(rows, query(), {"exclude_labels": ["victim"],
-                                   "record_types_withheld": ["hotline_tip"]})
-    assert counts == {("cad_call", "2026-09", "Rivertown"): 1,
-                      ("cad_call", "2026-10", "unknown"): 1}
+    counted = tally(rows, query(), {"exclude_labels": ["victim"],
+                                    "record_types_withheld": ["hotline_tip"]})
+    assert counted.total == 2
+    assert counted.tables == {"record_type": {"cad_call": 2},
+                              "month": {"2026-09": 1, "2026-10": 1},
+                              "county": {"Rivertown": 1, "unknown": 1}}
 
 
 def test_sealed_is_always_excluded_even_if_not_asked() -> None:
