@@ -6,7 +6,7 @@ import pytest
 
 from accord.errors import InvalidArgument
 from accord.v1 import common_pb2, hub_pb2
-from hub.aggregates import MIN_CELL, AggregateQuery, NodeCounts, merge
+from hub.aggregates import AggregateQuery, NodeCounts, merge
 
 OK = hub_pb2.NODE_STATUS_CODE_OK
 
