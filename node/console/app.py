@@ -340,7 +340,10 @@ async def fetch_release(request: web.Request) -> web.StreamResponse:
         response = await console.backend.fetch_release(session.token, release_id)
     except AccordError as exc:
         release = await _find_release(console, session, release_id)
-        return console.render(request, "release.html", status=400, release=release or {},
+        if release is None:
+            return console.render(request, "error.html", status=400, title="Release",
+                                  message=error_message(exc))
+        return console.render(request, "release.html", status=400, release=release,
                               record=None, error=error_message(exc))
     record = (views.record_view(response.record_json, list(response.withheld))
               if response.record_json else None)
