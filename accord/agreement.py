@@ -95,6 +95,7 @@ ALGORITHMS = _enum("algorithm")
 POINTER_FIELDS = _enum("pointer_field")
 PERSON_FIELDS = _enum("person_field")
 RECORD_FIELDS = _enum("record_field")
+PIVOT_KINDS = _enum("pivot_kind")
 
 DEFAULT_ALGORITHMS = ("EdDSA",)
 DEFAULT_ROLES = ("investigator",)
@@ -163,6 +164,11 @@ class Member:
     exclude_labels: frozenset[str]
     pointer_fields: frozenset[str]
     release: ReleaseRules = field(default_factory=ReleaseRules)
+    #: Which identifiers in this member's records a sweep may follow (none by default).
+    pivot_on: frozenset[str] = frozenset()
+    #: How others reach this member's investigators about a shared subject;
+    #: empty: the member takes no part in deconfliction.
+    deconfliction_contact: str = ""
 
     def __post_init__(self) -> None:
         # A backstop for objects built in code: the loader reports these
@@ -185,6 +191,8 @@ class Member:
             },
             "pointer_fields": sorted(self.pointer_fields),
             "release": self.release.to_policy_data(),
+            "pivot_on": sorted(self.pivot_on),
+            "deconfliction_contact": self.deconfliction_contact,
             "node": {"endpoint": self.endpoint, "identity": self.identity},
             "identity_provider": {"issuer": self.issuer, "algorithms": sorted(self.algorithms)},
         }
@@ -204,6 +212,10 @@ class Agreement:
     #: agency id -> member, in file order.
     members: Mapping[str, Member]
     source: Path
+    #: How deep a search may sweep (1: no sweeps).
+    max_depth: int = 1
+    #: Deconfliction window in days (0: no deconfliction).
+    deconfliction_days: int = 0
 
     def __post_init__(self) -> None:
         # A backstop for objects built in code; the loader reports these precisely.
@@ -255,6 +267,8 @@ class Agreement:
             "valid_from": self.valid_from.isoformat(),
             "valid_until": self.valid_until.isoformat(),
             "purposes": list(self.purposes),
+            "sweeps": {"max_depth": self.max_depth},
+            "deconfliction": {"window_days": self.deconfliction_days},
             "members": {agency: m.to_policy_data() for agency, m in self.members.items()},
         }
 
@@ -650,6 +664,8 @@ class _Parser:
             purposes=purposes,
             members=members,
             source=self.source,
+            max_depth=doc.get("sweeps", {}).get("max_depth", 1),
+            deconfliction_days=doc.get("deconfliction", {}).get("window_days", 0),
         )
 
     def subset(self, parts: list[Any], values: Sequence[str], allowed: Sequence[str]) -> frozenset[str]:
@@ -694,6 +710,8 @@ class _Parser:
             exclude_labels=frozenset([*shares.get("exclude_labels", ()), ALWAYS_EXCLUDED]),
             pointer_fields=frozenset(doc.get("pointer_fields", POINTER_FIELDS)),
             release=self.release([*at, "release"], doc.get("release", {}), purposes),
+            pivot_on=frozenset(doc.get("pivot_on", ())),
+            deconfliction_contact=doc.get("deconfliction_contact", "").strip(),
         )
 
     def release(self, at: list[Any], doc: Mapping[str, Any], purposes: Sequence[str]) -> ReleaseRules:

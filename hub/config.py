@@ -16,6 +16,7 @@ Example (as written by ``accord federation init``)::
     node_timeout_seconds = 10.0         # release calls to owning nodes
     metrics_listen = "127.0.0.1:9400"   # Prometheus /metrics; "" turns it off
     health_interval_seconds = 5.0       # how often health re-checks database and policy
+    watch_interval_seconds = 60.0       # how often every active watch is checked
     auto_migrate = true                 # upgrade the schema at start; false: refuse until
                                         # `accord db upgrade` has run (production)
 
@@ -101,6 +102,7 @@ class HubConfig:
     health_interval: float
     limits: Limits
     auto_migrate: bool
+    watch_interval: float = 60.0
 
     def member(self, agency: str) -> Member | None:
         return next((m for m in self.members if m.agency == agency), None)
@@ -138,6 +140,7 @@ class HubConfig:
             health_interval=hub.number("health_interval_seconds", 5.0, minimum=0.1),
             limits=read_limits(path, data),
             auto_migrate=hub.flag("auto_migrate", True),
+            watch_interval=hub.number("watch_interval_seconds", 60.0, minimum=0.1),
         )
         hub.check_unknown()
         unknown = set(data) - {"hub", "tls", "policy", "limits"}

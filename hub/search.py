@@ -19,9 +19,9 @@ import datetime as dt
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import grpc
 from sqlalchemy import Connection
@@ -40,8 +40,14 @@ from accord.tokens import (
     tokens_digest,
 )
 from accord.v1 import common_pb2, hub_pb2, node_pb2
-from hub.audit import AuditEvent, AuditLog
+from hub.audit import AuditEvent, AuditLog, AuditTransaction
+from hub.notices import SearchParty, add_notification, deconflict, notice_body, notice_for
 
+if TYPE_CHECKING:
+    from hub.sweep import LinkedPointer, Sweeper
+
+#: The deepest a search may sweep, whatever an agreement says.
+MAX_DEPTH = 3
 WORD_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
@@ -72,6 +78,8 @@ class SearchQuery:
     tokens: tuple[tuple[int, bytes], ...]
     #: (kind, bits) of each keyed Bloom filter, relayed to the nodes unread.
     filters: tuple[tuple[int, bytes], ...] = ()
+    #: 1: the matching records; 2 or more: sweep that many levels (hub.sweep).
+    depth: int = 1
 
     @classmethod
     def from_proto(cls, req: hub_pb2.SearchRequest) -> SearchQuery:
@@ -120,13 +128,18 @@ class SearchQuery:
                     f"SearchRequest.filters[{i}].bits: {len(bloom.bits)} bytes, want {FILTER_BYTES}"
                 )
             filters.add((int(bloom.kind), bytes(bloom.bits)))
+        if req.depth > MAX_DEPTH:
+            raise InvalidArgument(
+                f"SearchRequest.depth: got {req.depth}, want 1 to {MAX_DEPTH} (0 means 1)")
         return cls(req.case_number, req.purpose, req.agreement, tuple(sorted(tokens)),
-                   tuple(sorted(filters)))
+                   tuple(sorted(filters)), max(1, req.depth))
 
     def to_node_request(
-        self, search_id: str, agency: str, limit: int, record_types: Sequence[str]
+        self, search_id: str, agency: str, limit: int, record_types: Sequence[str],
+        updated_after: str = "",
     ) -> node_pb2.MatchTokensRequest:
         return node_pb2.MatchTokensRequest(
+            updated_after=updated_after,
             search_id=search_id,
             requesting_agency=agency,
             purpose=self.purpose,
@@ -236,6 +249,9 @@ class SearchResult:
     pointers: tuple[Pointer, ...]
     nodes: tuple[NodeOutcome, ...]
     audit_seq: int
+    linked: tuple[LinkedPointer, ...] = ()
+    notices: tuple[common_pb2.DeconflictionNotice, ...] = ()
+    sweep_nodes: tuple[NodeOutcome, ...] = ()
 
     def to_proto(self) -> hub_pb2.SearchResponse:
         return hub_pb2.SearchResponse(
@@ -244,6 +260,9 @@ class SearchResult:
             nodes=[n.to_proto() for n in self.nodes],
             audit_seq=self.audit_seq,
             agreement=self.agreement,
+            linked=[p.to_proto() for p in self.linked],
+            notices=list(self.notices),
+            sweep_nodes=[n.to_proto() for n in self.sweep_nodes],
         )
 
 
@@ -258,19 +277,38 @@ _STATUS_FOR_CODE = {
 }
 
 
-async def ask_node(
-    caller: NodeCaller,
+_Request = TypeVar("_Request")
+_Response = TypeVar("_Response")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeCall(Generic[_Response]):
+    """What came of one call to a node: its answer, or a status saying why not."""
+
+    agency: str
+    response: _Response | None
+    code: int
+    latency_ms: int
+    detail: str = ""
+
+    def outcome(self, pointers: tuple[Pointer, ...] = (), detail: str | None = None,
+                code: int | None = None) -> NodeOutcome:
+        return NodeOutcome(self.agency, self.code if code is None else code, pointers,
+                           self.latency_ms, self.detail if detail is None else detail)
+
+
+async def call_node(
+    caller: Callable[[str, _Request, float], Awaitable[_Response]],
     agency: str,
-    request: node_pb2.MatchTokensRequest,
+    request: _Request,
     timeout: float,
-    limit: int,
-) -> NodeOutcome:
-    """Ask one node and turn whatever happens into a NodeOutcome; never raises."""
+) -> NodeCall[_Response]:
+    """Call one node under ``timeout``; never raises, a failure becomes a status."""
     started = time.perf_counter()
 
-    def outcome(code: int, pointers: tuple[Pointer, ...] = (), detail: str = "") -> NodeOutcome:
-        ms = int((time.perf_counter() - started) * 1000)
-        return NodeOutcome(agency, code, pointers, ms, detail)
+    def done(response: _Response | None, code: int, detail: str = "") -> NodeCall[_Response]:
+        return NodeCall(agency, response, code, int((time.perf_counter() - started) * 1000),
+                        detail)
 
     try:
         # The outer wait_for bounds the call even if the channel misbehaves.
@@ -281,16 +319,31 @@ async def ask_node(
         # A node's own words: shortened and stripped of control characters.
         detail = (_printable(exc.message[:200]) if code == hub_pb2.NODE_STATUS_CODE_DENIED
                   else exc.status.name.lower())
-        return outcome(code, detail=detail)
+        return done(None, code, detail)
     except TimeoutError:
-        return outcome(hub_pb2.NODE_STATUS_CODE_TIMED_OUT, detail="deadline_exceeded")
+        return done(None, hub_pb2.NODE_STATUS_CODE_TIMED_OUT, "deadline_exceeded")
+    return done(response, hub_pb2.NODE_STATUS_CODE_OK)
+
+
+async def ask_node(
+    caller: NodeCaller,
+    agency: str,
+    request: node_pb2.MatchTokensRequest,
+    timeout: float,
+    limit: int,
+) -> NodeOutcome:
+    """Ask one node for matches and turn whatever happens into a NodeOutcome; never raises."""
+    result = await call_node(caller, agency, request, timeout)
+    if result.response is None:
+        return result.outcome()
     try:
         # A node that floods pointers gets only `limit` of them passed on, and
         # a malformed pointer makes its whole answer an error, not a partial one.
-        pointers = tuple(Pointer.from_node(p, agency) for p in response.pointers[:limit])
+        pointers = tuple(Pointer.from_node(p, agency) for p in result.response.pointers[:limit])
     except InvalidArgument as exc:
-        return outcome(hub_pb2.NODE_STATUS_CODE_ERROR, detail=f"bad answer: {exc.message}")
-    return outcome(hub_pb2.NODE_STATUS_CODE_OK, pointers)
+        return result.outcome(code=hub_pb2.NODE_STATUS_CODE_ERROR,
+                              detail=f"bad answer: {exc.message}")
+    return result.outcome(pointers)
 
 
 def _printable(text: str) -> str:
@@ -308,6 +361,18 @@ SPECIFIC_KINDS = frozenset({
 })
 
 
+@dataclass(frozen=True, slots=True)
+class Authorised:
+    """What the search and scope policies allow one search."""
+
+    #: Member nodes in scope, with the record types the search may reach at each.
+    scope: dict[str, list[str]]
+    #: How deep the agreement lets a search sweep (1: no sweeps).
+    max_depth: int = 1
+    #: The deconfliction window and this agency's contact route; None: no deconfliction.
+    deconfliction: tuple[dt.timedelta, str] | None = None
+
+
 class Searcher:
     """Runs federated searches: the hub's core, free of transport details."""
 
@@ -321,6 +386,8 @@ class Searcher:
         timeout: float,
         max_pointers_per_node: int,
         remember: Callable[[Connection, Sequence[dict[str, Any]]], None] | None = None,
+        sweeper: Sweeper | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self._remember = remember
         self._members = tuple(members)
@@ -329,6 +396,8 @@ class Searcher:
         self._policy = policy
         self._timeout = timeout
         self._limit = max_pointers_per_node
+        self._sweeper = sweeper
+        self._names = dict(names or {})
 
     def _event(self, event: str, principal: Principal, query: SearchQuery, source: str,
                now: dt.datetime, outcome: str, reasons: tuple[str, ...] = (),
@@ -341,23 +410,29 @@ class Searcher:
                      **details},
         )
 
+    async def _deny(self, principal: Principal, query: SearchQuery, source: str,
+                    now: dt.datetime, reasons: tuple[str, ...], message: str,
+                    event: str = "search_denied") -> PermissionDenied:
+        await asyncio.to_thread(self._audit.append, self._event(
+            event, principal, query, source, now, "denied", reasons))
+        return PermissionDenied(message, reasons=reasons)
+
     async def authorise(
-        self, principal: Principal, query: SearchQuery, source: str, now: dt.datetime
-    ) -> dict[str, list[str]]:
+        self, principal: Principal, query: SearchQuery, source: str, now: dt.datetime,
+        *, denied_event: str = "search_denied",
+    ) -> Authorised:
         """The search and scope decisions: nodes in scope with their record types.
 
-        A denial is audited with its reasons and raised as PermissionDenied
-        whose message carries the reasons to the investigator.
+        A denial is audited (as ``denied_event``) with its reasons and raised as
+        PermissionDenied whose message carries the reasons to the investigator.
         """
         if not {kind for kind, _ in query.tokens} & SPECIFIC_KINDS:
             # Minimum specificity: a surname, a phonetic code or a birth year
             # alone would let anyone fish through every agency's index.
-            reasons = ("query_not_specific",)
-            await asyncio.to_thread(self._audit.append, self._event(
-                "search_denied", principal, query, source, now, "denied", reasons))
-            raise PermissionDenied("search denied: query_not_specific (give a full name, "
+            raise await self._deny(principal, query, source, now, ("query_not_specific",),
+                                   "search denied: query_not_specific (give a full name, "
                                    "a phone, an email, a plate, a VIN or an address)",
-                                   reasons=reasons)
+                                   denied_event)
         common = {"agreement": query.agreement, "purpose": query.purpose,
                   "now": now.date().isoformat()}
         decision = await self._policy.decide(SEARCH, {
@@ -366,38 +441,61 @@ class Searcher:
                           "roles": sorted(principal.roles)},
         })
         if decision.allow:
+            max_depth = decision.result.get("max_depth", 1)
+            if not isinstance(max_depth, int) or isinstance(max_depth, bool):
+                max_depth = 1  # a malformed answer allows no sweep
+            if query.depth > max_depth:
+                raise await self._deny(
+                    principal, query, source, now, ("depth_exceeds_agreement",),
+                    f"search denied: depth {query.depth} is deeper than agreement "
+                    f"{query.agreement!r} allows ({max_depth})", denied_event)
             scope = await self._policy.decide(SCOPE, {**common,
                                                       "requesting_agency": principal.agency})
             nodes = scope.result.get("nodes") if scope.allow else None
             if isinstance(nodes, dict):
-                return {a: list(v.get("record_types", [])) for a, v in nodes.items()
-                        if isinstance(v, dict) and a in self._members}
+                return Authorised(
+                    {a: list(v.get("record_types", [])) for a, v in nodes.items()
+                     if isinstance(v, dict) and a in self._members},
+                    max_depth, _deconfliction(decision.result.get("deconfliction")))
             decision = Decision.deny(*(scope.reasons or ("policy_malformed",)))
-        await asyncio.to_thread(self._audit.append, self._event(
-            "search_denied", principal, query, source, now, "denied", decision.reasons))
-        raise PermissionDenied(
+        raise await self._deny(
+            principal, query, source, now, decision.reasons,
             f"search denied under agreement {query.agreement!r}: {', '.join(decision.reasons)}",
-            reasons=decision.reasons,
-        )
+            denied_event)
+
+    async def fan_out(self, search_id: str, agency: str, query: SearchQuery,
+                      scope: Mapping[str, Sequence[str]], updated_after: str = ""
+                      ) -> list[NodeOutcome]:
+        """Ask every node in ``scope`` at once; one outcome per node, never raises."""
+        return list(await asyncio.gather(*(
+            ask_node(self._caller, owner,
+                     query.to_node_request(search_id, agency, self._limit, scope[owner],
+                                           updated_after),
+                     self._timeout, self._limit)
+            for owner in sorted(scope)
+        )))
 
     async def search(
         self, principal: Principal, query: SearchQuery, source: str, now: dt.datetime
     ) -> SearchResult:
-        """Decide, fan out, merge, audit, and return the result."""
+        """Decide, fan out, sweep, merge, audit, and return the result."""
         started = time.perf_counter()
-        scope = await self.authorise(principal, query, source, now)
+        allowed = await self.authorise(principal, query, source, now)
+        scope = allowed.scope
         search_id = uuid.uuid4().hex
-        targets = sorted(scope)
-        outcomes = list(await asyncio.gather(*(
-            ask_node(self._caller, agency,
-                     query.to_node_request(search_id, principal.agency, self._limit, scope[agency]),
-                     self._timeout, self._limit)
-            for agency in targets
-        )))
+        outcomes = await self.fan_out(search_id, principal.agency, query, scope)
         # Members the policy kept out of scope are reported, not asked.
         outcomes += [NodeOutcome(a, hub_pb2.NODE_STATUS_CODE_DENIED, (), 0, "out of scope")
                      for a in self._members if a not in scope and a != principal.agency]
         pointers = tuple(sorted((p for o in outcomes for p in o.pointers), key=lambda p: p.rank_key))
+        linked: tuple[LinkedPointer, ...] = ()
+        sweep_nodes: tuple[NodeOutcome, ...] = ()
+        levels: tuple[dict[str, Any], ...] = ()
+        if query.depth > 1 and self._sweeper is not None:
+            swept = await self._sweeper.sweep(search_id=search_id, agency=principal.agency,
+                                              query=query, scope=scope, first=pointers,
+                                              depth=query.depth)
+            linked, sweep_nodes, levels = swept.linked, swept.nodes, swept.levels
         event = self._event(
             "search", principal, query, source, now, "ok",
             search_id=search_id,
@@ -406,21 +504,68 @@ class Searcher:
             nodes={o.agency: {"status": o.status_name, "pointers": len(o.pointers),
                               "latency_ms": o.latency_ms, "detail": o.detail} for o in outcomes},
             pointers=len(pointers),
+            depth=query.depth,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+        sweeps = [self._event("sweep", principal, query, source, now, "ok",
+                              search_id=search_id, **level) for level in levels]
+        everything = [*pointers, *(lp.pointer for lp in linked)]
         rows = [{"handle": p.handle, "owner": p.agency, "record_type": p.record_type,
                  "requesting_agency": principal.agency, "requester": principal.subject,
                  "agreement": query.agreement, "search_id": search_id, "created_at": now}
-                for p in pointers]
+                for p in everything]
+        me = SearchParty(principal.agency, principal.subject, query.case_number, search_id,
+                         allowed.deconfliction[1] if allowed.deconfliction else "", now)
 
-        def commit() -> int:
-            # One durable commit: the search's entry, and each pointer bound to
-            # the investigator who received it (only they may ask for its release).
+        def commit() -> tuple[int, list[common_pb2.DeconflictionNotice]]:
+            # One durable commit: the search's entry, one entry per sweep
+            # level, each pointer bound to the investigator who received it
+            # (only they may ask for its release), and deconfliction.
             with self._audit.transaction() as tx:
                 seq = tx.append(event).seq
+                for sweep_event in sweeps:
+                    tx.append(sweep_event)
                 if self._remember is not None:
                     self._remember(tx.conn, rows)
-            return seq
+                notices = []
+                if allowed.deconfliction is not None:
+                    notices = self._deconflict(tx, principal, query, source, now, me,
+                                               allowed.deconfliction[0])
+            return seq, notices
 
-        seq = await asyncio.to_thread(commit)
-        return SearchResult(search_id, query.agreement, pointers, tuple(outcomes), seq)
+        seq, notices = await asyncio.to_thread(commit)
+        return SearchResult(search_id, query.agreement, pointers, tuple(outcomes), seq,
+                            linked, tuple(notices), sweep_nodes)
+
+    def _deconflict(self, tx: AuditTransaction, principal: Principal, query: SearchQuery,
+                    source: str, now: dt.datetime, me: SearchParty, window: dt.timedelta,
+                    ) -> list[common_pb2.DeconflictionNotice]:
+        """Find other agencies' searches of the same subject; audit and notify both sides."""
+        overlaps = deconflict(tx.conn, agreement=query.agreement, me=me, tokens=query.tokens,
+                              window=window)
+        if not overlaps:
+            return []
+        entry = tx.append(self._event(
+            "deconfliction", principal, query, source, now, "ok", search_id=me.search_id,
+            overlaps=[{"agency": o.other.agency, "search_id": o.other.search_id,
+                       "kinds": [str(common_pb2.IdentifierKind.Name(k))
+                                 for k in o.kinds]} for o in overlaps]))
+        for overlap in overlaps:
+            # The other investigator learns of this search, with this agency's contact.
+            add_notification(
+                tx.conn, agency=overlap.other.agency, recipient=overlap.other.actor,
+                kind=hub_pb2.NOTIFICATION_KIND_DECONFLICTION, now=now,
+                case_number=overlap.other.case_number, audit_seq=entry.seq,
+                body=notice_body(notice_for(me, overlap.kinds, self._names)))
+        return [o.notice(self._names) for o in overlaps]
+
+
+def _deconfliction(value: Any) -> tuple[dt.timedelta, str] | None:
+    """The search decision's deconfliction terms, or None when it has none (or malformed)."""
+    if not isinstance(value, dict):
+        return None
+    days, contact = value.get("window_days"), value.get("contact")
+    if (not isinstance(days, int) or isinstance(days, bool) or days <= 0
+            or not isinstance(contact, str) or not contact):
+        return None
+    return dt.timedelta(days=days), contact

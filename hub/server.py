@@ -46,13 +46,17 @@ from accord.rpc import (
     rpc_method,
     server_options,
 )
+from accord.times import parse_rfc3339
 from accord.tls import agency_of_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from hub.aggregates import AggregateQuery, Aggregator
 from hub.audit import AuditEvent, AuditLog
 from hub.config import HubConfig
+from hub.notices import list_notifications
 from hub.releases import CALLER_SOURCE, ReleaseAsk, ReleaseService
 from hub.search import Searcher, SearchQuery
+from hub.sweep import Sweeper, SweepLimits
+from hub.watches import WatchAsk, WatchService, check_watch_id, run_checks
 
 #: The name of the hub's key in signed checkpoints.
 SIGNING_KEY_NAME = "accord-hub"
@@ -135,7 +139,9 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
     def __init__(
         self, config: HubConfig, auth: Authenticator, searcher: Searcher,
         releases: ReleaseService, audit: AuditLog, metrics: Metrics, clock: Clock,
+        watches: WatchService,
     ) -> None:
+        self._watches = watches
         self._config = config
         self._auth = auth
         self._searcher = searcher
@@ -243,6 +249,57 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
             raise AccordError("aggregate counts are not configured")
         return await self.aggregator.aggregate(caller.principal, AggregateQuery.from_proto(request),
                                                caller.source, now)
+
+
+    @rpc_method
+    async def AddWatch(
+        self, request: hub_pb2.AddWatchRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.AddWatchResponse:
+        now = self._clock()
+        caller = await self._auth.authenticate(context, now)
+        ask = WatchAsk.from_proto(request)
+        await self._rate_limit(caller, ask.query, now)
+        watch_ = await self._watches.add(caller.principal, ask, caller.source, now)
+        return hub_pb2.AddWatchResponse(watch=watch_)
+
+    @rpc_method
+    async def ListWatches(
+        self, request: hub_pb2.ListWatchesRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.ListWatchesResponse:
+        now = self._clock()
+        caller = await self._auth.authenticate(context, now)
+        found = await self._watches.list_for(caller.principal, request.include_inactive, now)
+        return hub_pb2.ListWatchesResponse(watches=found)
+
+    @rpc_method
+    async def RemoveWatch(
+        self, request: hub_pb2.RemoveWatchRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.RemoveWatchResponse:
+        now = self._clock()
+        caller = await self._auth.authenticate(context, now)
+        watch_id = check_watch_id(request.watch_id, "RemoveWatchRequest.watch_id")
+        removed = await self._watches.remove(caller.principal, watch_id, caller.source, now)
+        return hub_pb2.RemoveWatchResponse(watch=removed)
+
+    @rpc_method
+    async def ListNotifications(
+        self, request: hub_pb2.ListNotificationsRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.ListNotificationsResponse:
+        caller = await self._auth.authenticate(context, self._clock())
+        since = None
+        if request.since:
+            since = parse_rfc3339(request.since, "ListNotificationsRequest.since")
+        if request.limit > 1000:
+            raise InvalidArgument(
+                f"ListNotificationsRequest.limit: got {request.limit}, at most 1000")
+        principal = caller.principal
+
+        def read() -> list[hub_pb2.Notification]:
+            with self._audit.engine.connect() as conn:
+                return list_notifications(conn, principal.agency, principal.subject, since,
+                                          request.limit or 100)
+
+        return hub_pb2.ListNotificationsResponse(notifications=await asyncio.to_thread(read))
 
 
 class LogServicer(hub_pb2_grpc.LogServiceServicer):
@@ -391,6 +448,18 @@ class NodeChannels:
             self._stubs[agency].Release, request, timeout=self._timeout)
         return result
 
+    async def pivot(self, agency: str, request: node_pb2.PivotRequest,
+                    timeout: float) -> node_pb2.PivotResponse:
+        result: node_pb2.PivotResponse = await call(
+            self._stubs[agency].Pivot, request, timeout=timeout)
+        return result
+
+    async def lookup(self, agency: str, request: node_pb2.SweepTokensRequest,
+                     timeout: float) -> node_pb2.SweepTokensResponse:
+        result: node_pb2.SweepTokensResponse = await call(
+            self._stubs[agency].SweepTokens, request, timeout=timeout)
+        return result
+
     async def count(self, agency: str, request: node_pb2.CountRecordsRequest,
                     timeout: float) -> node_pb2.CountRecordsResponse:
         result: node_pb2.CountRecordsResponse = await call(
@@ -410,6 +479,7 @@ class RunningHub:
     health: health.aio.HealthServicer
     policy: PolicyPoint
     metrics: Metrics
+    watches: WatchService
     metrics_server: MetricsServer | None = None
     tasks: tuple[asyncio.Task[None], ...] = ()
 
@@ -450,12 +520,19 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
         remember=releases.remember_pointers,
         timeout=config.fanout_timeout,
         max_pointers_per_node=config.max_pointers_per_node,
+        sweeper=Sweeper(pivot=channels.pivot, lookup=channels.lookup,
+                        timeout=config.fanout_timeout,
+                        limits=SweepLimits(pointers_per_node=config.max_pointers_per_node)),
+        names={agency: member.name for agreement in config.agreements.agreements.values()
+               for agency, member in agreement.members.items()},
     )
+    watch_service = WatchService(audit=audit, searcher=searcher,
+                                 remember=releases.remember_pointers)
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
                              maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs,
                              interceptors=[RequestDecoding()])
     hub_servicer = HubServicer(config, Authenticator(config, verifier, audit), searcher,
-                               releases, audit, metrics, clock)
+                               releases, audit, metrics, clock, watch_service)
     hub_servicer.aggregator = Aggregator(members=[m.agency for m in config.members],
                                          counter=channels.count, audit=audit, policy=policy,
                                          timeout=config.fanout_timeout)
@@ -486,8 +563,9 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
                                          config.health_interval))]
     if config.reload_seconds > 0:
         tasks.append(asyncio.create_task(watch(config.policy, policy, config.reload_seconds)))
+    tasks.append(asyncio.create_task(run_checks(watch_service, config.watch_interval, clock)))
     log.info("hub_started", listen=config.listen, port=port, members=len(config.members),
              metrics_port=metrics_server.port if metrics_server else None)
     return RunningHub(server, port, audit, channels, health_servicer, policy, metrics,
-                      metrics_server, tuple(tasks))
+                      watch_service, metrics_server, tuple(tasks))
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from accord.errors import InvalidArgument, PermissionDenied
 from accord.policy.engine import POINTER, Decision, PolicyPoint
+from accord.times import parse_rfc3339
 from accord.tokens import (
     FILTER_BYTES,
     FILTER_KINDS,
@@ -77,6 +78,12 @@ class MatchQuery:
     #: In scope per the hub's policy; empty means "not narrowed by the hub".
     record_types: frozenset[str]
     filters: tuple[tuple[Kind, bytes], ...] = ()
+    #: Only records ingested or changed after this (a watch's check).
+    updated_after: dt.datetime | None = None
+
+    @property
+    def is_watch(self) -> bool:
+        return self.updated_after is not None
 
     @property
     def lookup_tokens(self) -> tuple[Token, ...]:
@@ -134,8 +141,12 @@ class MatchQuery:
                 )
             filters.append((Kind(f.kind), bytes(f.bits)))
         limit = min(req.max_pointers or default_max, default_max)
+        updated_after = None
+        if req.updated_after:
+            updated_after = parse_rfc3339(req.updated_after, "MatchTokensRequest.updated_after")
         return cls(req.search_id, req.requesting_agency, req.purpose, req.agreement,
-                   tuple(tokens), limit, frozenset(req.record_types), tuple(filters))
+                   tuple(tokens), limit, frozenset(req.record_types), tuple(filters),
+                   updated_after)
 
 
 class Matcher:
@@ -146,12 +157,23 @@ class Matcher:
         self._agency = agency
         self._policy = policy
 
+    @property
+    def agency(self) -> str:
+        """The agency whose records this node holds."""
+        return self._agency
+
     async def scope(self, query: MatchQuery, now: dt.datetime) -> Decision:
         """The node's own pointer decision for this request; raises when denied."""
+        return await self.decide(query.agreement, query.purpose, query.requesting_agency, now)
+
+    async def decide(self, agreement: str, purpose: str, requesting_agency: str,
+                     now: dt.datetime) -> Decision:
+        """The node's own pointer decision (what it may point to, and what a
+        sweep may follow); raises PermissionDenied when denied."""
         decision = await self._policy.decide(POINTER, {
-            "agreement": query.agreement,
-            "purpose": query.purpose,
-            "requesting_agency": query.requesting_agency,
+            "agreement": agreement,
+            "purpose": purpose,
+            "requesting_agency": requesting_agency,
             "owner": self._agency,
             "now": now.date().isoformat(),
         })
@@ -189,13 +211,16 @@ class Matcher:
         candidates = self._store.match(
             query.lookup_tokens, limit=MAX_CANDIDATES,
             exclude_labels=exclude_labels, record_types=record_types,
-            agreement=query.agreement,
+            agreement=query.agreement, updated_after=query.updated_after,
         )
         found = score_candidates(query.profile, candidates)
         truncated = len(found) > query.max_pointers
         chosen: Sequence[Scored] = found[: query.max_pointers]
+        # A watch is checked again and again under one id: a record it found
+        # before keeps its handle, so the hub can tell it is not new.
         handles = self._store.issue_pointers(
-            [s.match.record_id for s in chosen], query.requesting_agency, query.search_id, now
+            [s.match.record_id for s in chosen], query.requesting_agency, query.search_id, now,
+            reuse=query.is_watch,
         )
         pointers = []
         for handle, scored in zip(handles, chosen, strict=True):

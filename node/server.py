@@ -52,6 +52,7 @@ from node.encodings import encode_query
 from node.matching import Matcher, MatchQuery
 from node.release import HubKeys, Releaser
 from node.store import NodeStore
+from node.sweep import PivotQuery, SweepQuery, Sweeps
 from node.tokens import Keyring, Query
 
 if TYPE_CHECKING:
@@ -79,13 +80,39 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
     """NodeService: answers the hub with pointers, and releases under grants."""
 
     def __init__(self, config: NodeConfig, matcher: Matcher, releaser: Releaser,
-                 clock: Clock) -> None:
+                 sweeps: Sweeps, clock: Clock) -> None:
         self._config = config
         self._matcher = matcher
         self._releaser = releaser
+        self._sweeps = sweeps
         self._clock = clock
         self.metrics: Metrics | None = None
         self.store: NodeStore | None = None  # counts for the dashboard (node.counts)
+
+    @rpc_method
+    async def Pivot(
+        self, request: node_pb2.PivotRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.PivotResponse:
+        require_peer(context, HUB_IDENTITY)
+        query = PivotQuery.from_proto(request)
+        structlog.contextvars.bind_contextvars(search_id=query.search_id)
+        response = await self._sweeps.pivot(query, self._clock())
+        log.info("pivoted", requesting_agency=query.requesting_agency,
+                 handles=len(query.handles), tokens=len(response.tokens))
+        return response
+
+    @rpc_method
+    async def SweepTokens(
+        self, request: node_pb2.SweepTokensRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.SweepTokensResponse:
+        require_peer(context, HUB_IDENTITY)
+        query = SweepQuery.from_proto(request, self._config.max_pointers)
+        structlog.contextvars.bind_contextvars(search_id=query.search_id)
+        response = await self._sweeps.lookup(query, self._clock())
+        log.info("swept", requesting_agency=query.requesting_agency, pointers=len(response.hits))
+        if self.metrics is not None:
+            self.metrics.pointers.inc(len(response.hits))
+        return response
 
     @rpc_method
     async def PrepareRelease(
@@ -159,13 +186,14 @@ def load_ed25519_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def query_from_proto(req: node_pb2.LocalSearchRequest) -> Query:
-    """The plaintext query of a LocalSearchRequest, with bounded field sizes."""
+def query_from_proto(req: node_pb2.LocalSearchRequest | node_pb2.LocalAddWatchRequest) -> Query:
+    """The plaintext query of a LocalSearchRequest (or a watch's), with bounded field sizes."""
     fields = ("name", "dob", "phone", "email", "plate", "address", "vin")
+    message = type(req).__name__
     for name in fields:
         if len(getattr(req, name)) > MAX_FIELD_CHARS:
             raise InvalidArgument(
-                f"LocalSearchRequest.{name}: longer than {MAX_FIELD_CHARS} characters"
+                f"{message}.{name}: longer than {MAX_FIELD_CHARS} characters"
             )
     return Query(**{name: getattr(req, name).strip() for name in fields})
 
@@ -242,6 +270,19 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
             release=response.release, record_json=json.dumps(record, sort_keys=True),
             withheld=list(response.withheld))
 
+    def _encode(self, request: node_pb2.LocalSearchRequest | node_pb2.LocalAddWatchRequest
+                ) -> tuple[str, list[common_pb2.Token], list[common_pb2.BloomFilter]]:
+        """The agreement, keyed tokens and keyed Bloom filters of a local query."""
+        # The named agreement, or the only one this agency belongs to.
+        agreement = self._config.agreements.resolve(self._config.agency, request.agreement or None)
+        keys = self._keyring.for_agreement(agreement.id)
+        # Exact tokens, field encodings, blocking keys and Bloom filters: all
+        # keyed, so the hub relays them without being able to read them.
+        encoded = encode_query(query_from_proto(request), keys, self._config.default_region)
+        filters = [common_pb2.BloomFilter(kind=int(kind), bits=bits)  # type: ignore[arg-type]
+                   for kind, bits in encoded.filters]
+        return agreement.id, [t.to_proto() for t in encoded.tokens], filters
+
     @rpc_method
     async def LocalSearch(
         self, request: node_pb2.LocalSearchRequest, context: grpc.aio.ServicerContext
@@ -251,26 +292,30 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     async def search(self, request: node_pb2.LocalSearchRequest,
                      metadata: list[tuple[str, str]]) -> node_pb2.LocalSearchResponse:
         """Tokenise a query here and search through the hub (also the console's)."""
-        # The named agreement, or the only one this agency belongs to.
-        agreement = self._config.agreements.resolve(self._config.agency, request.agreement or None)
-        keys = self._keyring.for_agreement(agreement.id)
-        # Exact tokens, field encodings, blocking keys and Bloom filters: all
-        # keyed, so the hub relays them without being able to read them.
-        encoded = encode_query(query_from_proto(request), keys, self._config.default_region)
-        tokens = encoded.tokens
+        agreement, tokens, filters = self._encode(request)
         hub_request = hub_pb2.SearchRequest(
-            case_number=request.case_number,
-            purpose=request.purpose,
-            tokens=[t.to_proto() for t in tokens],
-            agreement=agreement.id,
-            filters=[common_pb2.BloomFilter(kind=int(kind), bits=bits)  # type: ignore[arg-type]
-                     for kind, bits in encoded.filters],
+            case_number=request.case_number, purpose=request.purpose, tokens=tokens,
+            agreement=agreement, filters=filters, depth=request.depth,
         )
         result = await call(self._hub.Search, hub_request, timeout=GATEWAY_TIMEOUT,
                             metadata=metadata)
         return node_pb2.LocalSearchResponse(
             result=result, sent_kinds=sorted({int(t.kind) for t in tokens})  # type: ignore[misc]
         )
+
+    @rpc_method
+    async def LocalAddWatch(
+        self, request: node_pb2.LocalAddWatchRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.AddWatchResponse:
+        metadata = self._forward(context)
+        agreement, tokens, filters = self._encode(request)
+        response: hub_pb2.AddWatchResponse = await call(
+            self._hub.AddWatch,
+            hub_pb2.AddWatchRequest(case_number=request.case_number, purpose=request.purpose,
+                                    tokens=tokens, agreement=agreement, filters=filters,
+                                    days=request.days, label=request.label),
+            timeout=GATEWAY_TIMEOUT, metadata=metadata)
+        return response
 
 
 @dataclass
@@ -331,7 +376,8 @@ async def start_node(
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
                              maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs,
                              interceptors=[RequestDecoding()])
-    node_servicer = NodeServicer(config, matcher, releaser, clock)
+    sweeps = Sweeps(store, matcher, keyring, config.default_region)
+    node_servicer = NodeServicer(config, matcher, releaser, sweeps, clock)
     node_servicer.metrics = metrics  # RPC and pointer counts
     node_servicer.store = store
     node_pb2_grpc.add_NodeServiceServicer_to_server(node_servicer, server)

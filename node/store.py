@@ -108,6 +108,8 @@ pointers = Table(
     Column("search_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # A sweep or a watch finds the records already pointed to in its search.
+    Index("ix_pointers_search", "search_id", "record_id"),
 )
 
 #: Every record this node released: written, with the grant marked used, in
@@ -340,11 +342,13 @@ class NodeStore:
         exclude_labels: frozenset[str] = frozenset(),
         record_types: frozenset[str] | None = None,
         agreement: str | None = None,
+        updated_after: dt.datetime | None = None,
     ) -> list[Match]:
         """Records indexed under any of ``tokens``, with the kinds that matched.
 
         Records carrying any of ``exclude_labels``, or not of ``record_types``
-        (when given), are left out. With ``agreement``, each match carries the
+        (when given), or (with ``updated_after``) not ingested or changed after
+        that time, are left out. With ``agreement``, each match carries the
         profiles of its people under that agreement. Returns at most ``limit``
         matches, those with the most matched kinds first, then the most recent.
         """
@@ -368,11 +372,12 @@ class NodeStore:
             matches: list[Match] = []
             profiles: dict[int, list[tuple[int, bytes]]] = {}
             for chunk_ids in _chunks(list(kinds_by_record), 500):
-                rows = conn.execute(
-                    select(
-                        records.c.id, records.c.record_type, records.c.occurred_on, records.c.labels
-                    ).where(records.c.id.in_(chunk_ids))
-                )
+                chosen = select(
+                    records.c.id, records.c.record_type, records.c.occurred_on, records.c.labels
+                ).where(records.c.id.in_(chunk_ids))
+                if updated_after is not None:
+                    chosen = chosen.where(records.c.updated_at > updated_after)
+                rows = conn.execute(chosen)
                 for row in rows:
                     if exclude_labels.intersection(row.labels):
                         continue
@@ -413,10 +418,28 @@ class NodeStore:
         requesting_agency: str,
         search_id: str,
         now: dt.datetime,
+        *,
+        reuse: bool = False,
     ) -> list[str]:
-        """Create one fresh handle per record for this search; returns them in order."""
-        handles = [new_handle() for _ in record_ids]
-        if handles:
+        """One handle per record for this search; returns them in order.
+
+        Handles are fresh, unless ``reuse``: then a record already pointed to
+        under the same ``search_id`` and requesting agency (a watch, checked
+        again) keeps the handle it had, so the hub can tell it is not new.
+        """
+        known: dict[int, str] = {}
+        if reuse and record_ids:
+            with self.engine.connect() as conn:
+                for chunk in _chunks(list(record_ids), 500):
+                    rows = conn.execute(select(pointers.c.record_id, pointers.c.handle).where(
+                        pointers.c.search_id == search_id,
+                        pointers.c.requesting_agency == requesting_agency,
+                        pointers.c.expires_at > now,
+                        pointers.c.record_id.in_(chunk)))
+                    known.update((int(r.record_id), str(r.handle)) for r in rows)
+        handles = [known.get(rid) or new_handle() for rid in record_ids]
+        fresh = [(h, rid) for h, rid in zip(handles, record_ids, strict=True) if rid not in known]
+        if fresh:
             with self.engine.begin() as conn:
                 conn.execute(
                     insert(pointers),
@@ -429,10 +452,80 @@ class NodeStore:
                             "created_at": now,
                             "expires_at": now + POINTER_TTL,
                         }
-                        for h, rid in zip(handles, record_ids, strict=True)
+                        for h, rid in fresh
                     ],
                 )
         return handles
+
+    # --- sweeps -----------------------------------------------------------
+
+    def pointed_records(
+        self, handles: Sequence[str], search_id: str, requesting_agency: str, now: dt.datetime
+    ) -> dict[str, int]:
+        """The records behind those of ``handles`` that this node issued in
+        ``search_id`` to ``requesting_agency`` and that have not expired."""
+        found: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(handles)), 500):
+                rows = conn.execute(select(pointers.c.handle, pointers.c.record_id).where(
+                    pointers.c.handle.in_(chunk),
+                    pointers.c.search_id == search_id,
+                    pointers.c.requesting_agency == requesting_agency,
+                    pointers.c.expires_at > now))
+                found.update((str(r.handle), int(r.record_id)) for r in rows)
+        return found
+
+    def records_in_search(self, search_id: str) -> set[int]:
+        """Every record this node has pointed to in ``search_id`` (any level of a sweep)."""
+        with self.engine.connect() as conn:
+            return {int(r) for r in conn.execute(
+                select(pointers.c.record_id).where(pointers.c.search_id == search_id)).scalars()}
+
+    def match_each(
+        self,
+        tokens: Sequence[Token],
+        *,
+        limit: int,
+        exclude_labels: frozenset[str],
+        record_types: frozenset[str],
+        exclude_records: frozenset[int] = frozenset(),
+    ) -> list[tuple[Match, tuple[int, ...]]]:
+        """Each token looked up on its own: the matching records, each with the
+        indexes (into ``tokens``) of the tokens it is indexed under.
+
+        Leaves out records with any of ``exclude_labels``, not of
+        ``record_types``, or in ``exclude_records``. At most ``limit`` records,
+        those found by the most tokens first, then the most recent.
+        """
+        index_of = {(int(t.kind), t.value): i for i, t in enumerate(tokens)}
+        found: dict[int, set[int]] = {}
+        kinds: dict[int, set[Kind]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(tokens), 200):
+                rows = conn.execute(select(
+                    record_tokens.c.record_id, record_tokens.c.kind, record_tokens.c.token
+                ).where(record_tokens.c.token.in_([t.value for t in chunk])))
+                for row in rows:
+                    i = index_of.get((row.kind, bytes(row.token)))
+                    if i is not None and row.record_id not in exclude_records:
+                        found.setdefault(row.record_id, set()).add(i)
+                        kinds.setdefault(row.record_id, set()).add(Kind(row.kind))
+            matches: list[tuple[Match, tuple[int, ...]]] = []
+            for chunk_ids in _chunks(list(found), 500):
+                rows = conn.execute(select(
+                    records.c.id, records.c.record_type, records.c.occurred_on, records.c.labels
+                ).where(records.c.id.in_(chunk_ids)))
+                for row in rows:
+                    if exclude_labels.intersection(row.labels):
+                        continue
+                    if row.record_type not in record_types:
+                        continue
+                    match = Match(record_id=row.id, record_type=RecordType(row.record_type),
+                                  occurred_on=row.occurred_on, labels=frozenset(row.labels),
+                                  kinds=frozenset(kinds[row.id]))
+                    matches.append((match, tuple(sorted(found[row.id]))))
+        matches.sort(key=lambda m: (-len(m[1]), -m[0].occurred_on.toordinal(), m[0].record_id))
+        return matches[:limit]
 
     def iter_records(self, batch: int = 1000) -> Iterator[Record]:
         """Every stored record, in id order, read in batches (for re-indexing)."""

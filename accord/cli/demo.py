@@ -52,6 +52,7 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
     from accord.cli.main import (
         _all_checkpoints,
         _all_entries,
+        gateway_call,
         hub_call,
         local_search,
         print_search,
@@ -84,7 +85,9 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         node_configs = {a: NodeConfig.load(fed.node_config(a)) for a in fed.agencies}
         logs = root / "logs"
         logs.mkdir(exist_ok=True)
-        procs.append(spawn(["hub", "serve", "--config", str(fed.hub_config)], logs / "hub.out"))
+        # Watches are checked every second here, so the demo need not wait a minute.
+        procs.append(spawn(["hub", "serve", "--config", str(fed.hub_config)], logs / "hub.out",
+                           env={"ACCORD_HUB_HUB_WATCH_INTERVAL_SECONDS": "1"}))
         for agency in fed.agencies:
             procs.append(spawn(["node", "serve", "--config", str(fed.node_config(agency))],
                                 logs / f"{agency}.out"))
@@ -139,8 +142,9 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         if not hits:
             raise DemoFailed("expected rivertown_pd to hold a call for service about her")
         console.print(f"   [bold green]rivertown_pd holds a {hits[0]['record_type']} from "
-                      f"{hits[0]['month']} about her[/] ({hits[0]['strength']} match on "
-                      f"{', '.join(hits[0]['matched'])}); the pointer carries no content")
+                      f"{hits[0]['month']} about her[/] ({hits[0]['strength']} match: "
+                      f"{hits[0]['why'] or ', '.join(hits[0]['matched'])}); the pointer "
+                      "carries no content")
 
         say("The agreement decides who is asked, for what, and what a pointer may say")
         console.print("   local-pilot: sealed and juvenile records are never exposed; the hotline "
@@ -192,18 +196,29 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         console.print(f"   [bold green]the record names her as {person['name']!r}, aka "
                       f"{', '.join(person['nicknames'])}; the call came from {phones[0]}[/]")
 
-        say("The phone leads to a hotline tip, whose release waits for the hotline's custodian")
+        say("A sweep follows the call's identifiers to records nobody knew to search for")
+        console.print("   the same search with --depth 2: rivertown_pd's node derives keyed tokens "
+                      "of the other identifiers in the call it matched (as the agreement lets "
+                      "it pivot), and the hub looks those up at every agency")
         response = asyncio.run(local_search(
             investigator, jwt_text,
             node_pb2.LocalSearchRequest(case_number=CASE, purpose="human_trafficking",
-                                        phone=phones[0]),
+                                        name=SEARCHED_NAME, dob=SEARCHED_DOB, depth=2),
         ))
-        data = search_to_dict(response)
-        print_search(data)
-        tips = [p for p in data["pointers"] if p["agency"] == "tip_hotline"]
-        if not tips:
-            raise DemoFailed("expected the hotline to hold a tip with her phone")
-        tip = _request_release(investigator, jwt_text, tips[0]["handle"],
+        swept = search_to_dict(response)
+        print_search(swept)
+        linked = {(p["agency"], p["record_type"]): p for p in swept["linked"]}
+        interview = linked.get(("harbor_pd", "field_interview"))
+        tip_hit = linked.get(("tip_hotline", "hotline_tip"))
+        if interview is None or tip_hit is None:
+            raise DemoFailed("expected the sweep to reach harbor_pd's field interview and the "
+                             "hotline's tip through her phone")
+        console.print(f"   [bold green]through the {phones[0]} in the call (named only as "
+                      f"'{interview['via'][0]['kind']}'): a field interview at harbor_pd and a "
+                      "hotline tip[/]; the hub relayed tokens, never the number")
+
+        say("The tip's release waits for the hotline's custodian")
+        tip = _request_release(investigator, jwt_text, tip_hit["handle"],
                                "locate a possible trafficking victim", console)
         custodian_config = fed.node_config("tip_hotline")
         custodian = DevIdentityProvider.load(fed.idp_dir("tip_hotline"), "tip_hotline").issue(
@@ -217,6 +232,66 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
                              hub_pb2.DecideReleaseRequest(release_id=tip, approve=True,
                                                           reason="active trafficking case")))
         _fetch_release(investigator, jwt_text, tip, console)
+        interview_id = _request_release(investigator, jwt_text, interview["handle"],
+                                        "the man seen with her phone", console)
+        seen = _fetch_release(investigator, jwt_text, interview_id, console)
+        console.print(f"   [bold green]harbor_pd's card: {seen['people'][0]['name'] or 'Marcus Dell'}"
+                      f" at {seen['extra'].get('location', 'a motel')}, with her phone[/]")
+
+        say("Deconfliction: another agency starts working the same phone")
+        response = asyncio.run(local_search(
+            investigator, jwt_text,
+            node_pb2.LocalSearchRequest(case_number=CASE, purpose="human_trafficking",
+                                        phone=phones[0])))
+        holders = sorted({p["agency"] for p in search_to_dict(response)["pointers"]})
+        console.print(f"   {INVESTIGATOR} now searches the phone itself: held at "
+                      f"{', '.join(holders)}")
+        harbor_config = fed.node_config("harbor_pd")
+        kane = DevIdentityProvider.load(fed.idp_dir("harbor_pd"), "harbor_pd").issue(
+            "det.kane", ("investigator",), _now())
+        response = asyncio.run(local_search(
+            harbor_config, kane,
+            node_pb2.LocalSearchRequest(case_number="HB-2026-0311", purpose="human_trafficking",
+                                        phone=phones[0])))
+        notices = search_to_dict(response)["notices"]
+        if not notices or notices[0]["agency"] != INVESTIGATOR_AGENCY:
+            raise DemoFailed("expected harbor_pd to be told lakeside_so searched that phone")
+        console.print(f"   det.kane at harbor_pd is told: {notices[0]['agency_name']} searched the "
+                      f"same subject ({', '.join(notices[0]['kinds'])}); contact "
+                      f"{notices[0]['contact']}")
+        mine = asyncio.run(hub_call(investigator, jwt_text, "HubService", "ListNotifications",
+                                    hub_pb2.ListNotificationsRequest()))
+        told = [n for n in mine.notifications
+                if n.kind == hub_pb2.NOTIFICATION_KIND_DECONFLICTION]
+        if not told:
+            raise DemoFailed("expected det.morales to be told that harbor_pd searched it too")
+        console.print(f"   and {INVESTIGATOR} is told in turn: {told[0].deconfliction.agency_name}, "
+                      f"contact {told[0].deconfliction.contact}. Neither learns the other's "
+                      "case, and the hub compared only keyed tokens")
+
+        say("A watch on her phone catches a record ingested later")
+        watch = asyncio.run(gateway_call(investigator, jwt_text, "LocalAddWatch",
+                                         node_pb2.LocalAddWatchRequest(
+                                             case_number=CASE, purpose="human_trafficking",
+                                             phone=phones[0], days=30, label="Jazzy's phone")))
+        console.print(f"   {INVESTIGATOR} watches the phone: {watch.watch.watch_id}, until "
+                      f"{watch.watch.expires_at[:10]}")
+        new_tip = _late_tip(phones[0])
+        tip_config = node_configs["tip_hotline"]
+        store = NodeStore.open(tip_config.database_url)
+        try:
+            from node.store import Prepared
+            from node.tokens import record_tokens
+
+            store.upsert([Prepared(new_tip, record_tokens(new_tip, tip_config.keyring().all(),
+                                                          tip_config.default_region))], _now())
+        finally:
+            store.close()
+        console.print(f"   the hotline ingests a new tip ({new_tip.source_id}) with that phone; "
+                      "the hub checks watches every second in the demo")
+        found = _wait_for_watch(investigator, jwt_text, watch.watch.watch_id)
+        console.print(f"   [bold green]notification:[/] {found.pointer.agency} holds a "
+                      f"{found.pointer.record_type} -> pointer {found.pointer.handle}")
 
         say("A node goes down; searches still answer, within the deadline")
         down = fed.agencies.index("tip_hotline") + 1  # procs[0] is the hub
@@ -307,6 +382,30 @@ def _fetch_release(config: Path, jwt_text: str, release_id: str,
     if response.withheld:
         console.print(f"   withheld by the agreement: {', '.join(response.withheld)}")
     return record
+
+
+def _late_tip(phone: str) -> Any:
+    """A tip that arrives after the watch is set."""
+    from node.records import Person, Record, RecordType, Role
+
+    return Record(source="tip_hotline_tips", source_id="TIP-90017",
+                  record_type=RecordType.HOTLINE_TIP, occurred_on=_now().date(),
+                  summary="Caller saw a young woman called Jazzy get into a silver sedan",
+                  people=(Person(role=Role.VICTIM, nicknames=("Jazzy",), phones=(phone,)),))
+
+
+def _wait_for_watch(config: Path, jwt_text: str, watch_id: str, timeout: float = 20.0) -> Any:
+    from accord.cli.main import hub_call
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = asyncio.run(hub_call(config, jwt_text, "HubService", "ListNotifications",
+                                      hub_pb2.ListNotificationsRequest()))
+        hits = [n for n in listed.notifications if n.watch_id == watch_id]
+        if hits:
+            return hits[0]
+        time.sleep(0.5)
+    raise DemoFailed(f"watch {watch_id} reported nothing within {timeout:.0f}s")
 
 
 def _keep(fed: Federation, procs: list[subprocess.Popen[bytes]], console: Console) -> None:

@@ -454,33 +454,59 @@ def status_name(code: int) -> str:
     return name.removeprefix("NODE_STATUS_CODE_").lower()
 
 
-def search_to_dict(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:
+def pointer_to_dict(p: common_pb2.MatchPointer) -> dict[str, Any]:
     from accord.explain import agreement_dicts, explain
 
+    return {
+        "handle": p.handle,
+        "agency": p.agency,
+        "record_type": p.record_type,
+        "month": p.coarse_date,
+        "strength": STRENGTH_NAMES.get(p.strength, "unknown"),
+        "matched": [kind_name(k) for k in p.matched],
+        "why": explain(p),
+        "agreements": agreement_dicts(p),
+    }
+
+
+def notice_to_dict(n: common_pb2.DeconflictionNotice) -> dict[str, Any]:
+    return {"agency": n.agency, "agency_name": n.agency_name, "contact": n.contact,
+            "searched_at": n.searched_at, "kinds": [kind_name(k) for k in n.kinds]}
+
+
+def node_status_to_dict(n: hub_pb2.NodeStatus) -> dict[str, Any]:
+    return {"agency": n.agency, "status": status_name(n.code), "pointers": n.pointers,
+            "latency_ms": n.latency_ms, "detail": n.detail}
+
+
+def search_to_dict(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:
     r = resp.result
     return {
         "search_id": r.search_id,
         "audit_seq": r.audit_seq,
         "sent_kinds": [kind_name(k) for k in resp.sent_kinds],
-        "pointers": [
-            {
-                "handle": p.handle,
-                "agency": p.agency,
-                "record_type": p.record_type,
-                "month": p.coarse_date,
-                "strength": STRENGTH_NAMES.get(p.strength, "unknown"),
-                "matched": [kind_name(k) for k in p.matched],
-                "why": explain(p),
-                "agreements": agreement_dicts(p),
-            }
-            for p in r.pointers
+        "pointers": [pointer_to_dict(p) for p in r.pointers],
+        "nodes": [node_status_to_dict(n) for n in r.nodes],
+        "linked": [
+            {**pointer_to_dict(lp.pointer), "depth": lp.depth,
+             "via": [{"pointer": path.via_pointer, "agency": path.via_agency,
+                      "kind": kind_name(path.kind)} for path in lp.paths]}
+            for lp in r.linked
         ],
-        "nodes": [
-            {"agency": n.agency, "status": status_name(n.code), "pointers": n.pointers,
-             "latency_ms": n.latency_ms, "detail": n.detail}
-            for n in r.nodes
-        ],
+        "sweep_nodes": [node_status_to_dict(n) for n in r.sweep_nodes],
+        "notices": [notice_to_dict(n) for n in r.notices],
     }
+
+
+def describe_path(data: dict[str, Any], handles: dict[str, dict[str, Any]]) -> str:
+    """"phone shared with a cad_call at rivertown_pd (ptr_ab12...)", for each route."""
+    routes = []
+    for via in data["via"]:
+        origin = handles.get(via["pointer"], {})
+        what = origin.get("record_type") or "record"
+        routes.append(f"{via['kind']} shared with a {what} at {via['agency']} "
+                      f"({via['pointer'][:12]}...)")
+    return "; ".join(routes)
 
 
 async def local_search(config_path: Path, jwt_text: str, request: node_pb2.LocalSearchRequest,
@@ -522,6 +548,22 @@ def print_search(data: dict[str, Any]) -> None:
         nodes.add_row(n["agency"], n["status"], str(n["pointers"]), str(n["latency_ms"]),
                       n["detail"])
     console.print(nodes)
+    linked = data.get("linked", [])
+    if linked:
+        handles = {p["handle"]: p for p in [*pointers, *linked]}
+        table = Table(title=f"{len(linked)} linked pointer(s) from the sweep: the shared "
+                            "identifier stays hidden until a release", title_justify="left")
+        for col in ("level", "agency", "record type", "month", "strength", "linked by"):
+            table.add_column(col)
+        table.add_column("pointer", no_wrap=True, overflow="fold")
+        for p in linked:
+            table.add_row(str(p["depth"]), p["agency"], p["record_type"], p["month"],
+                          p["strength"], describe_path(p, handles), p["handle"])
+        console.print(table)
+    for n in data.get("notices", []):
+        console.print(f"[bold yellow]deconfliction:[/] {n['agency_name']} ({n['agency']}) "
+                      f"searched the same subject ({', '.join(n['kinds'])}) at "
+                      f"{n['searched_at']}; contact: {n['contact']}", highlight=False)
     console.print(f"search {data['search_id']} recorded as audit entry #{data['audit_seq']}")
 
 
@@ -540,9 +582,12 @@ def print_search(data: dict[str, Any]) -> None:
 @click.option("--plate", default="", help="Plate with its state, e.g. OR:7KDX214.")
 @click.option("--vin", default="")
 @click.option("--address", default="")
+@click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="2: also sweep the other identifiers in the records found (phones, "
+                   "plates, ...) for linked records, as far as the agreement allows.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def search(config_path: Path, jwt_text: str | None, case_number: str, purpose: str,
-           as_json: bool, **fields: str) -> None:
+           depth: int, as_json: bool, **fields: str) -> None:
     """Search the federation through your own agency's node.
 
     The node turns what you type into keyed tokens; only tokens go to the hub,
@@ -552,11 +597,12 @@ def search(config_path: Path, jwt_text: str | None, case_number: str, purpose: s
     Example:
       accord search --config fed/nodes/lakeside_so/node.toml --token "$TOKEN" \\
           --case LS-2026-0117 --purpose human_trafficking \\
-          --name "Jazmin Ramirez" --dob 1999-03-04
+          --name "Jazmin Ramirez" --dob 1999-03-04 --depth 2
     """
     if not jwt_text:
         raise InvalidArgument("--token: missing (or set ACCORD_TOKEN)")
-    request = node_pb2.LocalSearchRequest(case_number=case_number, purpose=purpose, **fields)
+    request = node_pb2.LocalSearchRequest(case_number=case_number, purpose=purpose,
+                                          depth=depth, **fields)
     response = asyncio.run(local_search(config_path, jwt_text.strip(), request))
     data = search_to_dict(response)
     if as_json:
@@ -803,6 +849,173 @@ def release_deny(release_id: str, config_path: Path, jwt_text: str | None, reaso
           --token "$CUSTODIAN" --reason "source safety"
     """
     _decide(release_id, config_path, jwt_text, False, reason, as_json)
+
+
+# --- watches ------------------------------------------------------------------------------
+
+
+WATCH_STATES = {hub_pb2.WATCH_STATE_ACTIVE: "active", hub_pb2.WATCH_STATE_EXPIRED: "expired",
+                hub_pb2.WATCH_STATE_REMOVED: "removed"}
+
+
+def watch_to_dict(w: hub_pb2.Watch) -> dict[str, Any]:
+    return {"watch_id": w.watch_id, "state": WATCH_STATES.get(w.state, "unknown"),
+            "case_number": w.case_number, "purpose": w.purpose, "agreement": w.agreement,
+            "label": w.label, "kinds": [kind_name(k) for k in w.kinds],
+            "created_at": w.created_at, "expires_at": w.expires_at,
+            "last_checked_at": w.last_checked_at, "notifications": w.notifications,
+            "audit_seq": w.audit_seq}
+
+
+def notification_to_dict(n: hub_pb2.Notification) -> dict[str, Any]:
+    data: dict[str, Any] = {"notification_id": n.notification_id, "created_at": n.created_at,
+                            "case_number": n.case_number, "audit_seq": n.audit_seq}
+    if n.kind == hub_pb2.NOTIFICATION_KIND_WATCH_MATCH:
+        data.update(kind="watch_match", watch_id=n.watch_id, pointer=pointer_to_dict(n.pointer))
+    else:
+        data.update(kind="deconfliction", deconfliction=notice_to_dict(n.deconfliction))
+    return data
+
+
+def print_watches(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("No watches.")
+        return
+    table = Table(title=f"{len(rows)} watch(es)", title_justify="left")
+    for col in ("watch", "state", "case", "label", "watching for", "expires", "hits"):
+        table.add_column(col, overflow="fold")
+    for w in rows:
+        table.add_row(w["watch_id"], w["state"], w["case_number"], w["label"],
+                      ", ".join(w["kinds"]), w["expires_at"][:10], str(w["notifications"]))
+    console.print(table)
+
+
+@cli.group()
+def watch() -> None:
+    """Watches: be told when another agency later ingests a matching record."""
+
+
+@watch.command("add")
+@config_option
+@token_option
+@click.option("--case", "case_number", required=True, help="Case number.")
+@click.option("--purpose", required=True, help="Purpose, e.g. human_trafficking.")
+@click.option("--name", default="", help="Given and family name.")
+@click.option("--dob", default="", help="Date of birth (with --name), any common format.")
+@click.option("--phone", default="")
+@click.option("--email", default="")
+@click.option("--plate", default="", help="Plate with its state, e.g. OR:7KDX214.")
+@click.option("--vin", default="")
+@click.option("--address", default="")
+@click.option("--days", type=click.IntRange(1, 90), default=30, show_default=True,
+              help="How long the watch lasts.")
+@click.option("--label", default="", help="A short note for yourself, e.g. \"Jazzy's phone\".")
+@json_option
+def watch_add(config_path: Path, jwt_text: str | None, case_number: str, purpose: str,
+              days: int, label: str, as_json: bool, **fields: str) -> None:
+    """Watch for records that match, ingested by any agency from now on.
+
+    Your node turns the identifiers into keyed tokens, as for a search; the hub
+    checks the watch against newly ingested records and keeps what it finds as
+    notifications (`accord watch notifications`).
+
+    \b
+    Example:
+      accord watch add --config fed/nodes/lakeside_so/node.toml --case LS-2026-0117 \\
+          --purpose human_trafficking --phone "(503) 555-0142" --label "Jazzy's phone"
+    """
+    response = asyncio.run(gateway_call(
+        config_path, _require_token(jwt_text), "LocalAddWatch",
+        node_pb2.LocalAddWatchRequest(case_number=case_number, purpose=purpose, days=days,
+                                      label=label, **fields)))
+    data = watch_to_dict(response.watch)
+    if as_json:
+        emit_json(data)
+    else:
+        print_watches([data])
+
+
+@watch.command("list")
+@config_option
+@token_option
+@click.option("--all", "include_inactive", is_flag=True, help="Expired and removed ones too.")
+@json_option
+def watch_list(config_path: Path, jwt_text: str | None, include_inactive: bool,
+               as_json: bool) -> None:
+    """Your watches.
+
+    \b
+    Example:
+      accord watch list --config fed/nodes/lakeside_so/node.toml --all
+    """
+    response = asyncio.run(hub_call(config_path, _require_token(jwt_text), "HubService",
+                                    "ListWatches",
+                                    hub_pb2.ListWatchesRequest(include_inactive=include_inactive)))
+    rows = [watch_to_dict(w) for w in response.watches]
+    if as_json:
+        emit_json(rows)
+    else:
+        print_watches(rows)
+
+
+@watch.command("remove")
+@click.argument("watch_id")
+@config_option
+@token_option
+@json_option
+def watch_remove(watch_id: str, config_path: Path, jwt_text: str | None, as_json: bool) -> None:
+    """Stop a watch of yours (recorded in the audit log).
+
+    \b
+    Example:
+      accord watch remove w_3f9c... --config fed/nodes/lakeside_so/node.toml
+    """
+    response = asyncio.run(hub_call(config_path, _require_token(jwt_text), "HubService",
+                                    "RemoveWatch", hub_pb2.RemoveWatchRequest(watch_id=watch_id)))
+    data = watch_to_dict(response.watch)
+    if as_json:
+        emit_json(data)
+    else:
+        print_watches([data])
+
+
+@watch.command("notifications")
+@config_option
+@token_option
+@click.option("--since", default="", help="Only newer than this RFC 3339 time.")
+@json_option
+def watch_notifications(config_path: Path, jwt_text: str | None, since: str,
+                        as_json: bool) -> None:
+    """What your watches found, and deconfliction notices about your searches.
+
+    A watch match carries a pointer: ask for its release like any other.
+
+    \b
+    Example:
+      accord watch notifications --config fed/nodes/lakeside_so/node.toml --json
+    """
+    response = asyncio.run(hub_call(config_path, _require_token(jwt_text), "HubService",
+                                    "ListNotifications",
+                                    hub_pb2.ListNotificationsRequest(since=since)))
+    rows = [notification_to_dict(n) for n in response.notifications]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        console.print("No notifications.")
+        return
+    for n in rows:
+        if n["kind"] == "watch_match":
+            p = n["pointer"]
+            console.print(f"{n['created_at'][:19]}  watch {n['watch_id']} ({n['case_number']}): "
+                          f"{p['agency']} holds a {p['record_type'] or 'record'} "
+                          f"({p['strength']}) -> pointer {p['handle']}", highlight=False)
+        else:
+            d = n["deconfliction"]
+            console.print(f"{n['created_at'][:19]}  deconfliction ({n['case_number']}): "
+                          f"{d['agency_name']} searched the same subject "
+                          f"({', '.join(d['kinds'])}); contact: {d['contact']}",
+                          highlight=False)
 
 
 # --- audit --------------------------------------------------------------------------------

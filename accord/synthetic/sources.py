@@ -674,6 +674,43 @@ class HarborRms(Source):
         return (StoryRow(dt.datetime(2026, 9, 16, 22, 40), row),)
 
 
+class HarborFieldInterviews(LakesideFieldInterviews):
+    """Harbor PD field interview cards: the same card layout as Lakeside's (one vendor)."""
+
+    agency = "harbor_pd"
+    name = "harbor_fi"
+
+    def format_id(self, when: dt.datetime, number: int) -> str:
+        return f"HFI-{number:06d}"
+
+    def story_rows(self) -> tuple[StoryRow, ...]:
+        marcus = exact(MARCUS)
+        values = {
+            "fi_id": STORY.harbor_fi_id,
+            "contact_date": "2026-10-02",
+            "contact_time": "0115",
+            "officer_badge": "H214",
+            "reason": "Loitering in motel lot; subject says he is waiting for a friend",
+            "location": "Bayview Motel, 2200 Coast Hwy",
+            "subject_first": marcus.given,
+            "subject_last": marcus.family,
+            "subject_dob": _dob(marcus, "%Y-%m-%d"),
+            "subject_phone": "+15035550142",
+            "subject_email": "",
+            "subject_address": "",
+            "subject_moniker": "",
+            "companion_name": "",
+            "companion_dob": "",
+            "companion_phone": "",
+            "vehicle_plate": STORY.plate,
+            "vehicle_state": STORY.plate_state,
+            "vehicle_vin": "",
+            "labels": "",
+        }
+        row = Row(STORY.harbor_fi_id, values, (MARCUS.entity_id,))
+        return (StoryRow(dt.datetime(2026, 10, 2, 1, 15), row),)
+
+
 class HarborMissing(Source):
     """Harbor PD missing persons: the missing person, who reported it, who they were with.
 
@@ -897,6 +934,7 @@ SOURCES: tuple[type[Source], ...] = (
     LakesideFieldInterviews,
     LakesideArrests,
     HarborRms,
+    HarborFieldInterviews,
     HarborMissing,
     HarborWarrants,
     TipHotline,

@@ -12,7 +12,10 @@ the tests can search for them:
    ``Jazzy``, phone ``503.555.0142``, no surname.
 3. ``harbor_pd`` RMS incident ``HPD-26-031877`` (2026-09-16): ``Marcus Dell``,
    suspect, phone ``503-555-0142``, driving plate ``7KDX214`` (OR).
-4. ``lakeside_so`` -- the investigator's own agency -- holds nothing about her.
+4. ``harbor_pd`` field interview ``HFI-260419`` (2026-10-02): ``Marcus Dell``
+   in the Bayview Motel lot at night, phone ``+15035550142``, same plate. No
+   name of hers in it: only a sweep from her phone finds it.
+5. ``lakeside_so`` -- the investigator's own agency -- holds nothing about her.
 
 Two more fixed records at ``rivertown_pd`` (RMS) exist for policy demos: a
 ``sealed`` one and a ``juvenile`` one, about other people.
@@ -58,6 +61,8 @@ class Story:
     cad_call_id: str
     tip_id: str
     harbor_incident_id: str
+    #: harbor_pd's field interview of the associate, found only by a sweep.
+    harbor_fi_id: str
     #: The man seen with her phone and driving the plate.
     associate_name: str
     associate_entity_id: str
@@ -67,11 +72,12 @@ class Story:
 
     @property
     def records(self) -> tuple[StoryRecord, ...]:
-        """The three records that mention the persona, her phone or her plate."""
+        """The four records that mention the persona, her phone or her plate."""
         return (
             StoryRecord("rivertown_pd", "rivertown_cad", self.cad_call_id),
             StoryRecord("tip_hotline", "tip_hotline_tips", self.tip_id),
             StoryRecord("harbor_pd", "harbor_rms", self.harbor_incident_id),
+            StoryRecord("harbor_pd", "harbor_fi", self.harbor_fi_id),
         )
 
     @property
@@ -97,6 +103,7 @@ STORY = Story(
     cad_call_id="CAD-2026-004211",
     tip_id="TIP-88213",
     harbor_incident_id="HPD-26-031877",
+    harbor_fi_id="HFI-260419",
     associate_name="Marcus Dell",
     associate_entity_id="STORY-MARCUS",
     sealed_record_id="RT26-000901",

@@ -182,6 +182,40 @@ class Release(_message.Message):
     audit_seq: int
     def __init__(self, release_id: _Optional[str] = ..., pointer: _Optional[str] = ..., owner: _Optional[str] = ..., record_type: _Optional[str] = ..., requester_agency: _Optional[str] = ..., requester: _Optional[str] = ..., purpose: _Optional[str] = ..., case_number: _Optional[str] = ..., justification: _Optional[str] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[ReleaseState, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., requested_at: _Optional[str] = ..., decided_by: _Optional[str] = ..., decision_reason: _Optional[str] = ..., audit_seq: _Optional[int] = ...) -> None: ...
 
+class LinkPath(_message.Message):
+    __slots__ = ("via_pointer", "via_agency", "kind")
+    VIA_POINTER_FIELD_NUMBER: _ClassVar[int]
+    VIA_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    via_pointer: str
+    via_agency: str
+    kind: IdentifierKind
+    def __init__(self, via_pointer: _Optional[str] = ..., via_agency: _Optional[str] = ..., kind: _Optional[_Union[IdentifierKind, str]] = ...) -> None: ...
+
+class LinkedPointer(_message.Message):
+    __slots__ = ("pointer", "depth", "paths")
+    POINTER_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    pointer: MatchPointer
+    depth: int
+    paths: _containers.RepeatedCompositeFieldContainer[LinkPath]
+    def __init__(self, pointer: _Optional[_Union[MatchPointer, _Mapping]] = ..., depth: _Optional[int] = ..., paths: _Optional[_Iterable[_Union[LinkPath, _Mapping]]] = ...) -> None: ...
+
+class DeconflictionNotice(_message.Message):
+    __slots__ = ("agency", "agency_name", "contact", "searched_at", "kinds")
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    AGENCY_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_FIELD_NUMBER: _ClassVar[int]
+    SEARCHED_AT_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    agency: str
+    agency_name: str
+    contact: str
+    searched_at: str
+    kinds: _containers.RepeatedScalarFieldContainer[IdentifierKind]
+    def __init__(self, agency: _Optional[str] = ..., agency_name: _Optional[str] = ..., contact: _Optional[str] = ..., searched_at: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[IdentifierKind, str]]] = ...) -> None: ...
+
 class CountCell(_message.Message):
     __slots__ = ("agency", "record_type", "month", "county", "count")
     AGENCY_FIELD_NUMBER: _ClassVar[int]

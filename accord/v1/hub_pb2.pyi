@@ -16,12 +16,32 @@ class NodeStatusCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NODE_STATUS_CODE_TIMED_OUT: _ClassVar[NodeStatusCode]
     NODE_STATUS_CODE_DENIED: _ClassVar[NodeStatusCode]
     NODE_STATUS_CODE_ERROR: _ClassVar[NodeStatusCode]
+
+class WatchState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WATCH_STATE_UNSPECIFIED: _ClassVar[WatchState]
+    WATCH_STATE_ACTIVE: _ClassVar[WatchState]
+    WATCH_STATE_EXPIRED: _ClassVar[WatchState]
+    WATCH_STATE_REMOVED: _ClassVar[WatchState]
+
+class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_KIND_UNSPECIFIED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_WATCH_MATCH: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_DECONFLICTION: _ClassVar[NotificationKind]
 NODE_STATUS_CODE_UNSPECIFIED: NodeStatusCode
 NODE_STATUS_CODE_OK: NodeStatusCode
 NODE_STATUS_CODE_UNAVAILABLE: NodeStatusCode
 NODE_STATUS_CODE_TIMED_OUT: NodeStatusCode
 NODE_STATUS_CODE_DENIED: NodeStatusCode
 NODE_STATUS_CODE_ERROR: NodeStatusCode
+WATCH_STATE_UNSPECIFIED: WatchState
+WATCH_STATE_ACTIVE: WatchState
+WATCH_STATE_EXPIRED: WatchState
+WATCH_STATE_REMOVED: WatchState
+NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
+NOTIFICATION_KIND_WATCH_MATCH: NotificationKind
+NOTIFICATION_KIND_DECONFLICTION: NotificationKind
 
 class ListCheckpointsRequest(_message.Message):
     __slots__ = ("start_size", "limit")
@@ -184,18 +204,20 @@ class ListEntriesResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[bytes]] = ..., next_seq: _Optional[int] = ..., checkpoint: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("case_number", "purpose", "tokens", "agreement", "filters")
+    __slots__ = ("case_number", "purpose", "tokens", "agreement", "filters", "depth")
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     AGREEMENT_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
     case_number: str
     purpose: str
     tokens: _containers.RepeatedCompositeFieldContainer[_common_pb2.Token]
     agreement: str
     filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.BloomFilter]
-    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., agreement: _Optional[str] = ..., filters: _Optional[_Iterable[_Union[_common_pb2.BloomFilter, _Mapping]]] = ...) -> None: ...
+    depth: int
+    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., agreement: _Optional[str] = ..., filters: _Optional[_Iterable[_Union[_common_pb2.BloomFilter, _Mapping]]] = ..., depth: _Optional[int] = ...) -> None: ...
 
 class NodeStatus(_message.Message):
     __slots__ = ("agency", "code", "pointers", "latency_ms", "detail")
@@ -212,18 +234,134 @@ class NodeStatus(_message.Message):
     def __init__(self, agency: _Optional[str] = ..., code: _Optional[_Union[NodeStatusCode, str]] = ..., pointers: _Optional[int] = ..., latency_ms: _Optional[int] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("search_id", "pointers", "nodes", "audit_seq", "agreement")
+    __slots__ = ("search_id", "pointers", "nodes", "audit_seq", "agreement", "linked", "notices", "sweep_nodes")
     SEARCH_ID_FIELD_NUMBER: _ClassVar[int]
     POINTERS_FIELD_NUMBER: _ClassVar[int]
     NODES_FIELD_NUMBER: _ClassVar[int]
     AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
     AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    LINKED_FIELD_NUMBER: _ClassVar[int]
+    NOTICES_FIELD_NUMBER: _ClassVar[int]
+    SWEEP_NODES_FIELD_NUMBER: _ClassVar[int]
     search_id: str
     pointers: _containers.RepeatedCompositeFieldContainer[_common_pb2.MatchPointer]
     nodes: _containers.RepeatedCompositeFieldContainer[NodeStatus]
     audit_seq: int
     agreement: str
-    def __init__(self, search_id: _Optional[str] = ..., pointers: _Optional[_Iterable[_Union[_common_pb2.MatchPointer, _Mapping]]] = ..., nodes: _Optional[_Iterable[_Union[NodeStatus, _Mapping]]] = ..., audit_seq: _Optional[int] = ..., agreement: _Optional[str] = ...) -> None: ...
+    linked: _containers.RepeatedCompositeFieldContainer[_common_pb2.LinkedPointer]
+    notices: _containers.RepeatedCompositeFieldContainer[_common_pb2.DeconflictionNotice]
+    sweep_nodes: _containers.RepeatedCompositeFieldContainer[NodeStatus]
+    def __init__(self, search_id: _Optional[str] = ..., pointers: _Optional[_Iterable[_Union[_common_pb2.MatchPointer, _Mapping]]] = ..., nodes: _Optional[_Iterable[_Union[NodeStatus, _Mapping]]] = ..., audit_seq: _Optional[int] = ..., agreement: _Optional[str] = ..., linked: _Optional[_Iterable[_Union[_common_pb2.LinkedPointer, _Mapping]]] = ..., notices: _Optional[_Iterable[_Union[_common_pb2.DeconflictionNotice, _Mapping]]] = ..., sweep_nodes: _Optional[_Iterable[_Union[NodeStatus, _Mapping]]] = ...) -> None: ...
+
+class AddWatchRequest(_message.Message):
+    __slots__ = ("case_number", "purpose", "tokens", "agreement", "filters", "days", "label")
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    case_number: str
+    purpose: str
+    tokens: _containers.RepeatedCompositeFieldContainer[_common_pb2.Token]
+    agreement: str
+    filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.BloomFilter]
+    days: int
+    label: str
+    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., agreement: _Optional[str] = ..., filters: _Optional[_Iterable[_Union[_common_pb2.BloomFilter, _Mapping]]] = ..., days: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class Watch(_message.Message):
+    __slots__ = ("watch_id", "case_number", "purpose", "agreement", "label", "created_at", "expires_at", "state", "kinds", "notifications", "last_checked_at", "audit_seq")
+    WATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    LAST_CHECKED_AT_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    watch_id: str
+    case_number: str
+    purpose: str
+    agreement: str
+    label: str
+    created_at: str
+    expires_at: str
+    state: WatchState
+    kinds: _containers.RepeatedScalarFieldContainer[_common_pb2.IdentifierKind]
+    notifications: int
+    last_checked_at: str
+    audit_seq: int
+    def __init__(self, watch_id: _Optional[str] = ..., case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., agreement: _Optional[str] = ..., label: _Optional[str] = ..., created_at: _Optional[str] = ..., expires_at: _Optional[str] = ..., state: _Optional[_Union[WatchState, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.IdentifierKind, str]]] = ..., notifications: _Optional[int] = ..., last_checked_at: _Optional[str] = ..., audit_seq: _Optional[int] = ...) -> None: ...
+
+class AddWatchResponse(_message.Message):
+    __slots__ = ("watch",)
+    WATCH_FIELD_NUMBER: _ClassVar[int]
+    watch: Watch
+    def __init__(self, watch: _Optional[_Union[Watch, _Mapping]] = ...) -> None: ...
+
+class ListWatchesRequest(_message.Message):
+    __slots__ = ("include_inactive",)
+    INCLUDE_INACTIVE_FIELD_NUMBER: _ClassVar[int]
+    include_inactive: bool
+    def __init__(self, include_inactive: _Optional[bool] = ...) -> None: ...
+
+class ListWatchesResponse(_message.Message):
+    __slots__ = ("watches",)
+    WATCHES_FIELD_NUMBER: _ClassVar[int]
+    watches: _containers.RepeatedCompositeFieldContainer[Watch]
+    def __init__(self, watches: _Optional[_Iterable[_Union[Watch, _Mapping]]] = ...) -> None: ...
+
+class RemoveWatchRequest(_message.Message):
+    __slots__ = ("watch_id",)
+    WATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    watch_id: str
+    def __init__(self, watch_id: _Optional[str] = ...) -> None: ...
+
+class RemoveWatchResponse(_message.Message):
+    __slots__ = ("watch",)
+    WATCH_FIELD_NUMBER: _ClassVar[int]
+    watch: Watch
+    def __init__(self, watch: _Optional[_Union[Watch, _Mapping]] = ...) -> None: ...
+
+class Notification(_message.Message):
+    __slots__ = ("notification_id", "kind", "created_at", "case_number", "watch_id", "pointer", "deconfliction", "audit_seq")
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    WATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    POINTER_FIELD_NUMBER: _ClassVar[int]
+    DECONFLICTION_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    kind: NotificationKind
+    created_at: str
+    case_number: str
+    watch_id: str
+    pointer: _common_pb2.MatchPointer
+    deconfliction: _common_pb2.DeconflictionNotice
+    audit_seq: int
+    def __init__(self, notification_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., created_at: _Optional[str] = ..., case_number: _Optional[str] = ..., watch_id: _Optional[str] = ..., pointer: _Optional[_Union[_common_pb2.MatchPointer, _Mapping]] = ..., deconfliction: _Optional[_Union[_common_pb2.DeconflictionNotice, _Mapping]] = ..., audit_seq: _Optional[int] = ...) -> None: ...
+
+class ListNotificationsRequest(_message.Message):
+    __slots__ = ("since", "limit")
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    since: str
+    limit: int
+    def __init__(self, since: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListNotificationsResponse(_message.Message):
+    __slots__ = ("notifications",)
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    notifications: _containers.RepeatedCompositeFieldContainer[Notification]
+    def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ...) -> None: ...
 
 class AggregateCountsRequest(_message.Message):
     __slots__ = ("agreement", "purpose")

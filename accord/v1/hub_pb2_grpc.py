@@ -62,6 +62,26 @@ class HubServiceStub:
                 request_serializer=accord_dot_v1_dot_hub__pb2.DecideReleaseRequest.SerializeToString,
                 response_deserializer=accord_dot_v1_dot_hub__pb2.DecideReleaseResponse.FromString,
                 _registered_method=True)
+        self.AddWatch = channel.unary_unary(
+                '/accord.v1.HubService/AddWatch',
+                request_serializer=accord_dot_v1_dot_hub__pb2.AddWatchRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.AddWatchResponse.FromString,
+                _registered_method=True)
+        self.ListWatches = channel.unary_unary(
+                '/accord.v1.HubService/ListWatches',
+                request_serializer=accord_dot_v1_dot_hub__pb2.ListWatchesRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.ListWatchesResponse.FromString,
+                _registered_method=True)
+        self.RemoveWatch = channel.unary_unary(
+                '/accord.v1.HubService/RemoveWatch',
+                request_serializer=accord_dot_v1_dot_hub__pb2.RemoveWatchRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.RemoveWatchResponse.FromString,
+                _registered_method=True)
+        self.ListNotifications = channel.unary_unary(
+                '/accord.v1.HubService/ListNotifications',
+                request_serializer=accord_dot_v1_dot_hub__pb2.ListNotificationsRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.ListNotificationsResponse.FromString,
+                _registered_method=True)
         self.AggregateCounts = channel.unary_unary(
                 '/accord.v1.HubService/AggregateCounts',
                 request_serializer=accord_dot_v1_dot_hub__pb2.AggregateCountsRequest.SerializeToString,
@@ -110,6 +130,33 @@ class HubServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddWatch(self, request, context):
+        """Watches: a search the hub repeats against records ingested later; matches
+        become notifications for the investigator who set it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWatches(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveWatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNotifications(self, request, context):
+        """The caller's notifications: watch matches and deconfliction notices.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AggregateCounts(self, request, context):
         """Federation-wide record counts for the dashboard: only agencies and record
         types in the caller's scope, small cells suppressed by the nodes and again
@@ -146,6 +193,26 @@ def add_HubServiceServicer_to_server(servicer, server):
                     servicer.DecideRelease,
                     request_deserializer=accord_dot_v1_dot_hub__pb2.DecideReleaseRequest.FromString,
                     response_serializer=accord_dot_v1_dot_hub__pb2.DecideReleaseResponse.SerializeToString,
+            ),
+            'AddWatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddWatch,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.AddWatchRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.AddWatchResponse.SerializeToString,
+            ),
+            'ListWatches': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWatches,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.ListWatchesRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.ListWatchesResponse.SerializeToString,
+            ),
+            'RemoveWatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveWatch,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.RemoveWatchRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.RemoveWatchResponse.SerializeToString,
+            ),
+            'ListNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotifications,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.ListNotificationsRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.ListNotificationsResponse.SerializeToString,
             ),
             'AggregateCounts': grpc.unary_unary_rpc_method_handler(
                     servicer.AggregateCounts,
@@ -291,6 +358,114 @@ class HubService:
             '/accord.v1.HubService/DecideRelease',
             accord_dot_v1_dot_hub__pb2.DecideReleaseRequest.SerializeToString,
             accord_dot_v1_dot_hub__pb2.DecideReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddWatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/AddWatch',
+            accord_dot_v1_dot_hub__pb2.AddWatchRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.AddWatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWatches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/ListWatches',
+            accord_dot_v1_dot_hub__pb2.ListWatchesRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.ListWatchesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveWatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/RemoveWatch',
+            accord_dot_v1_dot_hub__pb2.RemoveWatchRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.RemoveWatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/ListNotifications',
+            accord_dot_v1_dot_hub__pb2.ListNotificationsRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.ListNotificationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,7 +59,7 @@ class ReleaseResponse(_message.Message):
     def __init__(self, ciphertext: _Optional[bytes] = ..., withheld: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MatchTokensRequest(_message.Message):
-    __slots__ = ("search_id", "requesting_agency", "purpose", "tokens", "max_pointers", "agreement", "record_types", "filters")
+    __slots__ = ("search_id", "requesting_agency", "purpose", "tokens", "max_pointers", "agreement", "record_types", "filters", "updated_after")
     SEARCH_ID_FIELD_NUMBER: _ClassVar[int]
     REQUESTING_AGENCY_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +68,7 @@ class MatchTokensRequest(_message.Message):
     AGREEMENT_FIELD_NUMBER: _ClassVar[int]
     RECORD_TYPES_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AFTER_FIELD_NUMBER: _ClassVar[int]
     search_id: str
     requesting_agency: str
     purpose: str
@@ -76,7 +77,8 @@ class MatchTokensRequest(_message.Message):
     agreement: str
     record_types: _containers.RepeatedScalarFieldContainer[str]
     filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.BloomFilter]
-    def __init__(self, search_id: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., max_pointers: _Optional[int] = ..., agreement: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ..., filters: _Optional[_Iterable[_Union[_common_pb2.BloomFilter, _Mapping]]] = ...) -> None: ...
+    updated_after: str
+    def __init__(self, search_id: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., max_pointers: _Optional[int] = ..., agreement: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ..., filters: _Optional[_Iterable[_Union[_common_pb2.BloomFilter, _Mapping]]] = ..., updated_after: _Optional[str] = ...) -> None: ...
 
 class MatchTokensResponse(_message.Message):
     __slots__ = ("pointers", "truncated")
@@ -109,7 +111,7 @@ class LocalFetchReleaseResponse(_message.Message):
     def __init__(self, release: _Optional[_Union[_common_pb2.Release, _Mapping]] = ..., record_json: _Optional[str] = ..., withheld: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LocalSearchRequest(_message.Message):
-    __slots__ = ("case_number", "purpose", "name", "dob", "phone", "email", "plate", "address", "vin", "agreement")
+    __slots__ = ("case_number", "purpose", "name", "dob", "phone", "email", "plate", "address", "vin", "agreement", "depth")
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +122,7 @@ class LocalSearchRequest(_message.Message):
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     VIN_FIELD_NUMBER: _ClassVar[int]
     AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
     case_number: str
     purpose: str
     name: str
@@ -130,7 +133,8 @@ class LocalSearchRequest(_message.Message):
     address: str
     vin: str
     agreement: str
-    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., name: _Optional[str] = ..., dob: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., plate: _Optional[str] = ..., address: _Optional[str] = ..., vin: _Optional[str] = ..., agreement: _Optional[str] = ...) -> None: ...
+    depth: int
+    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., name: _Optional[str] = ..., dob: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., plate: _Optional[str] = ..., address: _Optional[str] = ..., vin: _Optional[str] = ..., agreement: _Optional[str] = ..., depth: _Optional[int] = ...) -> None: ...
 
 class LocalSearchResponse(_message.Message):
     __slots__ = ("result", "sent_kinds")
@@ -139,6 +143,100 @@ class LocalSearchResponse(_message.Message):
     result: _hub_pb2.SearchResponse
     sent_kinds: _containers.RepeatedScalarFieldContainer[_common_pb2.IdentifierKind]
     def __init__(self, result: _Optional[_Union[_hub_pb2.SearchResponse, _Mapping]] = ..., sent_kinds: _Optional[_Iterable[_Union[_common_pb2.IdentifierKind, str]]] = ...) -> None: ...
+
+class PivotRequest(_message.Message):
+    __slots__ = ("search_id", "requesting_agency", "purpose", "agreement", "handles", "max_tokens")
+    SEARCH_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTING_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    HANDLES_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    search_id: str
+    requesting_agency: str
+    purpose: str
+    agreement: str
+    handles: _containers.RepeatedScalarFieldContainer[str]
+    max_tokens: int
+    def __init__(self, search_id: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., purpose: _Optional[str] = ..., agreement: _Optional[str] = ..., handles: _Optional[_Iterable[str]] = ..., max_tokens: _Optional[int] = ...) -> None: ...
+
+class PivotToken(_message.Message):
+    __slots__ = ("handle", "token")
+    HANDLE_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    handle: str
+    token: _common_pb2.Token
+    def __init__(self, handle: _Optional[str] = ..., token: _Optional[_Union[_common_pb2.Token, _Mapping]] = ...) -> None: ...
+
+class PivotResponse(_message.Message):
+    __slots__ = ("tokens", "truncated")
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[PivotToken]
+    truncated: bool
+    def __init__(self, tokens: _Optional[_Iterable[_Union[PivotToken, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class SweepTokensRequest(_message.Message):
+    __slots__ = ("search_id", "requesting_agency", "purpose", "agreement", "record_types", "tokens", "max_pointers")
+    SEARCH_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTING_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TYPES_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTERS_FIELD_NUMBER: _ClassVar[int]
+    search_id: str
+    requesting_agency: str
+    purpose: str
+    agreement: str
+    record_types: _containers.RepeatedScalarFieldContainer[str]
+    tokens: _containers.RepeatedCompositeFieldContainer[_common_pb2.Token]
+    max_pointers: int
+    def __init__(self, search_id: _Optional[str] = ..., requesting_agency: _Optional[str] = ..., purpose: _Optional[str] = ..., agreement: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., max_pointers: _Optional[int] = ...) -> None: ...
+
+class SweepHit(_message.Message):
+    __slots__ = ("pointer", "tokens")
+    POINTER_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    pointer: _common_pb2.MatchPointer
+    tokens: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, pointer: _Optional[_Union[_common_pb2.MatchPointer, _Mapping]] = ..., tokens: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class SweepTokensResponse(_message.Message):
+    __slots__ = ("hits", "truncated")
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[SweepHit]
+    truncated: bool
+    def __init__(self, hits: _Optional[_Iterable[_Union[SweepHit, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class LocalAddWatchRequest(_message.Message):
+    __slots__ = ("case_number", "purpose", "name", "dob", "phone", "email", "plate", "address", "vin", "agreement", "days", "label")
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DOB_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PLATE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    VIN_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    case_number: str
+    purpose: str
+    name: str
+    dob: str
+    phone: str
+    email: str
+    plate: str
+    address: str
+    vin: str
+    agreement: str
+    days: int
+    label: str
+    def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., name: _Optional[str] = ..., dob: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., plate: _Optional[str] = ..., address: _Optional[str] = ..., vin: _Optional[str] = ..., agreement: _Optional[str] = ..., days: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class CountRecordsRequest(_message.Message):
     __slots__ = ("requesting_agency", "record_types", "exclude_labels", "min_cell")

@@ -51,6 +51,16 @@ class NodeServiceStub:
                 request_serializer=accord_dot_v1_dot_node__pb2.ReleaseRequest.SerializeToString,
                 response_deserializer=accord_dot_v1_dot_node__pb2.ReleaseResponse.FromString,
                 _registered_method=True)
+        self.Pivot = channel.unary_unary(
+                '/accord.v1.NodeService/Pivot',
+                request_serializer=accord_dot_v1_dot_node__pb2.PivotRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_node__pb2.PivotResponse.FromString,
+                _registered_method=True)
+        self.SweepTokens = channel.unary_unary(
+                '/accord.v1.NodeService/SweepTokens',
+                request_serializer=accord_dot_v1_dot_node__pb2.SweepTokensRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_node__pb2.SweepTokensResponse.FromString,
+                _registered_method=True)
         self.CountRecords = channel.unary_unary(
                 '/accord.v1.NodeService/CountRecords',
                 request_serializer=accord_dot_v1_dot_node__pb2.CountRecordsRequest.SerializeToString,
@@ -86,6 +96,21 @@ class NodeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Pivot(self, request, context):
+        """Sweeps: keyed tokens of the other identifiers in records this node
+        pointed to in a search, as far as its policy lets it pivot on them ...
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SweepTokens(self, request, context):
+        """... and exact lookups of such tokens, saying which token found which record.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CountRecords(self, request, context):
         """Counts of the node's records in the requester's scope, for the federation
         dashboard: cells below min_cell are suppressed here, so they never leave.
@@ -111,6 +136,16 @@ def add_NodeServiceServicer_to_server(servicer, server):
                     servicer.Release,
                     request_deserializer=accord_dot_v1_dot_node__pb2.ReleaseRequest.FromString,
                     response_serializer=accord_dot_v1_dot_node__pb2.ReleaseResponse.SerializeToString,
+            ),
+            'Pivot': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pivot,
+                    request_deserializer=accord_dot_v1_dot_node__pb2.PivotRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_node__pb2.PivotResponse.SerializeToString,
+            ),
+            'SweepTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.SweepTokens,
+                    request_deserializer=accord_dot_v1_dot_node__pb2.SweepTokensRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_node__pb2.SweepTokensResponse.SerializeToString,
             ),
             'CountRecords': grpc.unary_unary_rpc_method_handler(
                     servicer.CountRecords,
@@ -211,6 +246,60 @@ class NodeService:
             _registered_method=True)
 
     @staticmethod
+    def Pivot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.NodeService/Pivot',
+            accord_dot_v1_dot_node__pb2.PivotRequest.SerializeToString,
+            accord_dot_v1_dot_node__pb2.PivotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SweepTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.NodeService/SweepTokens',
+            accord_dot_v1_dot_node__pb2.SweepTokensRequest.SerializeToString,
+            accord_dot_v1_dot_node__pb2.SweepTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CountRecords(request,
             target,
             options=(),
@@ -265,6 +354,11 @@ class GatewayServiceStub:
                 request_serializer=accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.SerializeToString,
                 response_deserializer=accord_dot_v1_dot_node__pb2.LocalFetchReleaseResponse.FromString,
                 _registered_method=True)
+        self.LocalAddWatch = channel.unary_unary(
+                '/accord.v1.GatewayService/LocalAddWatch',
+                request_serializer=accord_dot_v1_dot_node__pb2.LocalAddWatchRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.AddWatchResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -293,6 +387,12 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LocalAddWatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -310,6 +410,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.LocalFetchRelease,
                     request_deserializer=accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.FromString,
                     response_serializer=accord_dot_v1_dot_node__pb2.LocalFetchReleaseResponse.SerializeToString,
+            ),
+            'LocalAddWatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.LocalAddWatch,
+                    request_deserializer=accord_dot_v1_dot_node__pb2.LocalAddWatchRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.AddWatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -396,6 +501,33 @@ class GatewayService:
             '/accord.v1.GatewayService/LocalFetchRelease',
             accord_dot_v1_dot_hub__pb2.FetchReleaseRequest.SerializeToString,
             accord_dot_v1_dot_node__pb2.LocalFetchReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LocalAddWatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.GatewayService/LocalAddWatch',
+            accord_dot_v1_dot_node__pb2.LocalAddWatchRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.AddWatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

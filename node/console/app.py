@@ -261,7 +261,8 @@ async def search_page(request: web.Request) -> web.StreamResponse:
     signed_in(request, "investigator")
     console = console_of(request)
     return console.render(request, "search.html",
-                          form=dict.fromkeys(("case_number", "purpose", *SEARCH_FIELDS), ""),
+                          form=dict.fromkeys(("case_number", "purpose", "sweep", *SEARCH_FIELDS),
+                                             ""),
                           result=None,
                           purposes=console.settings.purposes)
 
@@ -271,10 +272,15 @@ async def search(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     form = {name: await form_text(request, name) for name in
             ("case_number", "purpose", *SEARCH_FIELDS)}
+    # Depth 2: the owning nodes also sweep the identifiers in the matched records.
+    sweep = (await form_text(request, "sweep")) == "2"
+    form["sweep"] = "2" if sweep else ""
     result, error = None, ""
     try:
         response = await console.backend.search(
-            session.token, node_pb2.LocalSearchRequest(**form))
+            session.token, node_pb2.LocalSearchRequest(
+                **{k: form[k] for k in ("case_number", "purpose", *SEARCH_FIELDS)},
+                depth=2 if sweep else 0))
         result = views.search_view(response)
     except AccordError as exc:
         error = error_message(exc)

@@ -31,42 +31,50 @@ def status_name(code: int) -> str:
     return str(hub_pb2.NodeStatusCode.Name(code)).removeprefix("NODE_STATUS_CODE_").lower()
 
 
-def _optional(message: Any, name: str, default: Any) -> Any:
-    """A field that a newer proto may add (second-level sweeps: ``depth``, ``path``)."""
-    if name in message.DESCRIPTOR.fields_by_name:
-        return getattr(message, name)
-    return default
-
-
 def pointer_view(p: common_pb2.MatchPointer) -> dict[str, Any]:
-    path = _optional(p, "path", ())
     return {
         "handle": p.handle, "agency": p.agency, "record_type": p.record_type,
         "month": p.coarse_date, "strength": STRENGTHS.get(p.strength, "unknown"),
         "matched": [kind_name(k) for k in p.matched], "why": explain(p),
-        "depth": int(_optional(p, "depth", 0) or 0),
-        "path": [str(getattr(step, "handle", step)) for step in path],
     }
 
 
+def _node_view(n: hub_pb2.NodeStatus) -> dict[str, Any]:
+    return {"agency": n.agency, "status": status_name(n.code), "pointers": n.pointers,
+            "latency_ms": n.latency_ms, "detail": n.detail}
+
+
 def search_view(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:
-    """Pointers grouped by agency (first-level), sweep results apart, node statuses."""
+    """Pointers grouped by agency, the sweep's linked pointers as a small graph, statuses."""
     r = resp.result
     pointers = [pointer_view(p) for p in r.pointers]
     by_agency: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for p in pointers:
-        if p["depth"] <= 1:
-            by_agency[p["agency"]].append(p)
+        by_agency[p["agency"]].append(p)
+    # Number the first-level pointers so a linked pointer can say where it came from.
+    labels = {p["handle"]: f"{p['agency']} {p['record_type']} {p['month']}".strip()
+              for p in pointers}
+    linked = []
+    for link in r.linked:
+        view = pointer_view(link.pointer)
+        labels.setdefault(view["handle"], f"{view['agency']} {view['record_type']} "
+                                          f"{view['month']}".strip())
+        view["depth"] = link.depth
+        view["paths"] = [{"from": labels.get(path.via_pointer, path.via_agency),
+                          "via_agency": path.via_agency, "kind": kind_name(path.kind)}
+                         for path in link.paths]
+        linked.append(view)
     return {
         "search_id": r.search_id, "audit_seq": r.audit_seq,
         "sent_kinds": [kind_name(k) for k in resp.sent_kinds],
         "count": len(pointers),
         "groups": sorted(by_agency.items()),
-        # Second-level sweep results (pointers found by following a first-level
-        # pointer's identifiers): shown as links from the pointer they came from.
-        "sweeps": [p for p in pointers if p["depth"] > 1],
-        "nodes": [{"agency": n.agency, "status": status_name(n.code), "pointers": n.pointers,
-                   "latency_ms": n.latency_ms, "detail": n.detail} for n in r.nodes],
+        "linked": linked,
+        "notices": [{"agency": n.agency, "name": n.agency_name or n.agency, "contact": n.contact,
+                     "searched_at": n.searched_at, "kinds": [kind_name(k) for k in n.kinds]}
+                    for n in r.notices],
+        "nodes": [_node_view(n) for n in r.nodes],
+        "sweep_nodes": [_node_view(n) for n in r.sweep_nodes],
     }
 
 

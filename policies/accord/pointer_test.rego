@@ -94,6 +94,8 @@ test_member_may_see_pointers_to_shared_records if {
 		"record_types": ["cad_call", "rms_incident", "warrant"],
 		"exclude_labels": ["juvenile", "sealed"],
 		"fields": ["coarse_date", "matched", "record_type"],
+		"pivot_kinds": [],
+		"pivot_withhold": [],
 	}
 }
 
@@ -104,6 +106,8 @@ test_local_rules_tighten_the_agreement if {
 		"record_types": ["cad_call", "rms_incident"],
 		"exclude_labels": ["juvenile", "sealed", "victim"],
 		"fields": ["coarse_date", "matched", "record_type"],
+		"pivot_kinds": [],
+		"pivot_withhold": [],
 	}
 }
 
@@ -218,4 +222,52 @@ test_missing_now_is_denied if {
 		with input.requesting_agency as "lakeside_so"
 		with input.owner as "rivertown_pd"
 	denied_for(["agreement_expired", "agreement_not_yet_valid"], d)
+}
+
+# --- what a sweep may follow ---
+
+pilot := agreements["local-pilot"]
+
+rivertown_pivoting := object.union(pilot.members.rivertown_pd, {
+	# "ssn" is not a pivot kind: it must never be followed.
+	"pivot_on": ["phone", "plate", "ssn"],
+	"release": {"withhold": [
+		{"fields": ["phones"], "roles": ["victim"], "unless_purposes": ["victim_services"]},
+		{"fields": ["dobs"], "roles": ["witness"], "unless_purposes": []},
+	]},
+})
+
+# Built one level at a time (regopy's object.union does not merge nested objects).
+pivoting := {"local-pilot": object.union(pilot, {"members": object.union(pilot.members, {"rivertown_pd": rivertown_pivoting})})}
+
+decide_pivoting(purpose) := d if {
+	fixture := pivoting
+	d := pointer.decision with data.agreements as fixture
+		with input.agreement as "local-pilot"
+		with input.purpose as purpose
+		with input.requesting_agency as "lakeside_so"
+		with input.owner as "rivertown_pd"
+		with input.now as "2026-11-23"
+}
+
+test_a_sweep_follows_only_the_known_kinds_the_owner_lists if {
+	decide_pivoting("human_trafficking").pivot_kinds == ["phone", "plate"]
+}
+
+test_a_member_that_lists_no_pivot_kinds_is_never_swept if {
+	decide(request).pivot_kinds == []
+}
+
+test_a_sweep_never_follows_what_a_release_would_withhold if {
+	decide_pivoting("human_trafficking").pivot_withhold == [
+		{"fields": ["phones"], "roles": ["victim"]},
+		{"fields": ["dobs"], "roles": ["witness"]},
+	]
+	decide_pivoting("victim_services").pivot_withhold == [{"fields": ["dobs"], "roles": ["witness"]}]
+}
+
+test_a_denied_pointer_decision_allows_no_pivots if {
+	d := decide_pivoting("victim_services_typo")
+	not d.allow
+	d.pivot_kinds == []
 }

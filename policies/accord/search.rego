@@ -1,7 +1,10 @@
 # May this investigator search under this agreement, for this purpose? (decided at the hub)
 #
 # Input:  {"agreement", "purpose", "case_number", "now", "principal": {"subject", "agency", "roles"}}
-# Output: decision = {"allow": bool, "reasons": [sorted reason codes]}
+# Output: decision = {"allow": bool, "reasons": [sorted reason codes],
+#                     "max_depth": how deep the search may sweep (1: no sweep),
+#                     "deconfliction": {"window_days", "contact"} or {} when the
+#                     agreement has no deconfliction or the member names no contact}
 #
 # Fail closed: allow is false by default and becomes true only when the agreement
 # exists and no reason to deny holds. A missing or malformed input field makes a
@@ -22,11 +25,36 @@ allow if {
 	count(reasons) == 0
 }
 
-decision := {"allow": allow, "reasons": sort([reason | some reason in reasons])}
+decision := {
+	"allow": allow,
+	"reasons": sort([reason | some reason in reasons]),
+	"max_depth": max_depth,
+	"deconfliction": deconfliction,
+}
 
 agreement := data.agreements[input.agreement]
 
 member := agreement.members[input.principal.agency]
+
+# --- sweeps and deconfliction (only for an allowed search) ---
+
+default max_depth := 1
+
+max_depth := agreement.sweeps.max_depth if {
+	allow
+	is_number(agreement.sweeps.max_depth)
+	agreement.sweeps.max_depth >= 1
+}
+
+default deconfliction := {}
+
+deconfliction := {"window_days": agreement.deconfliction.window_days, "contact": member.deconfliction_contact} if {
+	allow
+	is_number(agreement.deconfliction.window_days)
+	agreement.deconfliction.window_days > 0
+	is_string(member.deconfliction_contact)
+	member.deconfliction_contact != ""
+}
 
 # --- conditions, each stated positively ---
 

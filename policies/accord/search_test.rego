@@ -70,16 +70,18 @@ decide(req) := d if {
 
 with_principal(changes) := object.union(request, {"principal": object.union(request.principal, changes)})
 
-denied_for(reasons, d) if d == {"allow": false, "reasons": reasons}
+denied_for(reasons, d) if d == {"allow": false, "reasons": reasons, "max_depth": 1, "deconfliction": {}}
+
+allowed := {"allow": true, "reasons": [], "max_depth": 1, "deconfliction": {}}
 
 # --- allow ---
 
 test_investigator_of_member_may_search if {
-	decide(request) == {"allow": true, "reasons": []}
+	decide(request) == allowed
 }
 
 test_any_listed_role_may_search if {
-	decide(with_principal({"roles": ["analyst", "supervisor"]})) == {"allow": true, "reasons": []}
+	decide(with_principal({"roles": ["analyst", "supervisor"]})) == allowed
 }
 
 test_agreement_is_valid_on_its_first_and_last_day if {
@@ -226,4 +228,54 @@ test_now_must_be_a_string if {
 		["agreement_expired", "agreement_not_yet_valid"],
 		decide(object.union(request, {"now": 20261123})),
 	)
+}
+
+# --- sweeps and deconfliction ---
+
+# Built one level at a time: regopy's object.union does not merge nested
+# objects (OPA's does), so a nested union would drop the other members.
+pilot := agreements["local-pilot"]
+
+lakeside_with_contact := object.union(pilot.members.lakeside_so, {"deconfliction_contact": "Lakeside SO desk, 503-555-0100"})
+
+sweeping := {"local-pilot": object.union(pilot, {
+	"sweeps": {"max_depth": 2},
+	"deconfliction": {"window_days": 30},
+	"members": object.union(pilot.members, {"lakeside_so": lakeside_with_contact}),
+})}
+
+test_max_depth_comes_from_the_agreement if {
+	fixture := sweeping
+	d := search.decision with data.agreements as fixture
+		with input.agreement as "local-pilot"
+		with input.purpose as "human_trafficking"
+		with input.case_number as "LS-1"
+		with input.now as "2026-11-23"
+		with input.principal as {"subject": "det.alvarez", "agency": "lakeside_so", "roles": ["investigator"]}
+	d.allow
+	d.max_depth == 2
+	d.deconfliction == {"window_days": 30, "contact": "Lakeside SO desk, 503-555-0100"}
+}
+
+test_a_denied_search_gets_no_depth_and_no_deconfliction if {
+	fixture := sweeping
+	d := search.decision with data.agreements as fixture
+		with input.agreement as "local-pilot"
+		with input.purpose as "human_trafficking"
+		with input.now as "2026-11-23"
+		with input.principal as {"subject": "det.alvarez", "agency": "lakeside_so", "roles": ["investigator"]}
+	denied_for(["case_number_missing"], d)
+}
+
+test_a_member_without_a_contact_takes_no_part_in_deconfliction if {
+	fixture := sweeping
+	d := search.decision with data.agreements as fixture
+		with input.agreement as "local-pilot"
+		with input.purpose as "human_trafficking"
+		with input.case_number as "RT-1"
+		with input.now as "2026-11-23"
+		with input.principal as {"subject": "det.ng", "agency": "rivertown_pd", "roles": ["investigator"]}
+	d.allow
+	d.max_depth == 2
+	d.deconfliction == {}
 }

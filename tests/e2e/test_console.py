@@ -5,6 +5,7 @@ and the dashboard."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,11 @@ try:
 except ImportError:  # the browser fixture skips (or, under CI, fails) and says why
     expect = None  # type: ignore[assignment]
 
+from node.records import Person, Role
 from tests.integration.conftest import LiveFederation
 from tests.integration.test_search import cad_call, tip
 
 CASE = "LS-2026-0117"
-PHONE = "503-555-0142"
 
 
 def url(live: LiveFederation, agency: str) -> str:
@@ -41,7 +42,8 @@ async def sign_in(browser: Any, base: str, subject: str, roles: tuple[str, ...])
 async def test_console_story(browser: Any, live: LiveFederation, screenshots: Path) -> None:
     live.ingest("rivertown_pd", [cad_call()])
     # Enough September calls for one dashboard cell to pass suppression (>= 11).
-    live.ingest("rivertown_pd", [cad_call(f"CAD-2026-9{i:03d}", phone=f"(503) 555-{1000 + i}")
+    others = (Person(role=Role.OTHER, name="Dana Whitfield"),)
+    live.ingest("rivertown_pd", [replace(cad_call(f"CAD-2026-9{i:03d}"), people=others)
                                  for i in range(12)])
     live.ingest("tip_hotline", [tip()])
     lakeside, hotline = url(live, "lakeside_so"), url(live, "tip_hotline")
@@ -51,18 +53,21 @@ async def test_console_story(browser: Any, live: LiveFederation, screenshots: Pa
     await expect(inv).to_have_url(re.compile(r"/search$"))
     await inv.get_by_label("Case number").fill(CASE)
     await inv.get_by_label("Purpose").select_option("human_trafficking")
-    await inv.get_by_label("Phone").fill(PHONE)
+    await inv.get_by_label("Person's name").fill("Jazmin Ramirez")
+    await inv.get_by_label("Date of birth").fill("1999-03-04")
+    await inv.get_by_label(re.compile("Second-level sweep")).check()
     await inv.get_by_role("button", name="Search").click()
     await expect(inv.get_by_role("heading", name=re.compile("rivertown_pd"))).to_be_visible()
-    await expect(inv.get_by_role("heading", name=re.compile("tip_hotline"))).to_be_visible()
-    await expect(inv.get_by_text("Second-level sweep")).to_be_visible()
+    # The call's phone leads, through the sweep, to the hotline's tip.
+    sweep = inv.locator("#sweep-results")
+    await expect(sweep).to_contain_text("tip_hotline hotline_tip")
+    await expect(sweep).to_contain_text("rivertown_pd cad_call")
     await inv.screenshot(path=str(screenshots / "1-search.png"), full_page=True)
 
     # --- she asks for the hotline tip: it waits for the hotline's custodian ------------
-    tip_row = inv.locator("article", has=inv.get_by_role("heading", name=re.compile("tip_hotline")))
-    await tip_row.get_by_label(re.compile("Justification")).first.fill(
+    await sweep.get_by_label(re.compile("Justification")).first.fill(
         "victim identification in an active trafficking case")
-    await tip_row.get_by_role("button", name="Request release").first.click()
+    await sweep.get_by_role("button", name="Request release").first.click()
     await expect(inv.locator("#release-state")).to_have_text("pending_approval")
     tip_release = inv.url
     await inv.screenshot(path=str(screenshots / "2-release-pending.png"), full_page=True)

@@ -43,12 +43,13 @@ class LiveFederation:
         idp = DevIdentityProvider.load(self.fed.idp_dir(agency), agency)
         return idp.issue(sub, tuple(roles), issued, ttl)
 
-    def ingest(self, agency: str, records: Iterable[Record]) -> UpsertCounts:
+    def ingest(self, agency: str, records: Iterable[Record], at: dt.datetime = NOW
+               ) -> UpsertCounts:
         config = self.node_configs[agency]
         keys = config.keyring().all()
         store = self.nodes[agency].store
         return store.upsert(
-            [Prepared(r, record_tokens(r, keys, config.default_region)) for r in records], NOW
+            [Prepared(r, record_tokens(r, keys, config.default_region)) for r in records], at
         )
 
     async def search(self, agency: str, token: str | None = None, *, case: str = "CASE-1",
@@ -75,8 +76,10 @@ async def start_federation(root: Path, *, down: Sequence[str] = (),
                            hub_policy: Callable[[PolicySource], PolicySource] | None = None,
                            node_config: Callable[[NodeConfig], NodeConfig] | None = None,
                            limits: Limits | None = None,
+                           template: Path | None = None,
                            ) -> LiveFederation:
-    fed = init_federation(root, AGENCIES, NOW, base_port=None, template=default_template())
+    fed = init_federation(root, AGENCIES, NOW, base_port=None,
+                          template=template or default_template())
     hub_config = HubConfig.load(fed.hub_config)
     members = tuple(
         replace(m, endpoint=(endpoint_overrides or {}).get(m.agency, m.endpoint))

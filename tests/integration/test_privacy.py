@@ -15,7 +15,7 @@ from accord.cli.main import gateway_call, local_search
 from accord.cli.procs import spawn, stop_all, wait_serving
 from accord.errors import RemoteError
 from accord.identity import DevIdentityProvider
-from accord.v1 import hub_pb2, node_pb2
+from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.config import HubConfig
 from node.config import NodeConfig
 from node.records import Person, Record, RecordType, Role, Vehicle
@@ -37,6 +37,8 @@ NEEDLES = [
     "1999-03-04", "03/04/1999", "19990304", "1999/03/04",
     "5035550142", "555-0142", "5550142", "+15035550142",
     "7kdx214", "example.org",
+    # The associate a sweep reaches through the phone: never searched for by name.
+    "marcus", "19861121", "1986-11-21",
 ]
 
 
@@ -62,6 +64,17 @@ def story_record() -> Record:
     )
 
 
+def associate_record() -> Record:
+    """harbor_pd's stop of the associate: linked to the story only by phone and plate."""
+    return Record(
+        source="harbor_fi", source_id="HFI-1", record_type=RecordType.FIELD_INTERVIEW,
+        occurred_on=dt.date(2026, 10, 2),
+        people=(Person(role=Role.OTHER, given="Marcus", family="Dell",
+                       dobs=(dt.date(1986, 11, 21),), phones=("+15035550142",)),),
+        vehicles=(Vehicle(plate=PERSON["plate"], plate_state="OR"),),
+    )
+
+
 def test_hub_files_hold_no_plaintext_identifier(tmp_path: Path) -> None:
     real_now = dt.datetime.now(dt.UTC)
     fed = init_federation(tmp_path / "fed", AGENCIES, real_now, base_port=None,
@@ -74,6 +87,12 @@ def test_hub_files_hold_no_plaintext_identifier(tmp_path: Path) -> None:
     store = NodeStore.open(owner.database_url)
     keys = owner.keyring().all()
     store.upsert([Prepared(story_record(), record_tokens(story_record(), keys, "US"))], real_now)
+    store.close()
+    harbor = node_configs["harbor_pd"]
+    store = NodeStore.open(harbor.database_url)
+    store.upsert([Prepared(associate_record(), record_tokens(associate_record(),
+                                                             harbor.keyring().all(), "US"))],
+                 real_now)
     store.close()
 
     logs = tmp_path / "out"
@@ -95,8 +114,9 @@ def test_hub_files_hold_no_plaintext_identifier(tmp_path: Path) -> None:
             idp = DevIdentityProvider.load(fed.idp_dir("lakeside_so"), "lakeside_so")
             token = idp.issue("det.morales", ("investigator",), dt.datetime.now(dt.UTC))
             requests = [
+                # A sweep: pivot tokens of her phone, email and plate cross the hub.
                 node_pb2.LocalSearchRequest(case_number="LS-1", purpose="human_trafficking",
-                                            name=PERSON["name"], dob=PERSON["dob"]),
+                                            name=PERSON["name"], dob=PERSON["dob"], depth=2),
                 node_pb2.LocalSearchRequest(case_number="LS-1", purpose="human_trafficking",
                                             phone=PERSON["phone"], email=PERSON["email"],
                                             plate=f"OR:{PERSON['plate']}"),
@@ -121,6 +141,18 @@ def test_hub_files_hold_no_plaintext_identifier(tmp_path: Path) -> None:
                 fed.node_config("lakeside_so"), token, "LocalFetchRelease",
                 hub_pb2.FetchReleaseRequest(release_id=asked.release.release_id))
             released.append(json.loads(fetched.record_json))
+            # Another agency searches the same phone (deconfliction), and she
+            # sets a watch on it.
+            harbor_token = DevIdentityProvider.load(fed.idp_dir("harbor_pd"), "harbor_pd").issue(
+                "det.kane", ("investigator",), dt.datetime.now(dt.UTC))
+            results.append(await local_search(
+                fed.node_config("harbor_pd"), harbor_token,
+                node_pb2.LocalSearchRequest(case_number="HB-1", purpose="human_trafficking",
+                                            phone=PERSON["phone"])))
+            await gateway_call(fed.node_config("lakeside_so"), token, "LocalAddWatch",
+                               node_pb2.LocalAddWatchRequest(
+                                   case_number="LS-1", purpose="human_trafficking",
+                                   phone=PERSON["phone"], label="her phone"))
             return results
 
         released: list[dict[str, object]] = []
@@ -130,7 +162,14 @@ def test_hub_files_hold_no_plaintext_identifier(tmp_path: Path) -> None:
 
     # The flow really ran, found the record and released it (victim services:
     # nothing withheld, so the plaintext really did cross, encrypted)...
-    assert [len(r.result.pointers) for r in results] == [1, 1]
+    assert [len(r.result.pointers) for r in results] == [1, 2, 1]
+    # The sweep reached harbor_pd's stop through the plate (she is a victim in
+    # the call, so the agreement keeps her phone out of sweeps)...
+    [linked] = results[0].result.linked
+    assert linked.pointer.agency == "harbor_pd"
+    assert [p.kind for p in linked.paths] == [common_pb2.IDENTIFIER_KIND_PLATE]
+    # ...and harbor_pd was told lakeside_so had searched the phone.
+    assert [n.agency for n in results[2].result.notices] == ["lakeside_so"]
     [record] = released
     assert "Jazzy" in json.dumps(record) and "(503) 555-0142" in json.dumps(record)
     hub_dir = hub_config.data_dir

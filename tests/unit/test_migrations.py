@@ -11,8 +11,7 @@ from accord import migrations
 from accord.db import make_engine
 from accord.errors import ConfigError
 from hub.audit import MIGRATIONS as HUB_MIGRATIONS
-from hub.audit import metadata as audit_metadata
-from hub.releases import metadata as releases_metadata
+from hub.schema import METADATA as HUB_METADATA
 
 
 def test_hub_migrations_match_the_declared_schema(database_url: str) -> None:
@@ -21,7 +20,7 @@ def test_hub_migrations_match_the_declared_schema(database_url: str) -> None:
         before, after = migrations.upgrade(HUB_MIGRATIONS, engine)
         assert (before, after) == (None, migrations.head(HUB_MIGRATIONS))
         declared = MetaData()
-        for table in (*audit_metadata.tables.values(), *releases_metadata.tables.values()):
+        for table in (t for m in HUB_METADATA for t in m.tables.values()):
             table.to_metadata(declared)
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), declared)

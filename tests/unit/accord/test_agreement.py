@@ -112,6 +112,8 @@ def test_local_pilot_normalises_to_the_policy_contract(pilot: Path, root: Path) 
         "valid_from": "2026-01-01",
         "valid_until": "2027-12-31",
         "purposes": ["human_trafficking", "missing_person", "violent_crime", "victim_services"],
+        "sweeps": {"max_depth": 2},
+        "deconfliction": {"window_days": 30},
     }
     assert list(data["members"]) == ["rivertown_pd", "lakeside_so", "harbor_pd", "tip_hotline"]
     assert data["members"]["tip_hotline"] == {
@@ -132,8 +134,14 @@ def test_local_pilot_normalises_to_the_policy_contract(pilot: Path, root: Path) 
         },
         "node": {"endpoint": "127.0.0.1:7404", "identity": "accord:agency:tip_hotline"},
         "identity_provider": {"issuer": "https://idp.tip_hotline.accord.test", "algorithms": ["EdDSA"]},
+        "pivot_on": ["email", "phone"],
+        "deconfliction_contact": "",
     }
-    # Lakeside leaves out everything optional: every default shows.
+    assert data["members"]["harbor_pd"]["pivot_on"] == ["person", "phone", "plate", "vin"]
+    assert data["members"]["harbor_pd"]["deconfliction_contact"] == (
+        "Harbor City PD Vice Unit, 503-555-0130")
+    # Lakeside leaves out everything optional but its sweep and deconfliction
+    # terms: every other default shows.
     assert data["members"]["lakeside_so"] == {
         "name": "Lakeside County Sheriff's Office",
         "purposes": ["human_trafficking", "missing_person", "victim_services", "violent_crime"],
@@ -149,6 +157,8 @@ def test_local_pilot_normalises_to_the_policy_contract(pilot: Path, root: Path) 
         },
         "node": {"endpoint": "127.0.0.1:7402", "identity": "accord:agency:lakeside_so"},
         "identity_provider": {"issuer": "https://idp.lakeside_so.accord.test", "algorithms": ["EdDSA"]},
+        "pivot_on": ["phone", "plate"],
+        "deconfliction_contact": "Lakeside SO Major Crimes desk, 503-555-0120",
     }
     harbor = data["members"]["harbor_pd"]
     assert harbor["purposes"] == ["human_trafficking", "missing_person", "violent_crime"]
@@ -221,6 +231,9 @@ def test_defaults_are_filled_in(root: Path) -> None:
         },
         "node": {"endpoint": "127.0.0.1:7401", "identity": "accord:agency:rivertown_pd"},
         "identity_provider": {"issuer": "https://idp.rivertown_pd.accord.test", "algorithms": ["EdDSA"]},
+        # No sweeps follow this member's identifiers, and it takes no part in deconfliction.
+        "pivot_on": [],
+        "deconfliction_contact": "",
     }
 
 
@@ -797,4 +810,5 @@ def test_the_member_model_and_the_policy_data_cover_the_same_fields(pilot: Path)
     assert isinstance(member, Member)
     data = member.to_policy_data()
     assert set(data) == {"name", "purposes", "search_roles", "release_roles", "shares", "pointer_fields",
-                         "release", "node", "identity_provider"}
+                         "release", "node", "identity_provider", "pivot_on",
+                         "deconfliction_contact"}

@@ -40,7 +40,7 @@ from node.records import Record
 SEED = 7
 PEOPLE = 150
 ROWS = 80
-BAD = 32  # four per source: every kind of bad row of every source
+BAD = 4 * len(SOURCES)  # four per source: every kind of bad row of every source
 SOURCE_CLASSES: dict[str, type[Source]] = {cls.name: cls for cls in SOURCES}
 STORY_ENTITIES = {e.entity_id: e for e in STORY_PEOPLE}
 

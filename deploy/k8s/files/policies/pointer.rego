@@ -6,7 +6,12 @@
 #         {"agency", "exclude_labels", "record_types_withheld"}, which can only
 #         tighten what the agreement allows, and apply only when local.agency
 #         is the owner.
-# Output: decision = {"allow", "reasons", "record_types", "exclude_labels", "fields"}
+# Output: decision = {"allow", "reasons", "record_types", "exclude_labels", "fields",
+#                     "pivot_kinds", "pivot_withhold"}
+#         pivot_kinds: which identifiers of its records a sweep may follow
+#         (the owner's pivot_on; none unless allowed); pivot_withhold: the
+#         release withholding rules that apply to this purpose, so a sweep never
+#         follows an identifier a release would withhold.
 #
 # Fail closed: allow is false by default; when it is false, record_types and
 # fields are empty, so a caller that ignores allow still shows nothing.
@@ -30,6 +35,8 @@ decision := {
 	"record_types": record_types,
 	"exclude_labels": exclude_labels,
 	"fields": fields,
+	"pivot_kinds": pivot_kinds,
+	"pivot_withhold": pivot_withhold,
 }
 
 agreement := data.agreements[input.agreement]
@@ -69,6 +76,21 @@ default fields := []
 fields := to_sorted({f | some f in owner.pointer_fields} & pointer_field_names) if allow
 
 to_sorted(values) := sort([value | some value in values])
+
+# --- what a sweep may follow ---
+
+pivot_kind_names := {"person", "phone", "email", "address", "plate", "vin"}
+
+default pivot_kinds := []
+
+pivot_kinds := to_sorted({k | some k in owner.pivot_on} & pivot_kind_names) if allow
+
+pivot_withhold := [{"fields": rule.fields, "roles": rule.roles} |
+	some rule in owner.release.withhold
+	not exempt_from(rule)
+]
+
+exempt_from(rule) if input.purpose in rule.unless_purposes
 
 # --- conditions, each stated positively ---
 

@@ -1,0 +1,220 @@
+"""Deconfliction notices and watches end to end: real hub, real nodes, mTLS on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from accord.errors import RemoteError
+from accord.v1 import common_pb2, hub_pb2, node_pb2
+from hub.notices import search_subjects
+from tests.conftest import NOW
+from tests.integration.conftest import LiveFederation, start_federation, stop_federation
+from tests.integration.test_release import CASE, gateway, hub_as
+from tests.integration.test_search import cad_call
+from tests.integration.test_sweep import agreement_with, harbor_interview
+
+PHONE = common_pb2.IDENTIFIER_KIND_PHONE
+PHONE_TEXT = "(503) 555-0142"
+
+
+async def notifications(live: LiveFederation, agency: str, sub: str = "det.test"
+                        ) -> list[hub_pb2.Notification]:
+    response = await hub_as(live, agency, "ListNotifications",
+                            hub_pb2.ListNotificationsRequest(), live.token(agency, sub=sub))
+    return list(response.notifications)  # type: ignore[attr-defined]
+
+
+# --- deconfliction ----------------------------------------------------------------------------
+
+
+async def test_two_agencies_searching_one_phone_are_told_of_each_other(
+    federation: LiveFederation,
+) -> None:
+    first = await federation.search("lakeside_so", federation.token("lakeside_so",
+                                                                    sub="det.morales"),
+                                    case=CASE, phone=PHONE_TEXT)
+    assert list(first.result.notices) == []
+
+    second = await federation.search("harbor_pd", federation.token("harbor_pd", sub="det.kane"),
+                                     case="HB-7", phone="503.555.0142")
+
+    # The second searcher is told at once, with the first agency's contact route...
+    [notice] = second.result.notices
+    assert (notice.agency, notice.agency_name, notice.contact, list(notice.kinds)) == (
+        "lakeside_so", "Lakeside County Sheriff's Office",
+        "Lakeside SO Major Crimes desk, 503-555-0120", [PHONE])
+    assert notice.searched_at == NOW.isoformat().replace("+00:00", "Z")
+    # ...and the first gets a notification, for their own case, with the second's.
+    [stored] = await notifications(federation, "lakeside_so", "det.morales")
+    assert stored.kind == hub_pb2.NOTIFICATION_KIND_DECONFLICTION
+    assert stored.case_number == CASE
+    assert (stored.deconfliction.agency, stored.deconfliction.contact) == (
+        "harbor_pd", "Harbor City PD Vice Unit, 503-555-0130")
+    # Nobody else is told, and it is audited once, naming both searches.
+    assert await notifications(federation, "lakeside_so", "det.other") == []
+    [entry] = [e.doc for e in federation.hub.audit.entries() if e.doc["event"] == "deconfliction"]
+    assert entry["agency"] == "harbor_pd" and stored.audit_seq == entry["seq"]
+    assert entry["details"]["overlaps"] == [{
+        "agency": "lakeside_so", "search_id": first.result.search_id,
+        "kinds": ["IDENTIFIER_KIND_PHONE"]}]
+
+
+async def test_the_hub_keeps_digests_of_searched_tokens_not_the_tokens(
+    federation: LiveFederation,
+) -> None:
+    response = await federation.search("lakeside_so", case=CASE, phone=PHONE_TEXT)
+    sent = {bytes(t.value) for t in _tokens_sent(federation, PHONE_TEXT)}
+    assert response.result.search_id
+    with federation.hub.audit.engine.connect() as conn:
+        kept = {bytes(r.digest) for r in conn.execute(search_subjects.select())}
+    assert len(kept) == 1 and kept.isdisjoint(sent)
+
+
+def _tokens_sent(live: LiveFederation, phone: str) -> list[common_pb2.Token]:
+    from node.encodings import encode_query
+    from node.tokens import Query
+
+    config = live.node_configs["lakeside_so"]
+    keys = config.keyring().for_agreement("local-pilot")
+    return [t.to_proto() for t in encode_query(Query(phone=phone), keys, "US").tokens]
+
+
+async def test_searches_by_the_same_agency_or_of_other_subjects_raise_nothing(
+    federation: LiveFederation,
+) -> None:
+    await federation.search("lakeside_so", case=CASE, phone=PHONE_TEXT)
+    again = await federation.search("lakeside_so", federation.token("lakeside_so", sub="det.b"),
+                                    case="LS-2", phone=PHONE_TEXT)
+    other = await federation.search("harbor_pd", case="HB-7", phone="(503) 555-0199")
+
+    assert list(again.result.notices) == list(other.result.notices) == []
+    assert not [e for e in federation.hub.audit.entries() if e.doc["event"] == "deconfliction"]
+
+
+async def test_a_member_without_a_contact_route_takes_no_part(tmp_path: Path) -> None:
+    path = agreement_with(tmp_path, lambda d: d["members"]["harbor_pd"].pop(
+        "deconfliction_contact"))
+    try:
+        live = await start_federation(tmp_path / "fed", template=path)
+    finally:
+        path.unlink()
+    try:
+        await live.search("lakeside_so", case=CASE, phone=PHONE_TEXT)
+        second = await live.search("harbor_pd", case="HB-7", phone=PHONE_TEXT)
+        assert list(second.result.notices) == []
+        assert await notifications(live, "lakeside_so") == []
+    finally:
+        await stop_federation(live)
+
+
+# --- watches ------------------------------------------------------------------------------------
+
+
+async def add_watch(live: LiveFederation, **fields: object) -> hub_pb2.Watch:
+    request = node_pb2.LocalAddWatchRequest(case_number=CASE, purpose="human_trafficking",
+                                            **fields)  # type: ignore[arg-type]
+    response = await gateway(live, "lakeside_so", "LocalAddWatch", request)
+    return response.watch  # type: ignore[attr-defined,no-any-return]
+
+
+async def test_a_watch_reports_a_record_ingested_later_once(federation: LiveFederation) -> None:
+    watch = await add_watch(federation, phone=PHONE_TEXT, label="Jazzy's phone", days=10)
+    assert watch.state == hub_pb2.WATCH_STATE_ACTIVE
+    assert (watch.label, list(watch.kinds)) == ("Jazzy's phone", [PHONE])
+    assert watch.expires_at.startswith((NOW + dt.timedelta(days=10)).date().isoformat())
+    watches = federation.hub.watches
+
+    assert await watches.check_all(NOW + dt.timedelta(hours=1)) == 0
+    federation.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(hours=2))
+    assert await watches.check_all(NOW + dt.timedelta(hours=3)) == 1
+
+    [found] = await notifications(federation, "lakeside_so")
+    assert found.kind == hub_pb2.NOTIFICATION_KIND_WATCH_MATCH
+    assert (found.watch_id, found.case_number) == (watch.watch_id, CASE)
+    assert (found.pointer.agency, found.pointer.record_type) == ("harbor_pd", "field_interview")
+    # Checked again, or the record ingested again unchanged, nothing new.
+    federation.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(hours=4))
+    assert await watches.check_all(NOW + dt.timedelta(hours=5)) == 0
+    assert len(await notifications(federation, "lakeside_so")) == 1
+    # The pointer is the investigator's to ask for, like a search's.
+    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease",
+                              node_pb2.LocalRequestReleaseRequest(
+                                  pointer=found.pointer.handle, case_number=CASE,
+                                  purpose="human_trafficking", justification="watch match"))
+    assert requested.release.owner == "harbor_pd"  # type: ignore[attr-defined]
+    events = [e.doc["event"] for e in federation.hub.audit.entries()]
+    assert events.count("watch_added") == events.count("watch_match") == 1
+    [listed] = (await hub_as(federation, "lakeside_so", "ListWatches",
+                             hub_pb2.ListWatchesRequest(),
+                             federation.token("lakeside_so"))).watches  # type: ignore[attr-defined]
+    assert listed.notifications == 1
+
+
+async def test_a_watch_does_not_report_records_older_than_itself(
+    federation: LiveFederation,
+) -> None:
+    federation.ingest("rivertown_pd", [cad_call()], at=NOW - dt.timedelta(days=3))
+    # Ingested a moment before the watch, by a node whose clock runs late: the
+    # check's clock margin reaches it, and the watch's baseline keeps it quiet.
+    federation.ingest("harbor_pd", [harbor_interview()], at=NOW - dt.timedelta(seconds=30))
+    watch = await add_watch(federation, phone=PHONE_TEXT)
+
+    assert await federation.hub.watches.check_all(NOW + dt.timedelta(minutes=1)) == 0
+    added = [e.doc for e in federation.hub.audit.entries() if e.doc["event"] == "watch_added"]
+    assert added[0]["details"]["watch_id"] == watch.watch_id
+    assert added[0]["details"]["baseline"]["harbor_pd"] == {"status": "ok", "pointers": 1}
+    # A record seen before that changes later keeps its handle for the watch,
+    # so it is not reported again.
+    changed = dataclasses.replace(harbor_interview(), summary="updated narrative")
+    federation.ingest("harbor_pd", [changed], at=NOW + dt.timedelta(hours=1))
+    assert await federation.hub.watches.check_all(NOW + dt.timedelta(hours=2)) == 0
+
+
+async def test_a_removed_watch_stops_and_only_its_owner_may_remove_it(
+    federation: LiveFederation,
+) -> None:
+    watch = await add_watch(federation, phone=PHONE_TEXT)
+    remove = hub_pb2.RemoveWatchRequest(watch_id=watch.watch_id)
+    with pytest.raises(RemoteError) as other:
+        await hub_as(federation, "lakeside_so", "RemoveWatch", remove,
+                     federation.token("lakeside_so", sub="det.other"))
+    assert other.value.status.name == "NOT_FOUND"
+
+    removed = await hub_as(federation, "lakeside_so", "RemoveWatch", remove,
+                           federation.token("lakeside_so"))
+    assert removed.watch.state == hub_pb2.WATCH_STATE_REMOVED  # type: ignore[attr-defined]
+    federation.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(hours=2))
+    assert await federation.hub.watches.check_all(NOW + dt.timedelta(hours=3)) == 0
+    events = [e.doc["event"] for e in federation.hub.audit.entries()]
+    assert events.count("watch_removed") == 1
+
+
+async def test_a_watch_expires_and_says_so_in_the_log(federation: LiveFederation) -> None:
+    watch = await add_watch(federation, phone=PHONE_TEXT, days=1)
+    federation.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(days=2))
+
+    assert await federation.hub.watches.check_all(NOW + dt.timedelta(days=2, hours=1)) == 0
+
+    listed = await hub_as(federation, "lakeside_so", "ListWatches",
+                          hub_pb2.ListWatchesRequest(include_inactive=True),
+                          federation.token("lakeside_so"))
+    assert [w.state for w in listed.watches] == [hub_pb2.WATCH_STATE_EXPIRED]  # type: ignore[attr-defined]
+    [ended] = [e.doc for e in federation.hub.audit.entries() if e.doc["event"] == "watch_expired"]
+    assert ended["details"]["watch_id"] == watch.watch_id
+
+
+async def test_a_watch_needs_what_a_search_needs(federation: LiveFederation) -> None:
+    with pytest.raises(RemoteError) as vague:
+        await gateway(federation, "lakeside_so", "LocalAddWatch", node_pb2.LocalAddWatchRequest(
+            case_number=CASE, purpose="curiosity", phone=PHONE_TEXT))
+    assert vague.value.status.name == "PERMISSION_DENIED"
+    assert "purpose_not_in_agreement" in vague.value.message
+    last = list(federation.hub.audit.entries())[-1].doc
+    assert (last["event"], last["outcome"]) == ("watch_denied", "denied")
+    with pytest.raises(RemoteError) as too_long:
+        await add_watch(federation, phone=PHONE_TEXT, days=400)
+    assert "AddWatchRequest.days: got 400, want 1 to 90" in too_long.value.message
