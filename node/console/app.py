@@ -525,5 +525,4 @@ async def serve(console: Console, listen: str,
     bound = runner.addresses[0][1]
     scheme = "https" if ssl_context else "http"
     url = f"{scheme}://{host}:{bound}/"
-    log.info("console_started", url=url)
     return RunningConsole(runner, url)
