@@ -27,6 +27,18 @@ def url(live: LiveFederation, agency: str) -> str:
     return console.url.rstrip("/")
 
 
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+    .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))
+    .map(e => e.name)"""
+
+
+async def assert_accessible(page: Any) -> None:
+    """Every form control has a label, and the page has one main landmark and one h1."""
+    assert await page.evaluate(UNLABELLED) == []
+    assert await page.locator("main").count() == 1
+    assert await page.locator("h1").count() == 1
+
+
 async def sign_in(browser: Any, base: str, subject: str, roles: tuple[str, ...]) -> Any:
     context = await browser.new_context()
     page = await context.new_page()
@@ -62,6 +74,7 @@ async def test_console_story(browser: Any, live: LiveFederation, screenshots: Pa
     sweep = inv.locator("#sweep-results")
     await expect(sweep).to_contain_text("tip_hotline hotline_tip")
     await expect(sweep).to_contain_text("rivertown_pd cad_call")
+    await assert_accessible(inv)
     await inv.screenshot(path=str(screenshots / "1-search.png"), full_page=True)
 
     # --- she asks for the hotline tip: it waits for the hotline's custodian ------------
@@ -76,6 +89,7 @@ async def test_console_story(browser: Any, live: LiveFederation, screenshots: Pa
     cust = await sign_in(browser, hotline, "cust.lee", ("custodian",))
     await cust.goto(f"{hotline}/custodian")
     await expect(cust.get_by_role("heading", name=re.compile("hotline_tip for det.morales"))).to_be_visible()
+    await assert_accessible(cust)
     await cust.screenshot(path=str(screenshots / "3-custodian.png"), full_page=True)
     await cust.get_by_label(re.compile("Reason")).first.fill("active trafficking case, victim safety")
     await cust.get_by_role("button", name="Approve").first.click()
@@ -97,6 +111,7 @@ async def test_console_story(browser: Any, live: LiveFederation, screenshots: Pa
     await expect(aud.locator("#verification")).to_contain_text("Log verified")
     await expect(aud.locator("#entries")).to_contain_text("release_delivered")
     await expect(aud.locator("#investigators")).to_contain_text("det.morales")
+    await assert_accessible(aud)
     await aud.screenshot(path=str(screenshots / "5-audit.png"), full_page=True)
     await aud.locator("#entries a").last.click()
     await expect(aud.locator("#inclusion")).to_contain_text("Verified")
@@ -108,6 +123,7 @@ async def test_console_story(browser: Any, live: LiveFederation, screenshots: Pa
     await expect(chart).to_contain_text("rivertown_pd")
     await expect(chart).not_to_contain_text("tip_hotline")  # one tip: suppressed
     await expect(aud.get_by_text(re.compile(r"\d+ cell\(s\) suppressed"))).to_be_visible()
+    await assert_accessible(aud)
     await aud.screenshot(path=str(screenshots / "7-dashboard.png"), full_page=True)
 
     # Keyboard: the skip link is the first stop and moves focus to the content.
