@@ -11,6 +11,9 @@ from typing import Any
 
 try:
     from playwright.async_api import expect
+
+    # A loaded CI machine is slower than a laptop: give each page its time.
+    expect.set_options(timeout=20_000)
 except ImportError:  # the browser fixture skips (or, under CI, fails) and says why
     expect = None  # type: ignore[assignment]
 
@@ -41,6 +44,7 @@ async def assert_accessible(page: Any) -> None:
 
 async def sign_in(browser: Any, base: str, subject: str, roles: tuple[str, ...]) -> Any:
     context = await browser.new_context()
+    context.set_default_timeout(30_000)
     page = await context.new_page()
     await page.goto(f"{base}/signin")
     await page.get_by_label("User id").fill(subject)
