@@ -163,6 +163,25 @@ async def _csrf_ok(request: web.Request, session: Session) -> bool:
     return isinstance(submitted, str) and session.check_csrf(submitted)
 
 
+@web.middleware
+async def unexpected_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An opaque 500 for anything unexpected; only the error's type reaches the log.
+
+    Never the message or a traceback with locals: they could hold what the
+    user typed (a name, a phone) or a released record.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        log.error("console_error", path=request.path, error=type(exc).__name__)
+        return console_of(request).render(request, "error.html", status=500,
+                                          title="Something went wrong",
+                                          message="The console could not answer. Try again; "
+                                                  "if it persists, tell your administrator.")
+
+
 def set_session_cookie(response: web.StreamResponse, session: Session, secure: bool) -> None:
     response.set_cookie(SESSION_COOKIE, session.id, path="/", secure=secure, httponly=True,
                         samesite="Strict")
@@ -479,7 +498,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
 
 
 def make_app(console: Console) -> web.Application:
-    app = web.Application(middlewares=[security_headers, sessions],
+    app = web.Application(middlewares=[security_headers, sessions, unexpected_errors],
                           client_max_size=MAX_FORM_BYTES)
     app[SESSION_KEY] = console
     app.router.add_get("/", home)

@@ -56,6 +56,9 @@ class FakeBackend:
     async def checkpoints(self, token: str) -> list[str]:
         return []
 
+    async def list_releases_broken(self, token: str, state: int = 0) -> None:
+        raise ValueError("Jazmin Ramirez, 503-555-0142")  # what a bug might carry
+
 
 @pytest.fixture
 def backend() -> FakeBackend:
@@ -244,3 +247,18 @@ async def test_sessions_expire_with_the_token() -> None:
     s = sessions.new(NOW)
     assert sessions.get(s.id, NOW + dt.timedelta(minutes=29)) is s
     assert sessions.get(s.id, NOW + dt.timedelta(minutes=31)) is None
+
+
+async def test_unexpected_errors_are_opaque_and_never_logged_in_full(
+    client: TestClient[Any, Any], backend: FakeBackend, capsys: pytest.CaptureFixture[str],
+) -> None:
+    await sign_in(client, "investigator")
+    backend.list_releases = backend.list_releases_broken  # type: ignore[method-assign]
+    response = await client.get("/releases")
+    assert response.status == 500
+    body = await response.text()
+    assert "Jazmin" not in body and "503-555" not in body
+    assert response.headers["Content-Security-Policy"] == CSP
+    captured = capsys.readouterr()
+    assert "console_error" in captured.out + captured.err
+    assert "Jazmin" not in captured.out + captured.err
