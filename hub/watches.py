@@ -30,7 +30,7 @@ import asyncio
 import datetime as dt
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ import structlog
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     DateTime,
     Index,
     Integer,
@@ -58,7 +59,7 @@ from accord.tokens import FILTER_BYTES, TOKEN_BYTES, tokens_digest
 from accord.v1 import common_pb2, hub_pb2
 from hub.audit import AuditEvent, AuditLog
 from hub.notices import add_notification, notifications, pointer_body
-from hub.search import SPECIFIC_KINDS, Pointer, Searcher, SearchQuery
+from hub.search import SPECIFIC_KINDS, NodeOutcome, Pointer, Searcher, SearchQuery
 
 log = structlog.get_logger("accord.hub.watches")
 
@@ -72,6 +73,8 @@ MAX_WATCHES_PER_INVESTIGATOR = 50
 #: A node's clock may run behind the hub's by this much; a record ingested in
 #: that margin before a check is still found (and deduplicated by its handle).
 CLOCK_MARGIN = dt.timedelta(minutes=2)
+#: Watches checked at once (each check is a fan-out to the nodes in scope).
+CONCURRENT_CHECKS = 8
 WATCH_ID_RE = re.compile(r"^w_[0-9a-f]{24}$")
 LABEL_MAX = 120
 
@@ -159,7 +162,8 @@ def check_watch_id(watch_id: str, where: str) -> str:
 class WatchService:
     """Adds, lists, removes and checks watches."""
 
-    def __init__(self, *, audit: AuditLog, searcher: Searcher, remember: Any) -> None:
+    def __init__(self, *, audit: AuditLog, searcher: Searcher,
+                 remember: Callable[[Connection, Sequence[dict[str, Any]]], None]) -> None:
         self._audit = audit
         self._searcher = searcher
         self._remember = remember
@@ -256,7 +260,7 @@ class WatchService:
 
         return await asyncio.to_thread(commit)
 
-    def _counts(self, conn: Any, ids: Sequence[str]) -> dict[str, int]:
+    def _counts(self, conn: Connection, ids: Sequence[str]) -> dict[str, int]:
         if not ids:
             return {}
         rows = conn.execute(select(notifications.c.watch_id, func.count()).where(
@@ -288,13 +292,17 @@ class WatchService:
                 return list(conn.execute(select(watches).where(watches.c.state == ACTIVE)
                                          .order_by(watches.c.last_checked_at)).all())
 
-        made = 0
-        for row in await asyncio.to_thread(due):
-            try:
-                made += await self.check(row, now)
-            except Exception:  # one broken watch must not stop the others
-                log.exception("watch_check_failed", watch_id=row.watch_id)
-        return made
+        gate = asyncio.Semaphore(CONCURRENT_CHECKS)
+
+        async def one(row: Any) -> int:
+            async with gate:
+                try:
+                    return await self.check(row, now)
+                except Exception:  # one broken watch must not stop the others
+                    log.exception("watch_check_failed", watch_id=row.watch_id)
+                    return 0
+
+        return sum(await asyncio.gather(*(one(row) for row in await asyncio.to_thread(due))))
 
     async def check(self, row: Any, now: dt.datetime) -> int:
         """Check one watch: end it if expired or no longer allowed, else look for new records."""
@@ -341,7 +349,7 @@ class WatchService:
                 tx.conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
                                 .values(audit_seq=seq))
 
-    def _notify(self, row: Any, found: Sequence[Pointer], outcomes: Sequence[Any],
+    def _notify(self, row: Any, found: Sequence[Pointer], outcomes: Sequence[NodeOutcome],
                 now: dt.datetime) -> int:
         with self._audit.transaction() as tx:
             known = set(tx.conn.execute(select(watch_seen.c.handle).where(
@@ -371,7 +379,8 @@ class WatchService:
         return len(new)
 
 
-async def run_checks(service: WatchService, interval: float, clock: Any) -> None:
+async def run_checks(service: WatchService, interval: float,
+                     clock: Callable[[], dt.datetime]) -> None:
     """Check every watch every ``interval`` seconds, until cancelled."""
     while True:
         await asyncio.sleep(interval)

@@ -218,3 +218,30 @@ async def test_a_watch_needs_what_a_search_needs(federation: LiveFederation) -> 
     with pytest.raises(RemoteError) as too_long:
         await add_watch(federation, phone=PHONE_TEXT, days=400)
     assert "AddWatchRequest.days: got 400, want 1 to 90" in too_long.value.message
+
+
+async def test_a_watch_ends_when_its_agreement_no_longer_allows_the_search(
+    tmp_path: Path,
+) -> None:
+    ends = (NOW + dt.timedelta(days=5)).date().isoformat()
+    path = agreement_with(tmp_path, lambda d: d.update(valid_until=ends))
+    try:
+        live = await start_federation(tmp_path / "fed", template=path)
+    finally:
+        path.unlink()
+    try:
+        watch = await add_watch(live, phone=PHONE_TEXT, days=30)
+        live.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(days=9))
+
+        # Every check is decided again: past the agreement's end, the watch ends.
+        assert await live.hub.watches.check_all(NOW + dt.timedelta(days=10)) == 0
+
+        [ended] = [e.doc for e in live.hub.audit.entries() if e.doc["event"] == "watch_ended"]
+        assert (ended["details"]["watch_id"], ended["reasons"]) == (
+            watch.watch_id, ["agreement_expired"])
+        denied = [e.doc for e in live.hub.audit.entries()
+                  if e.doc["event"] == "watch_check_denied"]
+        assert [d["reasons"] for d in denied] == [["agreement_expired"]]
+        assert await notifications(live, "lakeside_so") == []
+    finally:
+        await stop_federation(live)

@@ -13,12 +13,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import yaml
 
 from accord.cli.federation import default_template
 from accord.errors import RemoteError
-from accord.v1 import common_pb2, hub_pb2, node_pb2
+from accord.rpc import call, channel_options
+from accord.v1 import common_pb2, hub_pb2, node_pb2, node_pb2_grpc
 from node.records import Person, Record, RecordType, Role, Vehicle
 from tests.integration.conftest import LiveFederation, start_federation, stop_federation
 from tests.integration.test_release import CASE, gateway
@@ -249,3 +251,29 @@ async def test_a_linked_pointer_can_be_released_like_any_other(
                           pointer=interview.handle, case_number=CASE,
                           purpose="human_trafficking", justification="curious"),
                       token=federation.token("lakeside_so", sub="det.other"))
+
+
+async def test_a_node_pivots_only_on_its_own_pointers_from_that_search(
+    federation: LiveFederation,
+) -> None:
+    load_story(federation)
+    response = await federation.search("lakeside_so", case=CASE, **JAZMIN)
+    [cad] = response.result.pointers
+    endpoint = federation.node_configs["rivertown_pd"].listen
+    # Asked as the hub asks, with the hub's own certificate.
+    credentials = federation.hub_config.tls.channel_credentials()
+
+    async with grpc.aio.secure_channel(endpoint, credentials,
+                                       options=channel_options()) as channel:
+        stub = node_pb2_grpc.NodeServiceStub(channel)
+
+        async def pivot(search_id: str, agency: str) -> int:
+            answer = await call(stub.Pivot, node_pb2.PivotRequest(
+                search_id=search_id, requesting_agency=agency, purpose="human_trafficking",
+                agreement="local-pilot", handles=[cad.handle]), timeout=10)
+            return len(answer.tokens)
+
+        assert await pivot(response.result.search_id, "lakeside_so") > 0
+        # The same handle under another search, or for another agency: nothing.
+        assert await pivot("0" * 32, "lakeside_so") == 0
+        assert await pivot(response.result.search_id, "harbor_pd") == 0

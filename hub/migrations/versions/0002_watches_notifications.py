@@ -52,6 +52,7 @@ def upgrade() -> None:
     with op.batch_alter_table("search_subjects", schema=None) as batch_op:
         batch_op.create_index("ix_search_subjects_digest", ["digest", "searched_at"],
                               unique=False)
+        batch_op.create_index("ix_search_subjects_time", ["searched_at"], unique=False)
     op.create_table(
         "watches",
         sa.Column("watch_id", sa.String(length=40), nullable=False),
