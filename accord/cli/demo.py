@@ -416,6 +416,10 @@ def _keep(fed: Federation, procs: list[subprocess.Popen[bytes]], console: Consol
                   f" --sub {INVESTIGATOR})")
     console.print(f"   accord search --config {fed.node_config(INVESTIGATOR_AGENCY)} "
                   f"--case {CASE} --purpose human_trafficking --phone '{STORY.phone}'")
+    console.print(f"   accord search --config {fed.node_config(INVESTIGATOR_AGENCY)} "
+                  f"--case {CASE} --purpose human_trafficking --name '{SEARCHED_NAME}' "
+                  f"--dob {SEARCHED_DOB} --depth 2")
+    console.print(f"   accord watch notifications --config {fed.node_config(INVESTIGATOR_AGENCY)}")
     # procs: the hub, then the nodes in fed.agencies' order.
     running = {a: p.poll() is None for a, p in zip(fed.agencies, procs[1:], strict=False)}
     for agency in fed.agencies:
