@@ -56,8 +56,8 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         hub_call,
         local_search,
         print_search,
-        search_to_dict,
     )
+    from accord.views import search_to_dict
     from node.ingest.mapping import Mapping
     from node.loader import ingest_file
     from node.server import load_ed25519_public_key
@@ -357,7 +357,8 @@ async def _wait_all(hub_config: HubConfig, node_configs: dict[str, NodeConfig],
 
 def _request_release(config: Path, jwt_text: str, pointer: str, justification: str,
                      console: Console) -> str:
-    from accord.cli.main import gateway_call, print_release, release_to_dict
+    from accord.cli.main import gateway_call, print_release
+    from accord.views import release_to_dict
 
     response = asyncio.run(gateway_call(config, jwt_text, "LocalRequestRelease",
                                         node_pb2.LocalRequestReleaseRequest(

@@ -6,42 +6,18 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from accord.explain import explain
 from accord.v1 import common_pb2, hub_pb2, node_pb2
-
-STRENGTHS = {
-    common_pb2.MATCH_STRENGTH_STRONG: "strong",
-    common_pb2.MATCH_STRENGTH_PROBABLE: "probable",
-    common_pb2.MATCH_STRENGTH_POSSIBLE: "possible",
-}
-STATES = {
-    common_pb2.RELEASE_STATE_PENDING_APPROVAL: "pending_approval",
-    common_pb2.RELEASE_STATE_GRANTED: "granted",
-    common_pb2.RELEASE_STATE_DENIED: "denied",
-    common_pb2.RELEASE_STATE_DELIVERED: "delivered",
-    common_pb2.RELEASE_STATE_FAILED: "failed",
-}
-
-
-def kind_name(kind: int) -> str:
-    return str(common_pb2.IdentifierKind.Name(kind)).removeprefix("IDENTIFIER_KIND_").lower()
-
-
-def status_name(code: int) -> str:
-    return str(hub_pb2.NodeStatusCode.Name(code)).removeprefix("NODE_STATUS_CODE_").lower()
+from accord.views import (
+    kind_name,
+    node_status_to_dict,
+    pointer_to_dict,
+    release_to_dict,
+    status_name,
+)
 
 
 def pointer_view(p: common_pb2.MatchPointer) -> dict[str, Any]:
-    return {
-        "handle": p.handle, "agency": p.agency, "record_type": p.record_type,
-        "month": p.coarse_date, "strength": STRENGTHS.get(p.strength, "unknown"),
-        "matched": [kind_name(k) for k in p.matched], "why": explain(p),
-    }
-
-
-def _node_view(n: hub_pb2.NodeStatus) -> dict[str, Any]:
-    return {"agency": n.agency, "status": status_name(n.code), "pointers": n.pointers,
-            "latency_ms": n.latency_ms, "detail": n.detail}
+    return pointer_to_dict(p)
 
 
 def search_view(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:
@@ -73,21 +49,13 @@ def search_view(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:
         "notices": [{"agency": n.agency, "name": n.agency_name or n.agency, "contact": n.contact,
                      "searched_at": n.searched_at, "kinds": [kind_name(k) for k in n.kinds]}
                     for n in r.notices],
-        "nodes": [_node_view(n) for n in r.nodes],
-        "sweep_nodes": [_node_view(n) for n in r.sweep_nodes],
+        "nodes": [node_status_to_dict(n) for n in r.nodes],
+        "sweep_nodes": [node_status_to_dict(n) for n in r.sweep_nodes],
     }
 
 
 def release_view(r: common_pb2.Release) -> dict[str, Any]:
-    return {
-        "release_id": r.release_id, "state": STATES.get(r.state, "unknown"),
-        "pointer": r.pointer, "owner": r.owner, "record_type": r.record_type,
-        "requester": r.requester, "requester_agency": r.requester_agency,
-        "purpose": r.purpose, "case": r.case_number, "justification": r.justification,
-        "agreement": r.agreement, "reasons": list(r.reasons), "requested_at": r.requested_at,
-        "decided_by": r.decided_by, "decision_reason": r.decision_reason,
-        "audit_seq": r.audit_seq,
-    }
+    return release_to_dict(r)
 
 
 PERSON_FIELDS = ("role", "name", "given", "family", "aliases", "nicknames", "dobs", "phones",
