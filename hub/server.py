@@ -49,6 +49,7 @@ from accord.rpc import (
 from accord.times import parse_rfc3339
 from accord.tls import agency_of_identity, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
+from hub.aggregates import AggregateQuery, Aggregator
 from hub.audit import AuditEvent, AuditLog
 from hub.config import HubConfig
 from hub.notices import list_notifications
@@ -148,6 +149,7 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         self._audit = audit
         self.metrics = metrics
         self._clock = clock
+        self.aggregator: Aggregator | None = None  # the dashboard's counts (hub.aggregates)
         limits = config.limits
         self._investigator_rate = RateLimiter(Rate(limits.search_per_minute, limits.search_burst))
         self._agency_rate = RateLimiter(Rate(limits.agency_search_per_minute,
@@ -236,6 +238,17 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
                                               request.approve, request.reason, now)
         self.metrics.releases.labels("approved" if request.approve else "denied").inc()
         return hub_pb2.DecideReleaseResponse(release=release)
+
+    @rpc_method
+    async def AggregateCounts(
+        self, request: hub_pb2.AggregateCountsRequest, context: grpc.aio.ServicerContext
+    ) -> hub_pb2.AggregateCountsResponse:
+        now = self._clock()
+        caller = await self._auth.authenticate(context, now)
+        if self.aggregator is None:
+            raise AccordError("aggregate counts are not configured")
+        return await self.aggregator.aggregate(caller.principal, AggregateQuery.from_proto(request),
+                                               caller.source, now)
 
 
     @rpc_method
@@ -447,6 +460,12 @@ class NodeChannels:
             self._stubs[agency].SweepTokens, request, timeout=timeout)
         return result
 
+    async def count(self, agency: str, request: node_pb2.CountRecordsRequest,
+                    timeout: float) -> node_pb2.CountRecordsResponse:
+        result: node_pb2.CountRecordsResponse = await call(
+            self._stubs[agency].CountRecords, request, timeout=timeout)
+        return result
+
     async def close(self) -> None:
         await asyncio.gather(*(ch.close() for ch in self._channels.values()), return_exceptions=True)
 
@@ -513,11 +532,12 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
                              maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs,
                              interceptors=[RequestDecoding()])
-    hub_pb2_grpc.add_HubServiceServicer_to_server(
-        HubServicer(config, Authenticator(config, verifier, audit), searcher, releases, audit,
-                    metrics, clock, watch_service),
-        server,
-    )
+    hub_servicer = HubServicer(config, Authenticator(config, verifier, audit), searcher,
+                               releases, audit, metrics, clock, watch_service)
+    hub_servicer.aggregator = Aggregator(members=[m.agency for m in config.members],
+                                         counter=channels.count, audit=audit, policy=policy,
+                                         timeout=config.fanout_timeout)
+    hub_pb2_grpc.add_HubServiceServicer_to_server(hub_servicer, server)
     hub_pb2_grpc.add_LogServiceServicer_to_server(
         LogServicer(audit, frozenset(m.agency for m in config.members)), server)
     hub_pb2_grpc.add_AuditServiceServicer_to_server(

@@ -30,6 +30,9 @@ Example (as written by ``accord federation init``)::
 
     [policy]                                # as in hub.toml: dir, engine, timeout_seconds, ...
 
+    [console]                               # the web console (node/console/config.py)
+    enabled = false
+
     [tls]
     ca_cert = "../ca/ca.pem"
     cert = "tls/node.pem"
@@ -38,7 +41,7 @@ Example (as written by ``accord federation init``)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from accord.agreement import AgreementSet, load_agreements
@@ -57,6 +60,7 @@ from accord.db import sqlite_url
 from accord.errors import ConfigError
 from accord.policy.source import PolicySource
 from accord.tls import TlsFiles
+from node.console.config import ConsoleConfig
 from node.tokens import Keyring
 
 
@@ -88,6 +92,7 @@ class NodeConfig:
     health_interval: float
     limits: Limits
     auto_migrate: bool
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     @classmethod
     def load(cls, path: Path, env: dict[str, str] | None = None) -> NodeConfig:
@@ -131,9 +136,10 @@ class NodeConfig:
             health_interval=node.number("health_interval_seconds", 5.0, minimum=0.1),
             limits=read_limits(path, data),
             auto_migrate=node.flag("auto_migrate", True),
+            console=ConsoleConfig.read(path, data),
         )
         node.check_unknown()
-        unknown = set(data) - {"node", "tls", "local", "policy", "limits"}
+        unknown = set(data) - {"node", "tls", "local", "policy", "limits", "console"}
         if unknown:
             raise ConfigError(f"{path}: unknown table [{sorted(unknown)[0]}]")
         return config

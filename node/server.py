@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 import structlog
@@ -46,12 +47,16 @@ from accord.sealing import RecipientKey, open_sealed
 from accord.tls import HUB_IDENTITY, agency_identity, peer_identity
 from accord.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from node.config import NodeConfig
+from node.counts import CountQuery, count_records
 from node.encodings import encode_query
 from node.matching import Matcher, MatchQuery
 from node.release import HubKeys, Releaser
 from node.store import NodeStore
 from node.sweep import PivotQuery, SweepQuery, Sweeps
 from node.tokens import Keyring, Query
+
+if TYPE_CHECKING:
+    from node.console.app import RunningConsole
 
 log = structlog.get_logger("accord.node")
 
@@ -82,6 +87,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self._sweeps = sweeps
         self._clock = clock
         self.metrics: Metrics | None = None
+        self.store: NodeStore | None = None  # counts for the dashboard (node.counts)
 
     @rpc_method
     async def Pivot(
@@ -136,6 +142,21 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         if self.metrics is not None:
             self.metrics.pointers.inc(len(pointers))
         return node_pb2.MatchTokensResponse(pointers=pointers, truncated=truncated)
+
+    @rpc_method
+    async def CountRecords(
+        self, request: node_pb2.CountRecordsRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.CountRecordsResponse:
+        require_peer(context, HUB_IDENTITY)
+        if self.store is None:
+            raise AccordError("record counts are not configured")
+        query = CountQuery.from_proto(request)
+        result = await asyncio.to_thread(count_records, self.store, query,
+                                         self._config.local_rules)
+        log.info("counted", requesting_agency=query.requesting_agency,
+                 cells=sum(len(t) for t in result.tables.values()),
+                 suppressed_cells=result.suppressed_cells)
+        return result.to_proto()
 
 
 def _subject(metadata: list[tuple[str, str]]) -> str:
@@ -204,7 +225,11 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     async def LocalRequestRelease(
         self, request: node_pb2.LocalRequestReleaseRequest, context: grpc.aio.ServicerContext
     ) -> hub_pb2.RequestReleaseResponse:
-        metadata = self._forward(context)
+        return await self.request_release(request, self._forward(context))
+
+    async def request_release(self, request: node_pb2.LocalRequestReleaseRequest,
+                              metadata: list[tuple[str, str]]) -> hub_pb2.RequestReleaseResponse:
+        """Ask the hub for a release on behalf of the bearer in ``metadata`` (also the console's)."""
         # The record will be encrypted to a key made here, for this request only;
         # its private half never leaves this node.
         key = RecipientKey.generate()
@@ -227,7 +252,11 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     async def LocalFetchRelease(
         self, request: hub_pb2.FetchReleaseRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.LocalFetchReleaseResponse:
-        metadata = self._forward(context)
+        return await self.fetch_release(request, self._forward(context))
+
+    async def fetch_release(self, request: hub_pb2.FetchReleaseRequest,
+                            metadata: list[tuple[str, str]]) -> node_pb2.LocalFetchReleaseResponse:
+        """Collect a release from the hub and decrypt it here (also the console's)."""
         response: hub_pb2.FetchReleaseResponse = await call(
             self._hub.FetchRelease, request, timeout=GATEWAY_TIMEOUT, metadata=metadata)
         if not response.ciphertext:
@@ -258,7 +287,11 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     async def LocalSearch(
         self, request: node_pb2.LocalSearchRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.LocalSearchResponse:
-        metadata = self._forward(context)
+        return await self.search(request, self._forward(context))
+
+    async def search(self, request: node_pb2.LocalSearchRequest,
+                     metadata: list[tuple[str, str]]) -> node_pb2.LocalSearchResponse:
+        """Tokenise a query here and search through the hub (also the console's)."""
         agreement, tokens, filters = self._encode(request)
         hub_request = hub_pb2.SearchRequest(
             case_number=request.case_number, purpose=request.purpose, tokens=tokens,
@@ -296,11 +329,14 @@ class RunningNode:
     metrics: Metrics
     metrics_server: MetricsServer | None = None
     tasks: tuple[asyncio.Task[None], ...] = ()
+    console: RunningConsole | None = None
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, let in-flight calls finish within ``grace``."""
         for task in self.tasks:
             task.cancel()
+        if self.console is not None:
+            await self.console.stop()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         await self.hub_channel.close()
@@ -332,10 +368,9 @@ async def start_node(
             hub_pb2.GetConsistencyProofRequest(old_size=old, new_size=new), timeout=10)
         return list(response.proof)
 
-    releaser = Releaser(store, config.agency, policy,
-                        HubKeys(tuple(load_ed25519_public_key(p) for p in
-                                      (config.hub_public_key, *config.hub_previous_public_keys)),
-                                config.log_origin),
+    releaser_keys = tuple(load_ed25519_public_key(p) for p in
+                          (config.hub_public_key, *config.hub_previous_public_keys))
+    releaser = Releaser(store, config.agency, policy, HubKeys(releaser_keys, config.log_origin),
                         consistency)
     metrics = Metrics("node")
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
@@ -344,11 +379,11 @@ async def start_node(
     sweeps = Sweeps(store, matcher, keyring, config.default_region)
     node_servicer = NodeServicer(config, matcher, releaser, sweeps, clock)
     node_servicer.metrics = metrics  # RPC and pointer counts
+    node_servicer.store = store
     node_pb2_grpc.add_NodeServiceServicer_to_server(node_servicer, server)
-    node_pb2_grpc.add_GatewayServiceServicer_to_server(
-        GatewayServicer(config, keyring, hub_pb2_grpc.HubServiceStub(hub_channel), store, clock),
-        server,
-    )
+    gateway = GatewayServicer(config, keyring, hub_pb2_grpc.HubServiceStub(hub_channel), store,
+                              clock)
+    node_pb2_grpc.add_GatewayServiceServicer_to_server(gateway, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     services = node_pb2.DESCRIPTOR.services_by_name
@@ -374,7 +409,14 @@ async def start_node(
                                          config.health_interval))]
     if config.reload_seconds > 0:
         tasks.append(asyncio.create_task(watch(config.policy, policy, config.reload_seconds)))
+    console = None
+    if config.console.enabled:
+        from node.console.service import start_console  # aiohttp only when the console runs
+
+        console = await start_console(config, gateway, hub_channel, clock,
+                                      releaser_keys)
     log.info("node_started", agency=config.agency, listen=address, port=port,
-             metrics_port=metrics_server.port if metrics_server else None)
+             metrics_port=metrics_server.port if metrics_server else None,
+             console=console.url if console else None)
     return RunningNode(server, port, store, hub_channel, health_servicer, policy, metrics,
-                       metrics_server, tuple(tasks))
+                       metrics_server, tuple(tasks), console)

@@ -56,8 +56,8 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         hub_call,
         local_search,
         print_search,
-        search_to_dict,
     )
+    from accord.views import search_to_dict
     from node.ingest.mapping import Mapping
     from node.loader import ingest_file
     from node.server import load_ed25519_public_key
@@ -357,7 +357,8 @@ async def _wait_all(hub_config: HubConfig, node_configs: dict[str, NodeConfig],
 
 def _request_release(config: Path, jwt_text: str, pointer: str, justification: str,
                      console: Console) -> str:
-    from accord.cli.main import gateway_call, print_release, release_to_dict
+    from accord.cli.main import gateway_call, print_release
+    from accord.views import release_to_dict
 
     response = asyncio.run(gateway_call(config, jwt_text, "LocalRequestRelease",
                                         node_pb2.LocalRequestReleaseRequest(
@@ -416,6 +417,21 @@ def _keep(fed: Federation, procs: list[subprocess.Popen[bytes]], console: Consol
                   f" --sub {INVESTIGATOR})")
     console.print(f"   accord search --config {fed.node_config(INVESTIGATOR_AGENCY)} "
                   f"--case {CASE} --purpose human_trafficking --phone '{STORY.phone}'")
+    console.print(f"   accord search --config {fed.node_config(INVESTIGATOR_AGENCY)} "
+                  f"--case {CASE} --purpose human_trafficking --name '{SEARCHED_NAME}' "
+                  f"--dob {SEARCHED_DOB} --depth 2")
+    console.print(f"   accord watch notifications --config {fed.node_config(INVESTIGATOR_AGENCY)}")
+    # procs: the hub, then the nodes in fed.agencies' order.
+    running = {a: p.poll() is None for a, p in zip(fed.agencies, procs[1:], strict=False)}
+    for agency in fed.agencies:
+        web = NodeConfig.load(fed.node_config(agency)).console
+        if web.enabled and running.get(agency, False):
+            console.print(f"   web console for {agency}: http{'s' if web.tls else ''}://{web.listen}/")
+        elif web.enabled:
+            console.print(f"   web console for {agency}: stopped with its node; restart it with "
+                          f"accord node serve --config {fed.node_config(agency)} &")
+    console.print(f"   (sign in on {INVESTIGATOR_AGENCY}'s as {INVESTIGATOR} (investigator) or "
+                  "aud.price (auditor), on tip_hotline's as cust.ng (custodian))")
     console.print(f"   stop it with: kill {pids}")
     with contextlib.suppress(OSError):
         os.chmod(fed.root / "pids", 0o600)

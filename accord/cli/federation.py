@@ -125,13 +125,18 @@ def init_federation(
     root.mkdir(parents=True, exist_ok=True)
     count = len(agencies) + 1
     ports = (
-        free_ports(2 * count)
+        # All at once: ports picked in separate calls could be the same ones.
+        free_ports(3 * count - 1)
         if base_port is None
-        # gRPC ports from base_port, Prometheus ports from base_port + 2000.
+        # gRPC ports from base_port, Prometheus ports from base_port + 2000,
+        # web consoles from base_port + 1001.
         else [base_port + i for i in range(count)] + [base_port + 2000 + i for i in range(count)]
+        + [base_port + 1000 + i for i in range(1, count)]
     )
     hub_port, node_ports = ports[0], dict(zip(agencies, ports[1:count], strict=True))
-    hub_metrics, node_metrics = ports[count], dict(zip(agencies, ports[count + 1:], strict=True))
+    hub_metrics = ports[count]
+    node_metrics = dict(zip(agencies, ports[count + 1:2 * count], strict=True))
+    console_ports = dict(zip(agencies, ports[2 * count:], strict=True))  # node/console/
 
     ca = CertificateAuthority.create("Accord federation CA", now)
     _write(root / "ca" / "ca.pem", ca.cert_pem)
@@ -194,6 +199,9 @@ def init_federation(
                     "metrics_listen": f"127.0.0.1:{node_metrics[agency]}",
                 },
                 "local": {"exclude_labels": [], "record_types_withheld": []},
+                # A local federation's console: loopback HTTP, development sign-in.
+                "console": {"enabled": True, "listen": f"127.0.0.1:{console_ports[agency]}",
+                            "dev_idp": f"../../idp/{agency}"},
                 "tls": {"ca_cert": "../../ca/ca.pem", "cert": "tls/node.pem", "key": "tls/node.key"},
             },
         )

@@ -33,6 +33,13 @@ from rich.table import Table
 
 from accord.errors import AccordError, InvalidArgument, RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
+from accord.views import (
+    kind_name,
+    notice_to_dict,
+    pointer_to_dict,
+    release_to_dict,
+    search_to_dict,
+)
 
 # soft_wrap: long lines stay whole (pipes and logs read them as written).
 # Piped output (CI logs, `| less`) gets a wide page instead of rich's 80 columns.
@@ -437,78 +444,6 @@ def token_issue(idp_dir: Path, subject: str, roles: tuple[str, ...], ttl: int,
 
 # --- search -------------------------------------------------------------------------
 
-STRENGTH_NAMES = {
-    common_pb2.MATCH_STRENGTH_STRONG: "strong",
-    common_pb2.MATCH_STRENGTH_PROBABLE: "probable",
-    common_pb2.MATCH_STRENGTH_POSSIBLE: "possible",
-}
-
-
-def kind_name(kind: int) -> str:
-    name = str(common_pb2.IdentifierKind.Name(kind))
-    return name.removeprefix("IDENTIFIER_KIND_").lower()
-
-
-def status_name(code: int) -> str:
-    name = str(hub_pb2.NodeStatusCode.Name(code))
-    return name.removeprefix("NODE_STATUS_CODE_").lower()
-
-
-def pointer_to_dict(p: common_pb2.MatchPointer) -> dict[str, Any]:
-    from accord.explain import agreement_dicts, explain
-
-    return {
-        "handle": p.handle,
-        "agency": p.agency,
-        "record_type": p.record_type,
-        "month": p.coarse_date,
-        "strength": STRENGTH_NAMES.get(p.strength, "unknown"),
-        "matched": [kind_name(k) for k in p.matched],
-        "why": explain(p),
-        "agreements": agreement_dicts(p),
-    }
-
-
-def notice_to_dict(n: common_pb2.DeconflictionNotice) -> dict[str, Any]:
-    return {"agency": n.agency, "agency_name": n.agency_name, "contact": n.contact,
-            "searched_at": n.searched_at, "kinds": [kind_name(k) for k in n.kinds]}
-
-
-def node_status_to_dict(n: hub_pb2.NodeStatus) -> dict[str, Any]:
-    return {"agency": n.agency, "status": status_name(n.code), "pointers": n.pointers,
-            "latency_ms": n.latency_ms, "detail": n.detail}
-
-
-def search_to_dict(resp: node_pb2.LocalSearchResponse) -> dict[str, Any]:
-    r = resp.result
-    return {
-        "search_id": r.search_id,
-        "audit_seq": r.audit_seq,
-        "sent_kinds": [kind_name(k) for k in resp.sent_kinds],
-        "pointers": [pointer_to_dict(p) for p in r.pointers],
-        "nodes": [node_status_to_dict(n) for n in r.nodes],
-        "linked": [
-            {**pointer_to_dict(lp.pointer), "depth": lp.depth,
-             "via": [{"pointer": path.via_pointer, "agency": path.via_agency,
-                      "kind": kind_name(path.kind)} for path in lp.paths]}
-            for lp in r.linked
-        ],
-        "sweep_nodes": [node_status_to_dict(n) for n in r.sweep_nodes],
-        "notices": [notice_to_dict(n) for n in r.notices],
-    }
-
-
-def describe_path(data: dict[str, Any], handles: dict[str, dict[str, Any]]) -> str:
-    """"phone shared with a cad_call at rivertown_pd (ptr_ab12...)", for each route."""
-    routes = []
-    for via in data["via"]:
-        origin = handles.get(via["pointer"], {})
-        what = origin.get("record_type") or "record"
-        routes.append(f"{via['kind']} shared with a {what} at {via['agency']} "
-                      f"({via['pointer'][:12]}...)")
-    return "; ".join(routes)
-
-
 async def local_search(config_path: Path, jwt_text: str, request: node_pb2.LocalSearchRequest,
                        timeout: float = 60.0) -> node_pb2.LocalSearchResponse:
     """Send a search to our own node's gateway (what `accord search` does)."""
@@ -526,6 +461,17 @@ async def local_search(config_path: Path, jwt_text: str, request: node_pb2.Local
             metadata=[("authorization", f"Bearer {jwt_text}")],
         )
         return result
+
+
+def describe_path(data: dict[str, Any], handles: dict[str, dict[str, Any]]) -> str:
+    """"phone shared with a cad_call at rivertown_pd (ptr_ab12...)", for each route."""
+    routes = []
+    for via in data["via"]:
+        origin = handles.get(via["pointer"], {})
+        what = origin.get("record_type") or "record"
+        routes.append(f"{via['kind']} shared with a {what} at {via['agency']} "
+                      f"({via['pointer'][:12]}...)")
+    return "; ".join(routes)
 
 
 def print_search(data: dict[str, Any]) -> None:
@@ -567,6 +513,21 @@ def print_search(data: dict[str, Any]) -> None:
     console.print(f"search {data['search_id']} recorded as audit entry #{data['audit_seq']}")
 
 
+def identifier_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The identifiers a search (or a watch) can name, as options."""
+    for option in reversed((
+        click.option("--name", default="", help="Given and family name."),
+        click.option("--dob", default="", help="Date of birth (with --name), any common format."),
+        click.option("--phone", default=""),
+        click.option("--email", default=""),
+        click.option("--plate", default="", help="Plate with its state, e.g. OR:7KDX214."),
+        click.option("--vin", default=""),
+        click.option("--address", default=""),
+    )):
+        command = option(command)
+    return command
+
+
 @cli.command("search")
 @click.option("--config", "config_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -575,13 +536,7 @@ def print_search(data: dict[str, Any]) -> None:
               help="Your JWT (or set ACCORD_TOKEN).")
 @click.option("--case", "case_number", required=True, help="Case number.")
 @click.option("--purpose", required=True, help="Purpose, e.g. human_trafficking.")
-@click.option("--name", default="", help="Given and family name.")
-@click.option("--dob", default="", help="Date of birth (with --name), any common format.")
-@click.option("--phone", default="")
-@click.option("--email", default="")
-@click.option("--plate", default="", help="Plate with its state, e.g. OR:7KDX214.")
-@click.option("--vin", default="")
-@click.option("--address", default="")
+@identifier_options
 @click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
               help="2: also sweep the other identifiers in the records found (phones, "
                    "plates, ...) for linked records, as far as the agreement allows.")
@@ -612,27 +567,6 @@ def search(config_path: Path, jwt_text: str | None, case_number: str, purpose: s
 
 
 # --- release ------------------------------------------------------------------------------
-
-STATE_NAMES = {
-    common_pb2.RELEASE_STATE_PENDING_APPROVAL: "pending_approval",
-    common_pb2.RELEASE_STATE_GRANTED: "granted",
-    common_pb2.RELEASE_STATE_DENIED: "denied",
-    common_pb2.RELEASE_STATE_DELIVERED: "delivered",
-    common_pb2.RELEASE_STATE_FAILED: "failed",
-}
-
-
-def release_to_dict(r: common_pb2.Release) -> dict[str, Any]:
-    return {
-        "release_id": r.release_id, "state": STATE_NAMES.get(r.state, "unknown"),
-        "pointer": r.pointer, "owner": r.owner, "record_type": r.record_type,
-        "requester": r.requester, "requester_agency": r.requester_agency,
-        "purpose": r.purpose, "case": r.case_number, "justification": r.justification,
-        "agreement": r.agreement, "reasons": list(r.reasons), "requested_at": r.requested_at,
-        "decided_by": r.decided_by, "decision_reason": r.decision_reason,
-        "audit_seq": r.audit_seq,
-    }
-
 
 def print_release(r: dict[str, Any]) -> None:
     console.print(f"release {r['release_id']}: [bold]{r['state']}[/] ({r['record_type']} held by "
@@ -900,13 +834,7 @@ def watch() -> None:
 @token_option
 @click.option("--case", "case_number", required=True, help="Case number.")
 @click.option("--purpose", required=True, help="Purpose, e.g. human_trafficking.")
-@click.option("--name", default="", help="Given and family name.")
-@click.option("--dob", default="", help="Date of birth (with --name), any common format.")
-@click.option("--phone", default="")
-@click.option("--email", default="")
-@click.option("--plate", default="", help="Plate with its state, e.g. OR:7KDX214.")
-@click.option("--vin", default="")
-@click.option("--address", default="")
+@identifier_options
 @click.option("--days", type=click.IntRange(1, 90), default=30, show_default=True,
               help="How long the watch lasts.")
 @click.option("--label", default="", help="A short note for yourself, e.g. \"Jazzy's phone\".")

@@ -215,3 +215,17 @@ class DeconflictionNotice(_message.Message):
     searched_at: str
     kinds: _containers.RepeatedScalarFieldContainer[IdentifierKind]
     def __init__(self, agency: _Optional[str] = ..., agency_name: _Optional[str] = ..., contact: _Optional[str] = ..., searched_at: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[IdentifierKind, str]]] = ...) -> None: ...
+
+class CountCell(_message.Message):
+    __slots__ = ("agency", "record_type", "month", "county", "count")
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    COUNTY_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    agency: str
+    record_type: str
+    month: str
+    county: str
+    count: int
+    def __init__(self, agency: _Optional[str] = ..., record_type: _Optional[str] = ..., month: _Optional[str] = ..., county: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...

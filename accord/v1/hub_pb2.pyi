@@ -362,3 +362,33 @@ class ListNotificationsResponse(_message.Message):
     NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
     notifications: _containers.RepeatedCompositeFieldContainer[Notification]
     def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ...) -> None: ...
+
+class AggregateCountsRequest(_message.Message):
+    __slots__ = ("agreement", "purpose")
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    agreement: str
+    purpose: str
+    def __init__(self, agreement: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
+
+class AggregateCountsResponse(_message.Message):
+    __slots__ = ("by_record_type", "by_agency", "by_month", "by_county", "nodes", "suppressed_cells", "min_cell", "audit_seq", "agreement")
+    BY_RECORD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    BY_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    BY_MONTH_FIELD_NUMBER: _ClassVar[int]
+    BY_COUNTY_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_CELLS_FIELD_NUMBER: _ClassVar[int]
+    MIN_CELL_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    by_record_type: _containers.RepeatedCompositeFieldContainer[_common_pb2.CountCell]
+    by_agency: _containers.RepeatedCompositeFieldContainer[_common_pb2.CountCell]
+    by_month: _containers.RepeatedCompositeFieldContainer[_common_pb2.CountCell]
+    by_county: _containers.RepeatedCompositeFieldContainer[_common_pb2.CountCell]
+    nodes: _containers.RepeatedCompositeFieldContainer[NodeStatus]
+    suppressed_cells: int
+    min_cell: int
+    audit_seq: int
+    agreement: str
+    def __init__(self, by_record_type: _Optional[_Iterable[_Union[_common_pb2.CountCell, _Mapping]]] = ..., by_agency: _Optional[_Iterable[_Union[_common_pb2.CountCell, _Mapping]]] = ..., by_month: _Optional[_Iterable[_Union[_common_pb2.CountCell, _Mapping]]] = ..., by_county: _Optional[_Iterable[_Union[_common_pb2.CountCell, _Mapping]]] = ..., nodes: _Optional[_Iterable[_Union[NodeStatus, _Mapping]]] = ..., suppressed_cells: _Optional[int] = ..., min_cell: _Optional[int] = ..., audit_seq: _Optional[int] = ..., agreement: _Optional[str] = ...) -> None: ...

@@ -82,6 +82,11 @@ class HubServiceStub:
                 request_serializer=accord_dot_v1_dot_hub__pb2.ListNotificationsRequest.SerializeToString,
                 response_deserializer=accord_dot_v1_dot_hub__pb2.ListNotificationsResponse.FromString,
                 _registered_method=True)
+        self.AggregateCounts = channel.unary_unary(
+                '/accord.v1.HubService/AggregateCounts',
+                request_serializer=accord_dot_v1_dot_hub__pb2.AggregateCountsRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_hub__pb2.AggregateCountsResponse.FromString,
+                _registered_method=True)
 
 
 class HubServiceServicer:
@@ -152,6 +157,15 @@ class HubServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateCounts(self, request, context):
+        """Federation-wide record counts for the dashboard: only agencies and record
+        types in the caller's scope, small cells suppressed by the nodes and again
+        here; audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_HubServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -199,6 +213,11 @@ def add_HubServiceServicer_to_server(servicer, server):
                     servicer.ListNotifications,
                     request_deserializer=accord_dot_v1_dot_hub__pb2.ListNotificationsRequest.FromString,
                     response_serializer=accord_dot_v1_dot_hub__pb2.ListNotificationsResponse.SerializeToString,
+            ),
+            'AggregateCounts': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateCounts,
+                    request_deserializer=accord_dot_v1_dot_hub__pb2.AggregateCountsRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_hub__pb2.AggregateCountsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -447,6 +466,33 @@ class HubService:
             '/accord.v1.HubService/ListNotifications',
             accord_dot_v1_dot_hub__pb2.ListNotificationsRequest.SerializeToString,
             accord_dot_v1_dot_hub__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateCounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.HubService/AggregateCounts',
+            accord_dot_v1_dot_hub__pb2.AggregateCountsRequest.SerializeToString,
+            accord_dot_v1_dot_hub__pb2.AggregateCountsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -237,3 +237,23 @@ class LocalAddWatchRequest(_message.Message):
     days: int
     label: str
     def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., name: _Optional[str] = ..., dob: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., plate: _Optional[str] = ..., address: _Optional[str] = ..., vin: _Optional[str] = ..., agreement: _Optional[str] = ..., days: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class CountRecordsRequest(_message.Message):
+    __slots__ = ("requesting_agency", "record_types", "exclude_labels", "min_cell")
+    REQUESTING_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TYPES_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_LABELS_FIELD_NUMBER: _ClassVar[int]
+    MIN_CELL_FIELD_NUMBER: _ClassVar[int]
+    requesting_agency: str
+    record_types: _containers.RepeatedScalarFieldContainer[str]
+    exclude_labels: _containers.RepeatedScalarFieldContainer[str]
+    min_cell: int
+    def __init__(self, requesting_agency: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ..., exclude_labels: _Optional[_Iterable[str]] = ..., min_cell: _Optional[int] = ...) -> None: ...
+
+class CountRecordsResponse(_message.Message):
+    __slots__ = ("cells", "suppressed_cells")
+    CELLS_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_CELLS_FIELD_NUMBER: _ClassVar[int]
+    cells: _containers.RepeatedCompositeFieldContainer[_common_pb2.CountCell]
+    suppressed_cells: int
+    def __init__(self, cells: _Optional[_Iterable[_Union[_common_pb2.CountCell, _Mapping]]] = ..., suppressed_cells: _Optional[int] = ...) -> None: ...

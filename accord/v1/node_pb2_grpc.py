@@ -61,6 +61,11 @@ class NodeServiceStub:
                 request_serializer=accord_dot_v1_dot_node__pb2.SweepTokensRequest.SerializeToString,
                 response_deserializer=accord_dot_v1_dot_node__pb2.SweepTokensResponse.FromString,
                 _registered_method=True)
+        self.CountRecords = channel.unary_unary(
+                '/accord.v1.NodeService/CountRecords',
+                request_serializer=accord_dot_v1_dot_node__pb2.CountRecordsRequest.SerializeToString,
+                response_deserializer=accord_dot_v1_dot_node__pb2.CountRecordsResponse.FromString,
+                _registered_method=True)
 
 
 class NodeServiceServicer:
@@ -106,6 +111,14 @@ class NodeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountRecords(self, request, context):
+        """Counts of the node's records in the requester's scope, for the federation
+        dashboard: cells below min_cell are suppressed here, so they never leave.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -133,6 +146,11 @@ def add_NodeServiceServicer_to_server(servicer, server):
                     servicer.SweepTokens,
                     request_deserializer=accord_dot_v1_dot_node__pb2.SweepTokensRequest.FromString,
                     response_serializer=accord_dot_v1_dot_node__pb2.SweepTokensResponse.SerializeToString,
+            ),
+            'CountRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountRecords,
+                    request_deserializer=accord_dot_v1_dot_node__pb2.CountRecordsRequest.FromString,
+                    response_serializer=accord_dot_v1_dot_node__pb2.CountRecordsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -271,6 +289,33 @@ class NodeService:
             '/accord.v1.NodeService/SweepTokens',
             accord_dot_v1_dot_node__pb2.SweepTokensRequest.SerializeToString,
             accord_dot_v1_dot_node__pb2.SweepTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.v1.NodeService/CountRecords',
+            accord_dot_v1_dot_node__pb2.CountRecordsRequest.SerializeToString,
+            accord_dot_v1_dot_node__pb2.CountRecordsResponse.FromString,
             options,
             channel_credentials,
             insecure,
