@@ -3,8 +3,10 @@
 :func:`verify_log` recomputes the RFC 6962 Merkle tree from the entries, in
 order, and checks it against every signed checkpoint: each signature, each
 root at its size, and the consistency of each checkpoint with the one before.
-The hub signs a checkpoint with every append, so altering an entry breaks the
-very checkpoint that first covered it, and the report names that entry.
+The hub signs a checkpoint with every commit (one commit may hold several
+entries: a group commit, or a search with its sweep levels), so altering an
+entry breaks the very checkpoint that first covered it, and the report names
+that entry.
 Deleting or reordering entries breaks their sequence numbers, which are part
 of each signed entry. Nodes, auditors and the ``accord audit verify`` command
 all use this one verifier.
@@ -80,9 +82,15 @@ def verify_log(
             continue
         root = tree.root()
         if root != covering.checkpoint.root:
+            first = previous[0] + 1 if previous is not None else 1
+            if first == position:
+                return report.fail(
+                    f"entry #{position} does not match the signed checkpoint at size "
+                    f"{position}: altered", position)
+            # One commit, one checkpoint: any entry of that commit may be the altered one.
             return report.fail(
-                f"entry #{position} does not match the signed checkpoint at size {position}: "
-                "altered (or an earlier entry since the previous checkpoint)", position)
+                f"entries #{first} to #{position} do not match the signed checkpoint at size "
+                f"{position}: one of them was altered", first)
         if previous is not None:
             old_size, old_root = previous
             try:

@@ -131,3 +131,19 @@ def test_audit_verify_command_names_the_altered_entry(log: AuditLog, tmp_path: P
                                       "--hub-key", str(key)])
     assert result.exit_code == 4
     assert "entry #12 does not match the signed checkpoint" in result.stdout
+
+
+def test_an_altered_entry_in_a_commit_of_several_names_the_commit(log: AuditLog) -> None:
+    # A search with its sweep levels commits three entries under one checkpoint.
+    with log.transaction() as tx:
+        for event in ("search", "sweep", "sweep"):
+            tx.append(AuditEvent(event=event, time=NOW, outcome="ok", actor="det.a",
+                                 agency="lakeside_so"))
+    assert verify(log).ok
+    rewrite(log, 32, actor="someone.else")
+
+    report = verify(log)
+
+    assert (report.ok, report.bad_seq) == (False, 31)
+    assert report.problem == ("entries #31 to #33 do not match the signed checkpoint at size "
+                              "33: one of them was altered")
