@@ -10,6 +10,7 @@ peer's identity only from that SAN of a verified certificate.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -84,16 +85,27 @@ def peer_identity(auth_context: Mapping[str, Iterable[bytes]]) -> str:
     pems = list(auth_context.get("x509_pem_cert", []))
     if len(pems) != 1:
         raise Unauthenticated("no TLS client certificate")
+    identity = _identity_of(bytes(pems[0]))
+    if identity is None:
+        raise Unauthenticated("client certificate carries no Accord identity")
+    return identity
+
+
+@functools.lru_cache(maxsize=1024)
+def _identity_of(pem: bytes) -> str | None:
+    """The one ``accord:`` URI SAN of a (verified) certificate, or None.
+
+    Remembered per certificate: a few peers call again and again, and parsing
+    a certificate per call was a measurable part of every RPC.
+    """
     try:
-        cert = x509.load_pem_x509_certificate(pems[0])
+        cert = x509.load_pem_x509_certificate(pem)
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (ValueError, x509.ExtensionNotFound) as exc:
-        raise Unauthenticated("client certificate carries no Accord identity") from exc
+    except (ValueError, x509.ExtensionNotFound):
+        return None
     identities = [u for u in san.get_values_for_type(x509.UniformResourceIdentifier)
                   if u.startswith("accord:")]
-    if len(identities) != 1:
-        raise Unauthenticated("client certificate carries no Accord identity")
-    return identities[0]
+    return identities[0] if len(identities) == 1 else None
 
 
 # --- issuing (used by `accord federation init` and tests) -------------------
