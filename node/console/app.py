@@ -12,6 +12,7 @@ the hub checks them again.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import ssl
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from typing import Any
 import jinja2
 import structlog
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from accord.checkpoint import SignedCheckpoint
@@ -468,8 +470,19 @@ async def audit_entry(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPNotFound() from None
     doc = analytics.parse([entry])[0] if entry else {}
+    # What the auditor's own browser needs to check the proof again, without
+    # trusting this node: the entry's bytes, the proof, the signed note and
+    # the hub's public keys (static/verify.js).
+    browser = {
+        "entry": base64.b64encode(entry).decode(), "index": seq - 1,
+        "proof": ",".join(h.hex() for h in proof), "note": note,
+        "hub_keys": ",".join(base64.b64encode(k.public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+            for k in s.hub_keys),
+        "key_name": analytics.KEY_NAME, "origin": s.log_origin,
+    }
     return console.render(request, "entry.html", doc=doc, check=check, note=note,
-                          raw=entry.decode(errors="replace"))
+                          raw=entry.decode(errors="replace"), browser=browser)
 
 
 # --- dashboard ---------------------------------------------------------------------------

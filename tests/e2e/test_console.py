@@ -119,7 +119,21 @@ async def test_console_story(browser: Any, live: LiveFederation, screenshots: Pa
     await aud.screenshot(path=str(screenshots / "5-audit.png"), full_page=True)
     await aud.locator("#entries a").last.click()
     await expect(aud.locator("#inclusion")).to_contain_text("Verified")
+    # The auditor's own browser checks the proof and the hub's signature again...
+    check = aud.locator("#browser-check")
+    await expect(check).to_have_attribute("data-verified", "yes")
+    await expect(aud.locator("#browser-result")).to_contain_text(
+        "Verified in this browser: entry #")
     await aud.screenshot(path=str(screenshots / "6-audit-entry.png"), full_page=True)
+    # ...and would say so if the entry it was shown were not the one the hub logged.
+    await aud.evaluate("""() => {
+        const section = document.getElementById("browser-check");
+        section.dataset.entry = btoa(atob(section.dataset.entry).replace("ok", "ko"));
+        return window.accordVerifyEntry();
+    }""")
+    await expect(check).to_have_attribute("data-verified", "no")
+    await expect(aud.locator("#browser-result")).to_contain_text(
+        "Not verified in this browser: the proof does not lead to the signed root")
 
     # --- the dashboard: counts under policy, small cells suppressed ---------------------
     await aud.goto(f"{lakeside}/dashboard?purpose=human_trafficking")
