@@ -43,6 +43,13 @@ class Metrics:
                                      registry=r)
         self.pointers = Counter("accord_pointers_issued", "Match pointers issued by this node",
                                 registry=r)
+        self.linked_pointers = Counter("accord_linked_pointers",
+                                       "Pointers found by second-level sweeps", registry=r)
+        self.deconflictions = Counter("accord_deconflictions",
+                                      "Searches that met another agency's recent search of the "
+                                      "same subject", registry=r)
+        self.watch_notifications = Counter("accord_watch_notifications",
+                                           "Records reported by watches", registry=r)
 
 
 @dataclass

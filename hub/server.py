@@ -170,6 +170,9 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
             self.metrics.searches.labels("denied").inc()
             raise
         self.metrics.searches.labels("ok").inc()
+        self.metrics.linked_pointers.inc(len(result.linked))
+        if result.notices:
+            self.metrics.deconflictions.inc()
         for node in result.nodes:
             self.metrics.node_requests.labels(node.agency, node.status_name).inc()
             if node.status_name != "denied":
@@ -564,7 +567,8 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
                                          config.health_interval))]
     if config.reload_seconds > 0:
         tasks.append(asyncio.create_task(watch(config.policy, policy, config.reload_seconds)))
-    tasks.append(asyncio.create_task(run_checks(watch_service, config.watch_interval, clock)))
+    tasks.append(asyncio.create_task(run_checks(watch_service, config.watch_interval, clock,
+                                                metrics.watch_notifications.inc)))
     log.info("hub_started", listen=config.listen, port=port, members=len(config.members),
              metrics_port=metrics_server.port if metrics_server else None)
     return RunningHub(server, port, audit, channels, health_servicer, policy, metrics,

@@ -380,12 +380,14 @@ class WatchService:
 
 
 async def run_checks(service: WatchService, interval: float,
-                     clock: Callable[[], dt.datetime]) -> None:
-    """Check every watch every ``interval`` seconds, until cancelled."""
+                     clock: Callable[[], dt.datetime],
+                     reported: Callable[[int], None] = lambda _: None) -> None:
+    """Check every watch every ``interval`` seconds, until cancelled; ``reported``
+    is told how many records each round reported."""
     while True:
         await asyncio.sleep(interval)
         try:
-            await service.check_all(clock())
+            reported(await service.check_all(clock()))
         except Exception:  # the loop must outlive a bad round (e.g. the database away)
             log.exception("watch_round_failed")
 

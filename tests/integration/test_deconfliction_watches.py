@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 from accord.errors import RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.notices import search_subjects
+from hub.watches import run_checks
 from tests.conftest import NOW
 from tests.integration.conftest import LiveFederation, start_federation, stop_federation
+from tests.integration.test_operations import scrape, value
 from tests.integration.test_release import CASE, gateway, hub_as
 from tests.integration.test_search import cad_call
 from tests.integration.test_sweep import agreement_with, harbor_interview
@@ -56,6 +59,8 @@ async def test_two_agencies_searching_one_phone_are_told_of_each_other(
         "harbor_pd", "Harbor City PD Vice Unit, 503-555-0130")
     # Nobody else is told, and it is audited once, naming both searches.
     assert await notifications(federation, "lakeside_so", "det.other") == []
+    metrics = await asyncio.to_thread(scrape, federation.hub_config.metrics_listen)
+    assert value(metrics, "accord_deconflictions_total") == 1
     [entry] = [e.doc for e in federation.hub.audit.entries() if e.doc["event"] == "deconfliction"]
     assert entry["agency"] == "harbor_pd" and stored.audit_seq == entry["seq"]
     assert entry["details"]["overlaps"] == [{
@@ -245,3 +250,24 @@ async def test_a_watch_ends_when_its_agreement_no_longer_allows_the_search(
         assert await notifications(live, "lakeside_so") == []
     finally:
         await stop_federation(live)
+
+
+async def test_the_hub_checks_watches_on_its_own_and_counts_what_they_report(
+    federation: LiveFederation,
+) -> None:
+    await add_watch(federation, phone=PHONE_TEXT)
+    federation.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(hours=1))
+    rounds: list[int] = []
+    later = NOW + dt.timedelta(hours=2)
+    checker = asyncio.create_task(run_checks(federation.hub.watches, 0.05, lambda: later,
+                                             rounds.append))
+    try:
+        for _ in range(200):
+            if sum(rounds):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        checker.cancel()
+    # One record reported once, however many rounds ran.
+    assert sum(rounds) == 1 and len(rounds) >= 1
+    assert len(await notifications(federation, "lakeside_so")) == 1

@@ -8,6 +8,7 @@ plate once more, with nobody else from the story in it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from pathlib import Path
@@ -23,6 +24,7 @@ from accord.rpc import call, channel_options
 from accord.v1 import common_pb2, hub_pb2, node_pb2, node_pb2_grpc
 from node.records import Person, Record, RecordType, Role, Vehicle
 from tests.integration.conftest import LiveFederation, start_federation, stop_federation
+from tests.integration.test_operations import scrape, value
 from tests.integration.test_release import CASE, gateway
 from tests.integration.test_search import cad_call, tip
 
@@ -122,6 +124,8 @@ async def test_a_sweep_follows_the_phone_in_a_matched_call(federation: LiveFeder
     assert linked["HFI-260419"].pointer.record_type == "field_interview"
     # Depth 2 stops there: the plate in harbor_pd's records is not followed.
     assert "RT26-004400" not in linked
+    metrics = await asyncio.to_thread(scrape, federation.hub_config.metrics_listen)
+    assert value(metrics, "accord_linked_pointers_total") == 3
     statuses = {(n.agency, n.detail) for n in response.result.sweep_nodes}
     assert ("rivertown_pd", "level 2 pivot") in statuses
     assert ("harbor_pd", "level 2 lookup") in statuses
