@@ -85,3 +85,26 @@ def release_to_dict(r: common_pb2.Release) -> dict[str, Any]:
         "decided_by": r.decided_by, "decision_reason": r.decision_reason,
         "audit_seq": r.audit_seq,
     }
+
+
+WATCH_STATES = {hub_pb2.WATCH_STATE_ACTIVE: "active", hub_pb2.WATCH_STATE_EXPIRED: "expired",
+                hub_pb2.WATCH_STATE_REMOVED: "removed"}
+
+
+def watch_to_dict(w: hub_pb2.Watch) -> dict[str, Any]:
+    return {"watch_id": w.watch_id, "state": WATCH_STATES.get(w.state, "unknown"),
+            "case_number": w.case_number, "purpose": w.purpose, "agreement": w.agreement,
+            "label": w.label, "kinds": [kind_name(k) for k in w.kinds],
+            "created_at": w.created_at, "expires_at": w.expires_at,
+            "last_checked_at": w.last_checked_at, "notifications": w.notifications,
+            "audit_seq": w.audit_seq}
+
+
+def notification_to_dict(n: hub_pb2.Notification) -> dict[str, Any]:
+    data: dict[str, Any] = {"notification_id": n.notification_id, "created_at": n.created_at,
+                            "case_number": n.case_number, "audit_seq": n.audit_seq}
+    if n.kind == hub_pb2.NOTIFICATION_KIND_WATCH_MATCH:
+        data.update(kind="watch_match", watch_id=n.watch_id, pointer=pointer_to_dict(n.pointer))
+    else:
+        data.update(kind="deconfliction", deconfliction=notice_to_dict(n.deconfliction))
+    return data

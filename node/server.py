@@ -307,7 +307,11 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     async def LocalAddWatch(
         self, request: node_pb2.LocalAddWatchRequest, context: grpc.aio.ServicerContext
     ) -> hub_pb2.AddWatchResponse:
-        metadata = self._forward(context)
+        return await self.add_watch(request, self._forward(context))
+
+    async def add_watch(self, request: node_pb2.LocalAddWatchRequest,
+                        metadata: list[tuple[str, str]]) -> hub_pb2.AddWatchResponse:
+        """Tokenise a watch's identifiers here and register it at the hub (also the console's)."""
         agreement, tokens, filters = self._encode(request)
         response: hub_pb2.AddWatchResponse = await call(
             self._hub.AddWatch,

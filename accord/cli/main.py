@@ -34,11 +34,10 @@ from rich.table import Table
 from accord.errors import AccordError, InvalidArgument, RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from accord.views import (
-    kind_name,
-    notice_to_dict,
-    pointer_to_dict,
+    notification_to_dict,
     release_to_dict,
     search_to_dict,
+    watch_to_dict,
 )
 
 # soft_wrap: long lines stay whole (pipes and logs read them as written).
@@ -786,29 +785,6 @@ def release_deny(release_id: str, config_path: Path, jwt_text: str | None, reaso
 
 
 # --- watches ------------------------------------------------------------------------------
-
-
-WATCH_STATES = {hub_pb2.WATCH_STATE_ACTIVE: "active", hub_pb2.WATCH_STATE_EXPIRED: "expired",
-                hub_pb2.WATCH_STATE_REMOVED: "removed"}
-
-
-def watch_to_dict(w: hub_pb2.Watch) -> dict[str, Any]:
-    return {"watch_id": w.watch_id, "state": WATCH_STATES.get(w.state, "unknown"),
-            "case_number": w.case_number, "purpose": w.purpose, "agreement": w.agreement,
-            "label": w.label, "kinds": [kind_name(k) for k in w.kinds],
-            "created_at": w.created_at, "expires_at": w.expires_at,
-            "last_checked_at": w.last_checked_at, "notifications": w.notifications,
-            "audit_seq": w.audit_seq}
-
-
-def notification_to_dict(n: hub_pb2.Notification) -> dict[str, Any]:
-    data: dict[str, Any] = {"notification_id": n.notification_id, "created_at": n.created_at,
-                            "case_number": n.case_number, "audit_seq": n.audit_seq}
-    if n.kind == hub_pb2.NOTIFICATION_KIND_WATCH_MATCH:
-        data.update(kind="watch_match", watch_id=n.watch_id, pointer=pointer_to_dict(n.pointer))
-    else:
-        data.update(kind="deconfliction", deconfliction=notice_to_dict(n.deconfliction))
-    return data
 
 
 def print_watches(rows: list[dict[str, Any]]) -> None:

@@ -30,6 +30,7 @@ from accord.checkpoint import SignedCheckpoint
 from accord.errors import AccordError, InvalidArgument, RemoteError
 from accord.identity import ROLES, TokenVerifier
 from accord.v1 import common_pb2, node_pb2
+from accord.views import notification_to_dict, watch_to_dict
 from node.console import analytics, views
 from node.console.auth import SESSION_COOKIE, Session, Sessions, SignIn
 from node.console.backend import Backend
@@ -309,6 +310,55 @@ async def search(request: web.Request) -> web.StreamResponse:
                           purposes=console.settings.purposes, status=400 if error else 200)
 
 
+# --- watches and notifications ------------------------------------------------------------
+
+
+async def watches_page(request: web.Request) -> web.StreamResponse:
+    session = signed_in(request, "investigator")
+    console = console_of(request)
+    try:
+        watches = [watch_to_dict(w) for w in
+                   (await console.backend.list_watches(session.token)).watches]
+        notes = [notification_to_dict(n) for n in
+                 (await console.backend.notifications(session.token)).notifications]
+        error = ""
+    except AccordError as exc:
+        watches, notes, error = [], [], error_message(exc)
+    # Newest first: what arrived since the investigator last looked is on top.
+    return console.render(request, "watches.html", watches=watches,
+                          notifications=list(reversed(notes)), error=error,
+                          purposes=console.settings.purposes)
+
+
+async def add_watch(request: web.Request) -> web.StreamResponse:
+    session = signed_in(request, "investigator")
+    console = console_of(request)
+    fields = {name: await form_text(request, name) for name in
+              ("case_number", "purpose", *SEARCH_FIELDS)}
+    days = await form_text(request, "days") or "30"
+    try:
+        if not days.isdigit():
+            raise InvalidArgument(f"days: got {days[:20]!r}, want a number of days from 1 to 90")
+        ask = node_pb2.LocalAddWatchRequest(
+            **fields, label=await form_text(request, "label", 120), days=int(days))
+        await console.backend.add_watch(session.token, ask)
+    except AccordError as exc:
+        return console.render(request, "error.html", status=400, title="Watch not set",
+                              message=error_message(exc))
+    raise web.HTTPSeeOther("/watches")
+
+
+async def remove_watch(request: web.Request) -> web.StreamResponse:
+    session = signed_in(request, "investigator")
+    console = console_of(request)
+    try:
+        await console.backend.remove_watch(session.token, request.match_info["watch_id"])
+    except AccordError as exc:
+        return console.render(request, "error.html", status=400, title="Watch not removed",
+                              message=error_message(exc))
+    raise web.HTTPSeeOther("/watches")
+
+
 async def releases_page(request: web.Request) -> web.StreamResponse:
     session = signed_in(request)
     console = console_of(request)
@@ -520,6 +570,9 @@ def make_app(console: Console) -> web.Application:
     app.router.add_post("/signout", signout)
     app.router.add_get("/search", search_page)
     app.router.add_post("/search", search)
+    app.router.add_get("/watches", watches_page)
+    app.router.add_post("/watches", add_watch)
+    app.router.add_post("/watches/{watch_id}/remove", remove_watch)
     app.router.add_get("/releases", releases_page)
     app.router.add_post("/releases", request_release)
     app.router.add_get("/releases/{release_id}", release_page)

@@ -36,6 +36,9 @@ class Gateway(Protocol):
                             metadata: list[tuple[str, str]]
                             ) -> node_pb2.LocalFetchReleaseResponse: ...
 
+    async def add_watch(self, request: node_pb2.LocalAddWatchRequest,
+                        metadata: list[tuple[str, str]]) -> hub_pb2.AddWatchResponse: ...
+
 
 def bearer(token: str, request_id: str = "") -> list[tuple[str, str]]:
     metadata = [("authorization", f"Bearer {token}")]
@@ -65,6 +68,28 @@ class Backend:
                             ) -> node_pb2.LocalFetchReleaseResponse:
         return await self._gateway.fetch_release(
             hub_pb2.FetchReleaseRequest(release_id=release_id), bearer(token))
+
+    async def add_watch(self, token: str, request: node_pb2.LocalAddWatchRequest
+                        ) -> hub_pb2.AddWatchResponse:
+        return await self._gateway.add_watch(request, bearer(token))
+
+    async def list_watches(self, token: str) -> hub_pb2.ListWatchesResponse:
+        response: hub_pb2.ListWatchesResponse = await call(
+            self._hub.ListWatches, hub_pb2.ListWatchesRequest(include_inactive=True),
+            timeout=TIMEOUT, metadata=bearer(token))
+        return response
+
+    async def remove_watch(self, token: str, watch_id: str) -> hub_pb2.RemoveWatchResponse:
+        response: hub_pb2.RemoveWatchResponse = await call(
+            self._hub.RemoveWatch, hub_pb2.RemoveWatchRequest(watch_id=watch_id),
+            timeout=TIMEOUT, metadata=bearer(token))
+        return response
+
+    async def notifications(self, token: str) -> hub_pb2.ListNotificationsResponse:
+        response: hub_pb2.ListNotificationsResponse = await call(
+            self._hub.ListNotifications, hub_pb2.ListNotificationsRequest(limit=1000),
+            timeout=TIMEOUT, metadata=bearer(token))
+        return response
 
     async def list_releases(self, token: str, state: int = 0) -> hub_pb2.ListReleasesResponse:
         response: hub_pb2.ListReleasesResponse = await call(

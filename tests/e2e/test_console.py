@@ -4,6 +4,7 @@ and the dashboard."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +19,10 @@ except ImportError:  # the browser fixture skips (or, under CI, fails) and says 
     expect = None  # type: ignore[assignment]
 
 from node.records import Person, Role
+from tests.conftest import NOW
 from tests.integration.conftest import LiveFederation
 from tests.integration.test_search import cad_call, tip
+from tests.integration.test_sweep import harbor_interview
 
 CASE = "LS-2026-0117"
 
@@ -108,6 +111,25 @@ async def test_console_story(browser: Any, live: LiveFederation, screenshots: Pa
     await expect(inv.get_by_text("TIP-88213")).to_be_visible()
     await expect(inv.locator(".withheld").first).to_be_visible()  # the victim's phone
     await inv.screenshot(path=str(screenshots / "4-release-record.png"), full_page=True)
+
+    # --- she watches the phone; a record ingested later is reported --------------------
+    await inv.goto(f"{lakeside}/search")
+    await inv.get_by_label("Case number").fill(CASE)
+    await inv.get_by_label("Phone").fill("503-555-0142")
+    await inv.get_by_role("button", name="Search").click()
+    await inv.get_by_label("Label").fill("Jazzy's phone")
+    await inv.get_by_role("button", name="Watch", exact=True).click()
+    await expect(inv).to_have_url(re.compile(r"/watches$"))
+    await expect(inv.locator("#watches")).to_contain_text("Jazzy's phone")
+    live.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(hours=1))
+    assert await live.hub.watches.check_all(NOW + dt.timedelta(hours=2)) == 1
+    await inv.reload()
+    await expect(inv.locator("#notifications")).to_contain_text(
+        "harbor_pd holds a field_interview")
+    await expect(inv.locator("#notifications").get_by_role(
+        "button", name="Request release")).to_be_visible()
+    await assert_accessible(inv)
+    await inv.screenshot(path=str(screenshots / "4b-watches.png"), full_page=True)
 
     # --- an auditor verifies the log and an entry's inclusion proof ---------------------
     aud = await sign_in(browser, lakeside, "aud.kim", ("auditor",))
