@@ -179,27 +179,69 @@ def _given_canonicals(values: PersonValues) -> tuple[str, ...]:
     given names, not with its nicknames: two men both known as "Mo" are not
     for that reason the same man.
     """
-    return _unique(c for g in values.givens for c in _canonicals(g))
+    return _name_forms(values.givens, values.families, values.nicknames).canonicals
+
+
+@dataclass(frozen=True, slots=True)
+class _NameForms:
+    """Everything field tokens and blocking keys derive from a person's names."""
+
+    given_codes: tuple[str, ...]
+    family_codes: tuple[str, ...]
+    canonicals: tuple[str, ...]
+    given_initials: tuple[str, ...]
+    given_metaphones: tuple[str, ...]
+    family_metaphones: tuple[str, ...]
+    family_initials: tuple[str, ...]
+    #: Canonical given names, then recorded nicknames.
+    canonicals_and_nicknames: tuple[str, ...]
+    given_letters: tuple[str, ...]
+    family_letters: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _name_forms(givens: tuple[str, ...], families: tuple[str, ...],
+                nicknames: tuple[str, ...]) -> _NameForms:
+    """Memoised: a name's forms are needed again for each record and each agreement."""
+    family_heads = [family_words(f) for f in families]
+    canonicals = _unique(c for g in givens for c in _canonicals(g))
+    return _NameForms(
+        given_codes=_unique(c for g in givens for c in phonetic_codes(g)),
+        family_codes=_unique(c for words in family_heads for w in words
+                             for c in phonetic_codes(w)),
+        canonicals=canonicals,
+        given_initials=_unique(g[0] for g in givens),
+        given_metaphones=_unique(c for g in givens for c in _metaphones(g)),
+        family_metaphones=_unique(c for words in family_heads for w in words
+                                  for c in _metaphones(w)),
+        family_initials=_unique(words[0][0] for words in family_heads if words),
+        canonicals_and_nicknames=_unique((*canonicals, *nicknames)),
+        given_letters=tuple(_letters(g) for g in givens),
+        family_letters=tuple(_letters(f) for f in families),
+    )
 
 
 def field_values(values: PersonValues) -> dict[Kind, tuple[str, ...]]:
     """The plaintext of every field token of a person, by kind."""
-    family_codes = [c for f in values.families for w in family_words(f) for c in phonetic_codes(w)]
-    out = {
-        Kind.GIVEN_NAME: values.givens,
-        Kind.FAMILY_NAME: values.families,
-        Kind.GIVEN_PHONETIC: _unique(c for g in values.givens for c in phonetic_codes(g)),
-        Kind.FAMILY_PHONETIC: _unique(family_codes),
-        Kind.GIVEN_CANONICAL: _given_canonicals(values),
-        Kind.DOB: _unique(d.isoformat() for d in _full_dates(values.dobs)),
-        Kind.DOB_UNORDERED: _unique(dob_unordered(d) for d in _full_dates(values.dobs)),
-        Kind.BIRTH_YEAR: _unique(f"{d.year:04d}" for d in values.dobs),
-        Kind.PHONE: values.phones,
-        Kind.PHONE_MASKED: _unique(m for p in values.phones for m in phone_masks(p)),
-        Kind.EMAIL: values.emails,
-        Kind.ADDRESS: values.addresses,
-        Kind.NICKNAME: values.nicknames,
-    }
+    out: dict[Kind, tuple[str, ...]] = {}
+    if values.givens or values.families:
+        forms = _name_forms(values.givens, values.families, values.nicknames)
+        out[Kind.GIVEN_NAME] = values.givens
+        out[Kind.FAMILY_NAME] = values.families
+        out[Kind.GIVEN_PHONETIC] = forms.given_codes
+        out[Kind.FAMILY_PHONETIC] = forms.family_codes
+        out[Kind.GIVEN_CANONICAL] = forms.canonicals
+    if values.dobs:
+        full = _full_dates(values.dobs)
+        out[Kind.DOB] = _unique(d.isoformat() for d in full)
+        out[Kind.DOB_UNORDERED] = _unique(dob_unordered(d) for d in full)
+        out[Kind.BIRTH_YEAR] = _unique(f"{d.year:04d}" for d in values.dobs)
+    if values.phones:
+        out[Kind.PHONE] = values.phones
+        out[Kind.PHONE_MASKED] = _unique(m for p in values.phones for m in phone_masks(p))
+    out[Kind.EMAIL] = values.emails
+    out[Kind.ADDRESS] = values.addresses
+    out[Kind.NICKNAME] = values.nicknames
     return {k: v[:MAX_VALUES_PER_KIND] for k, v in out.items() if v}
 
 
@@ -215,49 +257,42 @@ def blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
 
 def _name_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
     """The blocking keys made of names alone."""
-    family_heads = [family_words(f) for f in values.families]
-    family_codes = _unique(c for words in family_heads for w in words for c in _metaphones(w))
-    family_initials = _unique(words[0][0] for words in family_heads if words)
-    given_initials = _unique(g[0] for g in values.givens)
-    given_codes = _unique(c for g in values.givens for c in _metaphones(g))
-    canon = _unique((*_given_canonicals(values), *values.nicknames))
-    for initial in given_initials:
-        for code in family_codes:
+    forms = _name_forms(values.givens, values.families, values.nicknames)
+    for initial in forms.given_initials:
+        for code in forms.family_metaphones:
             yield "given_initial+family_phonetic", f"{initial}|{code}"
-    for code in given_codes:
-        for initial in family_initials:
+    for code in forms.given_metaphones:
+        for initial in forms.family_initials:
             yield "given_phonetic+family_initial", f"{code}|{initial}"
-    for name in canon:
-        for code in family_codes:
+    for name in forms.canonicals_and_nicknames:
+        for code in forms.family_metaphones:
             yield "given_canonical+family_phonetic", f"{name}|{code}"
     # Letters in sorted order survive a transposition anywhere, even of the
     # first letter, which the initial- and sound-based keys do not.
-    for given in values.givens:
-        for family in values.families:
-            yield "given_letters+family_letters", f"{_letters(given)}|{_letters(family)}"
+    for given in forms.given_letters:
+        for family in forms.family_letters:
+            yield "given_letters+family_letters", f"{given}|{family}"
 
 
 def _dob_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
     """The blocking keys that combine a name with the birth date or year."""
-    dobs = _full_dates(values.dobs)
-    years = _unique(f"{d.year:04d}" for d in values.dobs)
-    if not (dobs or years):
+    if not values.dobs:
         return
-    family_codes = _unique(c for f in values.families for w in family_words(f)
-                           for c in _metaphones(w))
-    unordered = [dob_unordered(d) for d in dobs]
-    for initial in _unique(g[0] for g in values.givens):
+    forms = _name_forms(values.givens, values.families, values.nicknames)
+    unordered = [dob_unordered(d) for d in _full_dates(values.dobs)]
+    years = _unique(f"{d.year:04d}" for d in values.dobs)
+    for initial in forms.given_initials:
         for dob in unordered:
             yield "given_initial+dob_unordered", f"{initial}|{dob}"
-    for code in family_codes:
+    for code in forms.family_metaphones:
         for year in years:
             yield "family_phonetic+birth_year", f"{code}|{year}"
-    for name in _unique((*_given_canonicals(values), *values.nicknames)):
+    for name in forms.canonicals_and_nicknames:
         for dob in unordered:
             yield "given_canonical+dob_unordered", f"{name}|{dob}"
-    for given in values.givens:
+    for given in forms.given_letters:
         for dob in unordered:
-            yield "given_letters+dob_unordered", f"{_letters(given)}|{dob}"
+            yield "given_letters+dob_unordered", f"{given}|{dob}"
 
 
 # --------------------------------------------------------------------------
