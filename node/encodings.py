@@ -272,6 +272,10 @@ def _name_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
     for given in forms.given_letters:
         for family in forms.family_letters:
             yield "given_letters+family_letters", f"{given}|{family}"
+            # The same pair in either order: a given name written as the
+            # family name and the other way round.
+            low, high = sorted((given, family))
+            yield "name_letters_unordered", f"{low}|{high}"
 
 
 def _dob_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
@@ -293,6 +297,11 @@ def _dob_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
     for given in forms.given_letters:
         for dob in unordered:
             yield "given_letters+dob_unordered", f"{given}|{dob}"
+    # Either name with the birth date, in one keyed domain for both fields:
+    # finds swapped names, and a wrong given name with the right family name.
+    for name in _unique((*forms.given_letters, *forms.family_letters)):
+        for dob in unordered:
+            yield "name_letters+dob_unordered", f"{name}|{dob}"
 
 
 # --------------------------------------------------------------------------
@@ -300,29 +309,62 @@ def _dob_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
 # --------------------------------------------------------------------------
 
 
+#: Kinds of the *swapped* section of a stored profile: the given-name
+#: encodings of the family name and the family-name encodings of the given
+#: name, so that a record whose clerk swapped the two fields still compares.
+SWAPPED_KINDS: frozenset[Kind] = frozenset({
+    Kind.GIVEN_NAME, Kind.GIVEN_PHONETIC, Kind.FAMILY_NAME, Kind.FAMILY_PHONETIC,
+})
+_SWAPPED_FLAG = 0x40
+_FILTER_FLAG = 0x80
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """One person's field tokens (16-byte prefixes) and Bloom filters, by kind."""
+    """One person's field tokens (16-byte prefixes) and Bloom filters, by kind.
+
+    A stored profile also has a *swapped* section (``swapped_tokens``,
+    ``swapped_filters``): the person's names encoded in each other's field
+    (:data:`SWAPPED_KINDS`, and the given- and family-name filters). The
+    scorer compares a query's names with it too (:mod:`node.scoring`). Query
+    profiles have none: one side's swapped section is enough to meet.
+    """
 
     tokens: Mapping[Kind, frozenset[bytes]] = field(default_factory=dict)
     filters: Mapping[Kind, tuple[int, ...]] = field(default_factory=dict)
+    swapped_tokens: Mapping[Kind, frozenset[bytes]] = field(default_factory=dict)
+    swapped_filters: Mapping[Kind, tuple[int, ...]] = field(default_factory=dict)
+
+    def swapped(self) -> Profile | None:
+        """This profile with its given and family names swapped, if it has them."""
+        if not self.swapped_tokens:
+            return None
+        tokens: dict[Kind, frozenset[bytes]] = {
+            k: v for k, v in self.tokens.items()
+            if k not in SWAPPED_KINDS and k not in (Kind.GIVEN_CANONICAL, Kind.NICKNAME)}
+        filters: dict[Kind, tuple[int, ...]] = {
+            k: v for k, v in self.filters.items() if k not in (Kind.GIVEN_NAME, Kind.FAMILY_NAME)}
+        return Profile({**tokens, **self.swapped_tokens}, {**filters, **self.swapped_filters})
 
     def to_bytes(self) -> bytes:
         """A compact form: per kind, ``kind, count`` then the values.
 
-        Filter entries set the top bit of the kind byte.
+        Filter entries set the top bit of the kind byte, entries of the
+        swapped section the next bit.
         """
         out = bytearray()
-        for kind in sorted(self.tokens):
-            values = sorted(self.tokens[kind])
-            out += bytes((int(kind), len(values)))
-            for value in values:
-                out += value
-        for kind in sorted(self.filters):
-            filters = self.filters[kind]
-            out += bytes((0x80 | int(kind), len(filters)))
-            for bits in filters:
-                out += bits.to_bytes(FILTER_BYTES, "big")
+        for flag, tokens, filters in ((0, self.tokens, self.filters),
+                                      (_SWAPPED_FLAG, self.swapped_tokens, self.swapped_filters)):
+            for kind in sorted(tokens):
+                values = sorted(tokens[kind])
+                out += bytes((flag | int(kind), len(values)))
+                for value in values:
+                    out += value
+            for kind in sorted(filters):
+                bits_list = filters[kind]
+                out += bytes((_FILTER_FLAG | flag | int(kind), len(bits_list)))
+                for bits in bits_list:
+                    out += bits.to_bytes(FILTER_BYTES, "big")
         return bytes(out)
 
     @classmethod
@@ -330,32 +372,37 @@ class Profile:
         """Parse :meth:`to_bytes`; raises InvalidArgument on anything malformed."""
         tokens: dict[Kind, frozenset[bytes]] = {}
         filters: dict[Kind, tuple[int, ...]] = {}
+        swapped_tokens: dict[Kind, frozenset[bytes]] = {}
+        swapped_filters: dict[Kind, tuple[int, ...]] = {}
         pos = 0
         try:
             while pos < len(data):
                 tag, count = data[pos], data[pos + 1]
                 pos += 2
-                kind = Kind(tag & 0x7F)
-                if tag & 0x80:
+                kind = Kind(tag & 0x3F)
+                swapped = bool(tag & _SWAPPED_FLAG)
+                if tag & _FILTER_FLAG:
                     end = pos + count * FILTER_BYTES
-                    if end > len(data) or kind not in FILTER_KINDS:
+                    if (end > len(data) or kind not in FILTER_KINDS
+                            or (swapped and kind is Kind.ADDRESS)):
                         raise ValueError("filter")
-                    filters[kind] = tuple(
+                    (swapped_filters if swapped else filters)[kind] = tuple(
                         int.from_bytes(data[p : p + FILTER_BYTES], "big")
                         for p in range(pos, end, FILTER_BYTES)
                     )
                 else:
                     end = pos + count * PROFILE_TOKEN_BYTES
-                    if end > len(data) or kind not in FIELD_KINDS:
+                    if (end > len(data) or kind not in FIELD_KINDS
+                            or (swapped and kind not in SWAPPED_KINDS)):
                         raise ValueError("tokens")
-                    tokens[kind] = frozenset(
+                    (swapped_tokens if swapped else tokens)[kind] = frozenset(
                         data[p : p + PROFILE_TOKEN_BYTES]
                         for p in range(pos, end, PROFILE_TOKEN_BYTES)
                     )
                 pos = end
         except (IndexError, ValueError) as exc:
             raise InvalidArgument("profile: malformed") from exc
-        return cls(tokens, filters)
+        return cls(tokens, filters, swapped_tokens, swapped_filters)
 
     @classmethod
     def from_query(cls, tokens: Iterable[Token], filters: Iterable[tuple[Kind, bytes]]) -> Profile:
@@ -402,9 +449,12 @@ class _Part:
     tokens: Mapping[Kind, frozenset[bytes]]
     filters: Mapping[Kind, tuple[int, ...]]
     filter_bytes: tuple[tuple[Kind, bytes], ...]
-    #: ``(kind, bytes)`` pieces of :meth:`Profile.to_bytes`, tokens and filters.
+    #: ``(tag, bytes)`` pieces of :meth:`Profile.to_bytes`, tokens and filters.
     token_segments: tuple[tuple[int, bytes], ...]
     filter_segments: tuple[tuple[int, bytes], ...]
+    swapped_tokens: Mapping[Kind, frozenset[bytes]] = field(default_factory=dict)
+    swapped_filters: Mapping[Kind, tuple[int, ...]] = field(default_factory=dict)
+    swapped_segments: tuple[tuple[int, bytes], ...] = ()
 
 
 def _build_part(values: PersonValues, keys: TokenKeys) -> _Part:
@@ -431,15 +481,41 @@ def _build_part(values: PersonValues, keys: TokenKeys) -> _Part:
         by_kind.setdefault(t.kind, set()).add(t.value[:PROFILE_TOKEN_BYTES])
     tokens = {k: frozenset(v) for k, v in by_kind.items()}
     filter_bytes = tuple((k, b.to_bytes(FILTER_BYTES, "big")) for k, f in ints.items() for b in f)
+    swapped_tokens: dict[Kind, frozenset[bytes]] = {}
+    swapped_filters: dict[Kind, tuple[int, ...]] = {}
+    if values.givens and values.families:
+        # The names in each other's field (see Profile): a clerk who wrote
+        # the family name as the given name still compares.
+        other = field_values(PersonValues(givens=values.families, families=values.givens))
+        swapped_tokens = {kind: frozenset(token(kind, v).value[:PROFILE_TOKEN_BYTES]
+                                          for v in other[kind])
+                          for kind in sorted(SWAPPED_KINDS) if kind in other}
+        swapped_filters = {kind: tuple(keys.bloom(kind).encode_int(t)
+                                       for t in other[kind][:MAX_FILTERS_PER_KIND])
+                           for kind in (Kind.GIVEN_NAME, Kind.FAMILY_NAME) if kind in other}
     return _Part(
         index=frozenset(index), field_tokens=field_tokens, tokens=tokens, filters=ints,
         filter_bytes=filter_bytes,
-        token_segments=tuple(sorted(
-            (int(k), bytes((int(k), len(v))) + b"".join(sorted(v))) for k, v in tokens.items())),
-        filter_segments=tuple(
-            (int(k), bytes((0x80 | int(k), len(f)))
-             + b"".join(b.to_bytes(FILTER_BYTES, "big") for b in f)) for k, f in ints.items()),
+        token_segments=_token_segments(tokens, 0),
+        filter_segments=_filter_segments(ints, 0),
+        swapped_tokens=swapped_tokens, swapped_filters=swapped_filters,
+        swapped_segments=(_token_segments(swapped_tokens, _SWAPPED_FLAG)
+                          + _filter_segments(swapped_filters, _SWAPPED_FLAG)),
     )
+
+
+def _token_segments(tokens: Mapping[Kind, frozenset[bytes]],
+                    flag: int) -> tuple[tuple[int, bytes], ...]:
+    return tuple(sorted((flag | int(k), bytes((flag | int(k), len(v))) + b"".join(sorted(v)))
+                        for k, v in tokens.items()))
+
+
+def _filter_segments(filters: Mapping[Kind, tuple[int, ...]],
+                     flag: int) -> tuple[tuple[int, bytes], ...]:
+    tag = _FILTER_FLAG | flag
+    return tuple(sorted((tag | int(k), bytes((tag | int(k), len(f)))
+                         + b"".join(b.to_bytes(FILTER_BYTES, "big") for b in f))
+                        for k, f in filters.items()))
 
 
 def _build_cross_part(values: PersonValues, keys: TokenKeys) -> _Part:
@@ -510,26 +586,31 @@ def _encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
     if values.addresses:
         parts.append(_part(memo, ("addresses", values.addresses),
                            lambda: _build_part(PersonValues(addresses=values.addresses), keys)))
-    if len(parts) == 1:
-        [only] = parts
-        return PersonEncoding(
-            only.index, Profile(only.tokens, only.filters), only.field_tokens, only.filter_bytes,
-            b"".join(seg for _, seg in only.token_segments)
-            + b"".join(seg for _, seg in only.filter_segments))
     tokens: dict[Kind, frozenset[bytes]] = {}
     filters: dict[Kind, tuple[int, ...]] = {}
+    swapped_tokens: Mapping[Kind, frozenset[bytes]] = {}
+    swapped_filters: Mapping[Kind, tuple[int, ...]] = {}
     for part in parts:
         tokens.update(part.tokens)
         filters.update(part.filters)
-    blob = b"".join(seg for _, seg in sorted(s for p in parts for s in p.token_segments))
-    blob += b"".join(seg for _, seg in sorted(s for p in parts for s in p.filter_segments))
+        if part.swapped_tokens:
+            swapped_tokens, swapped_filters = part.swapped_tokens, part.swapped_filters
+    # Profile.to_bytes order: straight tokens, straight filters, then the
+    # swapped section (tags sort that way: filters and swapped set high bits).
+    segments = sorted((s for p in parts for s in p.token_segments), key=_tag)
+    segments += sorted((s for p in parts for s in p.filter_segments), key=_tag)
+    segments += [s for p in parts for s in p.swapped_segments]
     return PersonEncoding(
         frozenset().union(*(p.index for p in parts)),
-        Profile(tokens, filters),
+        Profile(tokens, filters, swapped_tokens, swapped_filters),
         frozenset().union(*(p.field_tokens for p in parts)),
         tuple(sorted((f for p in parts for f in p.filter_bytes), key=lambda f: f[0])),
-        blob,
+        b"".join(seg for _, seg in segments),
     )
+
+
+def _tag(segment: tuple[int, bytes]) -> int:
+    return segment[0]
 
 
 # --------------------------------------------------------------------------

@@ -103,6 +103,9 @@ BLOCKING_COMBINATIONS: tuple[str, ...] = (
     "given_canonical+dob_unordered",
     "given_letters+family_letters",
     "given_letters+dob_unordered",
+    # Role-agnostic: given and family name in either field (swapped names).
+    "name_letters_unordered",
+    "name_letters+dob_unordered",
 )
 
 
