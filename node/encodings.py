@@ -253,6 +253,7 @@ def blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
     """(combination, plaintext) of every blocking key of a person."""
     yield from _name_blocking_values(values)
     yield from _dob_blocking_values(values)
+    yield from _address_blocking_values(values)
 
 
 def _name_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
@@ -276,6 +277,25 @@ def _name_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
             # family name and the other way round.
             low, high = sorted((given, family))
             yield "name_letters_unordered", f"{low}|{high}"
+
+
+def _address_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
+    """The house number with the sound of the street's name, for each address.
+
+    ``"123 n main st apt 4"`` gives ``"123|MN"``: the first word of three or
+    more letters after a leading number is the street's name (directionals
+    and unit words are shorter once normalised). Addresses without a leading
+    number give none.
+    """
+    for address in values.addresses:
+        words = address.split()
+        if len(words) < 2 or not words[0].isdigit():
+            continue
+        street = next((w for w in words[1:] if len(w) >= 3 and w.isalpha()), None)
+        if street is None:
+            continue
+        for code in _metaphones(street):
+            yield "address_number+street_phonetic", f"{words[0]}|{code}"
 
 
 def _dob_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
@@ -470,6 +490,7 @@ def _build_part(values: PersonValues, keys: TokenKeys) -> _Part:
     index = {token(Kind.NAME, n) for n in values.names}
     index.update(t for t in field_tokens if t.kind in INDEX_KINDS)
     index.update(keys.blocking_token(c, v) for c, v in _name_blocking_values(values))
+    index.update(keys.blocking_token(c, v) for c, v in _address_blocking_values(values))
     ints: dict[Kind, tuple[int, ...]] = {}
     for kind in sorted(FILTER_KINDS):
         texts = fields.get(kind, ())[:MAX_FILTERS_PER_KIND]

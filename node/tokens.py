@@ -106,6 +106,9 @@ BLOCKING_COMBINATIONS: tuple[str, ...] = (
     # Role-agnostic: given and family name in either field (swapped names).
     "name_letters_unordered",
     "name_letters+dob_unordered",
+    # The house number with the street name's sound: finds a person whose
+    # names and birth date were all written differently at the same address.
+    "address_number+street_phonetic",
 )
 
 
