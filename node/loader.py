@@ -84,7 +84,7 @@ def ingest_file(
     keys: TokenKeys | Sequence[TokenKeys],
     now: dt.datetime,
     *,
-    batch_size: int = 5000,
+    batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest one file; ``progress`` is called with the number of rows just read."""
