@@ -19,7 +19,7 @@ from node.encodings import (
     prepare_record,
 )
 from node.records import Person, Record, RecordType, Role, Vehicle
-from node.tokens import Kind, Query, TokenKeys
+from node.tokens import BLOCKING_COMBINATIONS, Kind, Query, TokenKeys
 
 SECRET_A = bytes(range(32))
 SECRET_B = bytes(range(1, 33))
@@ -167,11 +167,6 @@ def test_unknown_blocking_combination_and_filter_kind_are_refused() -> None:
         keys.bloom(Kind.PHONE)
 
 
-def swapped(person: Person) -> Person:
-    """The same person with the given name written in the family-name field and back."""
-    return Person(role=person.role, given=person.family, family=person.given, dobs=person.dobs)
-
-
 @pytest.mark.parametrize(
     ("first", "second"),
     [
@@ -231,3 +226,21 @@ def test_stored_profile_has_a_swapped_section_that_round_trips() -> None:
 def test_malformed_swapped_section_raises_our_error(blob: bytes) -> None:
     with pytest.raises(InvalidArgument, match="profile: malformed"):
         Profile.from_bytes(blob)
+
+
+def test_every_blocking_combination_is_its_own_keyed_domain() -> None:
+    keys = TokenKeys(SECRET_A, "pilot")
+    tokens = {keys.blocking_token(c, "j|RMRS").value for c in BLOCKING_COMBINATIONS}
+    assert len(tokens) == len(BLOCKING_COMBINATIONS)
+
+
+def test_swapped_sections_under_two_federation_keys_share_nothing() -> None:
+    values = person_values(jazmin(), "US")
+    a = encode_person(values, TokenKeys(SECRET_A, "pilot")).profile
+    b = encode_person(values, TokenKeys(SECRET_B, "pilot")).profile
+    for kind, tokens in a.swapped_tokens.items():
+        assert tokens.isdisjoint(b.swapped_tokens[kind])
+    for kind in (Kind.GIVEN_NAME, Kind.FAMILY_NAME):
+        [fa] = a.swapped_filters[kind]
+        [fb] = b.swapped_filters[kind]
+        assert dice(fa, fb) < 0.62
