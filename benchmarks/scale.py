@@ -1,12 +1,31 @@
 """Index size: a node's store at production scale on PostgreSQL (issue 7).
 
-Builds one agency's index in a fresh PostgreSQL database through the real
-pipeline below the file parser (canonical records -> normalise -> keyed
-tokens, blocking keys and Bloom profiles -> batched inserts), and reports
-token-lookup latency (``NodeStore.match``, the node's hot path) at a small
-size and again at the full size, so the two can be compared in one run.
+Builds one agency's index in a PostgreSQL database through the real pipeline
+below the file parser (canonical records -> normalise -> keyed tokens,
+blocking keys and Bloom profiles -> COPY), and reports lookup latency at a
+small size and again at every checkpoint up to the full size, so they can be
+compared in one run:
 
-Usage: python -m benchmarks.scale [--records N] [--small N] [--url URL] [--json]
+* ``exact``: one exact phone token (``NodeStore.match``, the node's hot path
+  for an exact search; the phone is indexed once, so one row comes back);
+* ``fuzzy``: every token of a full query (name, date of birth and phone:
+  exact tokens and blocking keys, about 20), with the candidates' profiles,
+  as a fuzzy search asks the store. Blocking keys such as "given initial and
+  the family name's sound" are shared by more records the larger the index,
+  so this grows with the index by design; ``candidates`` says by how much.
+
+It also reports the index's size per record and the query plan of a token
+lookup (an index scan, or not).
+
+Long runs are resumable: with ``--database NAME`` the database is kept and a
+second run with the same name continues from the records already there
+(records are generated from their number alone, so a resumed run builds the
+same index). ``--out FILE`` rewrites the results as JSON after every
+checkpoint, so a run that is stopped still leaves the largest size it
+reached; ``--stop-after SECONDS`` ends the ingest cleanly and measures there.
+
+Usage: python -m benchmarks.scale [--records N] [--small N] [--url URL]
+       [--database NAME] [--keep] [--out FILE] [--stop-after S] [--json]
 (defaults: 5,000,000 records, lookups also measured at 50,000).
 """
 
@@ -19,48 +38,100 @@ import random
 import statistics
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy
 
 from accord.synthetic.names import FAMILY_NAMES, GIVEN_NAMES
-from node.encodings import prepare_record
+from node.encodings import encode_query, prepare_record
 from node.records import Person, Record, RecordType, Role
 from node.store import NodeStore
 from node.tokens import Query, TokenKeys, query_tokens
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-BATCH = 2000
+BATCH = 5000
+AGREEMENT = "local-pilot"
+#: Sizes at which lookups are measured besides --small and the end.
+CHECKPOINTS = (500_000, 1_000_000, 2_000_000, 3_000_000, 4_000_000)
 
 
-def person(rng: random.Random, i: int) -> Person:
+def _phone(i: int) -> str:
+    return f"+1503{2000000 + i % 7999999:07d}"
+
+
+def person(i: int) -> Person:
+    """Person ``i``: a name from the generator's tables, a birth date, a phone of its own."""
+    rng = random.Random(i)
     return Person(
         role=Role.OTHER,
         given=rng.choice(GIVEN_NAMES), family=rng.choice(FAMILY_NAMES),
         dobs=(dt.date(1950 + rng.randrange(55), 1 + rng.randrange(12), 1 + rng.randrange(28)),),
-        phones=(f"+1503{2000000 + i % 7999999:07d}",),
+        phones=(_phone(i),),
     )
 
 
-def record(rng: random.Random, i: int) -> Record:
+def record(i: int) -> Record:
     return Record(source="scale", source_id=f"S-{i}", record_type=RecordType.RMS_INCIDENT,
                   occurred_on=dt.date(2020 + i % 6, 1 + i % 12, 1 + i % 28),
-                  people=(person(rng, i),))
+                  people=(person(i),))
+
+
+def _percentiles(timings: list[float]) -> dict[str, float]:
+    timings.sort()
+    return {"p50_ms": round(statistics.median(timings), 3),
+            "p95_ms": round(timings[int(0.95 * len(timings))], 3),
+            "p99_ms": round(timings[int(0.99 * len(timings))], 3)}
 
 
 def lookups(store: NodeStore, keys: TokenKeys, rng: random.Random, count: int,
-            upto: int) -> dict[str, float]:
-    timings = []
+            upto: int) -> dict[str, Any]:
+    """Exact phone lookups and full fuzzy-query lookups of records below ``upto``."""
+    exact: list[float] = []
+    fuzzy: list[float] = []
+    candidates: list[int] = []
     for _ in range(count):
         i = rng.randrange(upto)
-        tokens = query_tokens(Query(phone=f"+1503{2000000 + i % 7999999:07d}"), keys, "US")
+        tokens = query_tokens(Query(phone=_phone(i)), keys, "US")
         t0 = time.perf_counter()
         found = store.match(tokens, limit=10)
-        timings.append((time.perf_counter() - t0) * 1000)
-        assert found, "a lookup of an indexed phone must find its record"
-    timings.sort()
-    return {"p50_ms": round(statistics.median(timings), 3),
-            "p95_ms": round(timings[int(0.95 * len(timings))], 3)}
+        exact.append((time.perf_counter() - t0) * 1000)
+        if not found:
+            raise AssertionError("a lookup of an indexed phone must find its record")
+        p = person(i)
+        query = Query(name=f"{p.given} {p.family}", dob=p.dobs[0].isoformat(), phone=_phone(i))
+        encoded = encode_query(query, keys, "US")
+        t0 = time.perf_counter()
+        found = store.match(encoded.tokens, limit=2000, agreement=AGREEMENT)
+        fuzzy.append((time.perf_counter() - t0) * 1000)
+        candidates.append(len(found))
+    return {"records": upto, "exact": _percentiles(exact),
+            "fuzzy": {**_percentiles(fuzzy),
+                      "candidates_median": int(statistics.median(candidates))}}
+
+
+def _sizes(store: NodeStore, records: int) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        sizes = {table: int(conn.execute(sqlalchemy.text(
+            f"SELECT pg_total_relation_size('{table}')")).scalar_one())
+            for table in ("record_tokens", "person_profiles", "records")}
+        rows = int(conn.execute(sqlalchemy.text(
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = 'record_tokens'")).scalar_one())
+    return {"bytes": sizes, "index_rows_estimate": rows,
+            "bytes_per_record": {t: round(b / max(records, 1)) for t, b in sizes.items()}}
+
+
+def _plan(store: NodeStore, keys: TokenKeys) -> list[str]:
+    token = query_tokens(Query(phone=_phone(1)), keys, "US")[0]
+    with store.engine.connect() as conn:
+        return [str(line) for line in conn.execute(sqlalchemy.text(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+            "SELECT record_id, kind, token FROM record_tokens WHERE token IN (:t)"),
+            {"t": token.value}).scalars().all()]
+
+
+def _count(store: NodeStore) -> int:
+    return store.count_records()
 
 
 def main() -> None:
@@ -69,48 +140,84 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=50_000)
     parser.add_argument("--lookups", type=int, default=300)
     parser.add_argument("--url", default=ADMIN_URL, help="admin URL of the PostgreSQL server")
+    parser.add_argument("--database", help="keep the index in this database and resume it")
+    parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--out", type=Path, help="write the results here after every checkpoint")
+    parser.add_argument("--stop-after", type=float, default=0.0,
+                        help="end the ingest after this many seconds and measure there")
     parser.add_argument("--json", action="store_true")
     ns = parser.parse_args()
-    name = f"accord_scale_{uuid.uuid4().hex[:8]}"
+    name = ns.database or f"accord_scale_{uuid.uuid4().hex[:8]}"
+    keep = ns.keep or ns.database is not None
     admin = sqlalchemy.create_engine(ns.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(sqlalchemy.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": name}).scalar()
+        if not exists:
+            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     store = NodeStore.open(ns.url.rsplit("/", 1)[0] + "/" + name)
-    keys = TokenKeys(bytes(range(32)), "local-pilot")
+    keys = TokenKeys(bytes(range(32)), AGREEMENT)
     rng = random.Random(7)
-    results: dict[str, Any] = {"database": "postgresql", "records": ns.records}
-    started = time.perf_counter()
-    try:
-        done = 0
-        while done < ns.records:
-            size = min(BATCH, ns.records - done)
-            store.upsert([prepare_record(record(rng, done + j), keys, "US") for j in range(size)],
-                         dt.datetime.now(dt.UTC))
-            done += size
-            if "lookup_at_small" not in results and done >= ns.small:
-                results["lookup_at_small"] = {"records": done,
-                                              **lookups(store, keys, rng, ns.lookups, done)}
-            if done % 100_000 == 0:
-                rate = done / (time.perf_counter() - started)
-                print(f"{done} records, {rate:.0f}/s", flush=True)
-        elapsed = time.perf_counter() - started
-        results["ingest_seconds"] = round(elapsed, 1)
-        results["ingest_records_per_second"] = round(ns.records / elapsed)
+    results: dict[str, Any] = {"database": "postgresql", "target_records": ns.records,
+                               "lookups_per_size": ns.lookups, "at": []}
+
+    def save() -> None:
+        if ns.out is not None:
+            ns.out.write_text(json.dumps(results, indent=2) + "\n")
+
+    def measure(done: int) -> None:
         with store.engine.begin() as conn:
             conn.execute(sqlalchemy.text("ANALYZE"))
-        results["lookup_at_full"] = {"records": ns.records,
-                                     **lookups(store, keys, rng, ns.lookups, ns.records)}
-        with store.engine.connect() as conn:
-            plan = conn.execute(sqlalchemy.text(
-                "EXPLAIN SELECT record_id FROM record_tokens WHERE token = :t"),
-                {"t": b"\x00" * 32}).scalars().all()
-        results["token_lookup_plan"] = plan[0]
-        results["index_bytes"] = int(store.engine.connect().execute(sqlalchemy.text(
-            "SELECT pg_total_relation_size('record_tokens')")).scalar_one())
+        results["at"].append({**lookups(store, keys, rng, ns.lookups, done),
+                              **_sizes(store, done)})
+        print(json.dumps(results["at"][-1]), flush=True)
+        save()
+
+    try:
+        # Resume at the last whole batch (upserting a stored record again is a no-op).
+        done = _count(store) // BATCH * BATCH
+        results["resumed_at"] = done
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        first = done
+        marks = sorted({ns.small, *CHECKPOINTS} - {ns.records})
+        measured = {m for m in marks if m <= done}
+        while done < ns.records:
+            if ns.stop_after and time.perf_counter() - started > ns.stop_after:
+                break
+            size = min(BATCH, ns.records - done)
+            store.upsert([prepare_record(record(done + j), keys, "US") for j in range(size)],
+                         dt.datetime.now(dt.UTC))
+            done += size
+            if done % 100_000 == 0:
+                wall = time.perf_counter() - started
+                print(f"{done} records, {(done - first) / wall:.0f}/s wall, "
+                      f"{(done - first) / (time.process_time() - cpu_started):.0f}/s per "
+                      f"CPU-second of this process", flush=True)
+            for mark in marks:
+                if mark <= done and mark not in measured:
+                    measured.add(mark)
+                    results["ingest"] = {
+                        "records_this_run": done - first,
+                        "seconds": round(time.perf_counter() - started, 1),
+                        "records_per_second_wall": round(
+                            (done - first) / (time.perf_counter() - started))}
+                    measure(done)
+        elapsed = time.perf_counter() - started
+        results["records"] = done
+        results["ingest"] = {
+            "records_this_run": done - first, "seconds": round(elapsed, 1),
+            "records_per_second_wall": round((done - first) / max(elapsed, 1e-9)),
+            "client_cpu_seconds": round(time.process_time() - cpu_started, 1)}
+        if not results["at"] or results["at"][-1]["records"] != done:
+            measure(done)
+        results["token_lookup_plan"] = _plan(store, keys)
+        save()
     finally:
         store.close()
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print(json.dumps(results, indent=2))
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from accord.errors import InvalidArgument
@@ -179,27 +179,69 @@ def _given_canonicals(values: PersonValues) -> tuple[str, ...]:
     given names, not with its nicknames: two men both known as "Mo" are not
     for that reason the same man.
     """
-    return _unique(c for g in values.givens for c in _canonicals(g))
+    return _name_forms(values.givens, values.families, values.nicknames).canonicals
+
+
+@dataclass(frozen=True, slots=True)
+class _NameForms:
+    """Everything field tokens and blocking keys derive from a person's names."""
+
+    given_codes: tuple[str, ...]
+    family_codes: tuple[str, ...]
+    canonicals: tuple[str, ...]
+    given_initials: tuple[str, ...]
+    given_metaphones: tuple[str, ...]
+    family_metaphones: tuple[str, ...]
+    family_initials: tuple[str, ...]
+    #: Canonical given names, then recorded nicknames.
+    canonicals_and_nicknames: tuple[str, ...]
+    given_letters: tuple[str, ...]
+    family_letters: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _name_forms(givens: tuple[str, ...], families: tuple[str, ...],
+                nicknames: tuple[str, ...]) -> _NameForms:
+    """Memoised: a name's forms are needed again for each record and each agreement."""
+    family_heads = [family_words(f) for f in families]
+    canonicals = _unique(c for g in givens for c in _canonicals(g))
+    return _NameForms(
+        given_codes=_unique(c for g in givens for c in phonetic_codes(g)),
+        family_codes=_unique(c for words in family_heads for w in words
+                             for c in phonetic_codes(w)),
+        canonicals=canonicals,
+        given_initials=_unique(g[0] for g in givens),
+        given_metaphones=_unique(c for g in givens for c in _metaphones(g)),
+        family_metaphones=_unique(c for words in family_heads for w in words
+                                  for c in _metaphones(w)),
+        family_initials=_unique(words[0][0] for words in family_heads if words),
+        canonicals_and_nicknames=_unique((*canonicals, *nicknames)),
+        given_letters=tuple(_letters(g) for g in givens),
+        family_letters=tuple(_letters(f) for f in families),
+    )
 
 
 def field_values(values: PersonValues) -> dict[Kind, tuple[str, ...]]:
     """The plaintext of every field token of a person, by kind."""
-    family_codes = [c for f in values.families for w in family_words(f) for c in phonetic_codes(w)]
-    out = {
-        Kind.GIVEN_NAME: values.givens,
-        Kind.FAMILY_NAME: values.families,
-        Kind.GIVEN_PHONETIC: _unique(c for g in values.givens for c in phonetic_codes(g)),
-        Kind.FAMILY_PHONETIC: _unique(family_codes),
-        Kind.GIVEN_CANONICAL: _given_canonicals(values),
-        Kind.DOB: _unique(d.isoformat() for d in _full_dates(values.dobs)),
-        Kind.DOB_UNORDERED: _unique(dob_unordered(d) for d in _full_dates(values.dobs)),
-        Kind.BIRTH_YEAR: _unique(f"{d.year:04d}" for d in values.dobs),
-        Kind.PHONE: values.phones,
-        Kind.PHONE_MASKED: _unique(m for p in values.phones for m in phone_masks(p)),
-        Kind.EMAIL: values.emails,
-        Kind.ADDRESS: values.addresses,
-        Kind.NICKNAME: values.nicknames,
-    }
+    out: dict[Kind, tuple[str, ...]] = {}
+    if values.givens or values.families:
+        forms = _name_forms(values.givens, values.families, values.nicknames)
+        out[Kind.GIVEN_NAME] = values.givens
+        out[Kind.FAMILY_NAME] = values.families
+        out[Kind.GIVEN_PHONETIC] = forms.given_codes
+        out[Kind.FAMILY_PHONETIC] = forms.family_codes
+        out[Kind.GIVEN_CANONICAL] = forms.canonicals
+    if values.dobs:
+        full = _full_dates(values.dobs)
+        out[Kind.DOB] = _unique(d.isoformat() for d in full)
+        out[Kind.DOB_UNORDERED] = _unique(dob_unordered(d) for d in full)
+        out[Kind.BIRTH_YEAR] = _unique(f"{d.year:04d}" for d in values.dobs)
+    if values.phones:
+        out[Kind.PHONE] = values.phones
+        out[Kind.PHONE_MASKED] = _unique(m for p in values.phones for m in phone_masks(p))
+    out[Kind.EMAIL] = values.emails
+    out[Kind.ADDRESS] = values.addresses
+    out[Kind.NICKNAME] = values.nicknames
     return {k: v[:MAX_VALUES_PER_KIND] for k, v in out.items() if v}
 
 
@@ -209,37 +251,77 @@ def _letters(name: str) -> str:
 
 def blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
     """(combination, plaintext) of every blocking key of a person."""
-    family_heads = [family_words(f) for f in values.families]
-    family_codes = _unique(c for words in family_heads for w in words for c in _metaphones(w))
-    family_initials = _unique(words[0][0] for words in family_heads if words)
-    given_initials = _unique(g[0] for g in values.givens)
-    given_codes = _unique(c for g in values.givens for c in _metaphones(g))
-    canon = _unique((*_given_canonicals(values), *values.nicknames))
-    dobs = _full_dates(values.dobs)
-    for initial in given_initials:
-        for code in family_codes:
+    yield from _name_blocking_values(values)
+    yield from _dob_blocking_values(values)
+    yield from _address_blocking_values(values)
+
+
+def _name_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
+    """The blocking keys made of names alone."""
+    forms = _name_forms(values.givens, values.families, values.nicknames)
+    for initial in forms.given_initials:
+        for code in forms.family_metaphones:
             yield "given_initial+family_phonetic", f"{initial}|{code}"
-        for dob in dobs:
-            yield "given_initial+dob_unordered", f"{initial}|{dob_unordered(dob)}"
-    for code in given_codes:
-        for initial in family_initials:
+    for code in forms.given_metaphones:
+        for initial in forms.family_initials:
             yield "given_phonetic+family_initial", f"{code}|{initial}"
-    for name in canon:
-        for code in family_codes:
+    for name in forms.canonicals_and_nicknames:
+        for code in forms.family_metaphones:
             yield "given_canonical+family_phonetic", f"{name}|{code}"
-    for code in family_codes:
-        for year in _unique(f"{d.year:04d}" for d in values.dobs):
-            yield "family_phonetic+birth_year", f"{code}|{year}"
-    for name in canon:
-        for dob in dobs:
-            yield "given_canonical+dob_unordered", f"{name}|{dob_unordered(dob)}"
     # Letters in sorted order survive a transposition anywhere, even of the
     # first letter, which the initial- and sound-based keys do not.
-    for given in values.givens:
-        for family in values.families:
-            yield "given_letters+family_letters", f"{_letters(given)}|{_letters(family)}"
-        for dob in dobs:
-            yield "given_letters+dob_unordered", f"{_letters(given)}|{dob_unordered(dob)}"
+    for given in forms.given_letters:
+        for family in forms.family_letters:
+            yield "given_letters+family_letters", f"{given}|{family}"
+            # The same pair in either order: a given name written as the
+            # family name and the other way round.
+            low, high = sorted((given, family))
+            yield "name_letters_unordered", f"{low}|{high}"
+
+
+def _address_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
+    """The house number with the sound of the street's name, for each address.
+
+    ``"123 n main st apt 4"`` gives ``"123|MN"``: the first word of three or
+    more letters after a leading number is the street's name (directionals
+    and unit words are shorter once normalised). Addresses without a leading
+    number give none.
+    """
+    for address in values.addresses:
+        words = address.split()
+        if len(words) < 2 or not words[0].isdigit():
+            continue
+        street = next((w for w in words[1:] if len(w) >= 3 and w.isalpha()), None)
+        if street is None:
+            continue
+        for code in _metaphones(street):
+            yield "address_number+street_phonetic", f"{words[0]}|{code}"
+
+
+def _dob_blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
+    """The blocking keys that combine a name with the birth date or year."""
+    if not values.dobs:
+        return
+    forms = _name_forms(values.givens, values.families, values.nicknames)
+    unordered = [dob_unordered(d) for d in _full_dates(values.dobs)]
+    years = _unique(f"{d.year:04d}" for d in values.dobs)
+    for initial in forms.given_initials:
+        for dob in unordered:
+            yield "given_initial+dob_unordered", f"{initial}|{dob}"
+    for code in forms.family_metaphones:
+        for year in years:
+            yield "family_phonetic+birth_year", f"{code}|{year}"
+    for name in forms.canonicals_and_nicknames:
+        for dob in unordered:
+            yield "given_canonical+dob_unordered", f"{name}|{dob}"
+    for given in forms.given_letters:
+        for dob in unordered:
+            yield "given_letters+dob_unordered", f"{given}|{dob}"
+    # Either name with the birth date, in one keyed domain for both fields:
+    # finds swapped names, and a wrong given name with the right family name.
+    for name in _unique((*forms.given_letters, *forms.family_letters)):
+        for dob in unordered:
+            yield "name_letters+dob_unordered", f"{name}|{dob}"
 
 
 # --------------------------------------------------------------------------
@@ -247,29 +329,62 @@ def blocking_values(values: PersonValues) -> Iterator[tuple[str, str]]:
 # --------------------------------------------------------------------------
 
 
+#: Kinds of the *swapped* section of a stored profile: the given-name
+#: encodings of the family name and the family-name encodings of the given
+#: name, so that a record whose clerk swapped the two fields still compares.
+SWAPPED_KINDS: frozenset[Kind] = frozenset({
+    Kind.GIVEN_NAME, Kind.GIVEN_PHONETIC, Kind.FAMILY_NAME, Kind.FAMILY_PHONETIC,
+})
+_SWAPPED_FLAG = 0x40
+_FILTER_FLAG = 0x80
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """One person's field tokens (16-byte prefixes) and Bloom filters, by kind."""
+    """One person's field tokens (16-byte prefixes) and Bloom filters, by kind.
+
+    A stored profile also has a *swapped* section (``swapped_tokens``,
+    ``swapped_filters``): the person's names encoded in each other's field
+    (:data:`SWAPPED_KINDS`, and the given- and family-name filters). The
+    scorer compares a query's names with it too (:mod:`node.scoring`). Query
+    profiles have none: one side's swapped section is enough to meet.
+    """
 
     tokens: Mapping[Kind, frozenset[bytes]] = field(default_factory=dict)
     filters: Mapping[Kind, tuple[int, ...]] = field(default_factory=dict)
+    swapped_tokens: Mapping[Kind, frozenset[bytes]] = field(default_factory=dict)
+    swapped_filters: Mapping[Kind, tuple[int, ...]] = field(default_factory=dict)
+
+    def swapped(self) -> Profile | None:
+        """This profile with its given and family names swapped, if it has them."""
+        if not self.swapped_tokens:
+            return None
+        tokens: dict[Kind, frozenset[bytes]] = {
+            k: v for k, v in self.tokens.items()
+            if k not in SWAPPED_KINDS and k not in (Kind.GIVEN_CANONICAL, Kind.NICKNAME)}
+        filters: dict[Kind, tuple[int, ...]] = {
+            k: v for k, v in self.filters.items() if k not in (Kind.GIVEN_NAME, Kind.FAMILY_NAME)}
+        return Profile({**tokens, **self.swapped_tokens}, {**filters, **self.swapped_filters})
 
     def to_bytes(self) -> bytes:
         """A compact form: per kind, ``kind, count`` then the values.
 
-        Filter entries set the top bit of the kind byte.
+        Filter entries set the top bit of the kind byte, entries of the
+        swapped section the next bit.
         """
         out = bytearray()
-        for kind in sorted(self.tokens):
-            values = sorted(self.tokens[kind])
-            out += bytes((int(kind), len(values)))
-            for value in values:
-                out += value
-        for kind in sorted(self.filters):
-            filters = self.filters[kind]
-            out += bytes((0x80 | int(kind), len(filters)))
-            for bits in filters:
-                out += bits.to_bytes(FILTER_BYTES, "big")
+        for flag, tokens, filters in ((0, self.tokens, self.filters),
+                                      (_SWAPPED_FLAG, self.swapped_tokens, self.swapped_filters)):
+            for kind in sorted(tokens):
+                values = sorted(tokens[kind])
+                out += bytes((flag | int(kind), len(values)))
+                for value in values:
+                    out += value
+            for kind in sorted(filters):
+                bits_list = filters[kind]
+                out += bytes((_FILTER_FLAG | flag | int(kind), len(bits_list)))
+                for bits in bits_list:
+                    out += bits.to_bytes(FILTER_BYTES, "big")
         return bytes(out)
 
     @classmethod
@@ -277,32 +392,37 @@ class Profile:
         """Parse :meth:`to_bytes`; raises InvalidArgument on anything malformed."""
         tokens: dict[Kind, frozenset[bytes]] = {}
         filters: dict[Kind, tuple[int, ...]] = {}
+        swapped_tokens: dict[Kind, frozenset[bytes]] = {}
+        swapped_filters: dict[Kind, tuple[int, ...]] = {}
         pos = 0
         try:
             while pos < len(data):
                 tag, count = data[pos], data[pos + 1]
                 pos += 2
-                kind = Kind(tag & 0x7F)
-                if tag & 0x80:
+                kind = Kind(tag & 0x3F)
+                swapped = bool(tag & _SWAPPED_FLAG)
+                if tag & _FILTER_FLAG:
                     end = pos + count * FILTER_BYTES
-                    if end > len(data) or kind not in FILTER_KINDS:
+                    if (end > len(data) or kind not in FILTER_KINDS
+                            or (swapped and kind is Kind.ADDRESS)):
                         raise ValueError("filter")
-                    filters[kind] = tuple(
+                    (swapped_filters if swapped else filters)[kind] = tuple(
                         int.from_bytes(data[p : p + FILTER_BYTES], "big")
                         for p in range(pos, end, FILTER_BYTES)
                     )
                 else:
                     end = pos + count * PROFILE_TOKEN_BYTES
-                    if end > len(data) or kind not in FIELD_KINDS:
+                    if (end > len(data) or kind not in FIELD_KINDS
+                            or (swapped and kind not in SWAPPED_KINDS)):
                         raise ValueError("tokens")
-                    tokens[kind] = frozenset(
+                    (swapped_tokens if swapped else tokens)[kind] = frozenset(
                         data[p : p + PROFILE_TOKEN_BYTES]
                         for p in range(pos, end, PROFILE_TOKEN_BYTES)
                     )
                 pos = end
         except (IndexError, ValueError) as exc:
             raise InvalidArgument("profile: malformed") from exc
-        return cls(tokens, filters)
+        return cls(tokens, filters, swapped_tokens, swapped_filters)
 
     @classmethod
     def from_query(cls, tokens: Iterable[Token], filters: Iterable[tuple[Kind, bytes]]) -> Profile:
@@ -328,16 +448,119 @@ class PersonEncoding:
     field_tokens: frozenset[Token]
     #: Bloom filters as bytes (what a query sends).
     filters: tuple[tuple[Kind, bytes], ...]
+    #: ``profile.to_bytes()``, made once.
+    profile_bytes: bytes = b""
 
 
-#: Encodings per keyset, memoised by the person's values: the same person is
-#: written the same way in many records (repeat offenders, regular callers).
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The encodings of one group of a person's fields (names, birth dates, phones...).
+
+    A person is encoded as the union of the parts of their field groups, each
+    memoised on its own: the same name, birth date or phone recurs in many
+    records of different appearances of a person (one record has the birth
+    date, the next only the phone), so a part is far more often already made
+    than a whole person is. Every kind belongs to exactly one part, so the
+    union is exactly what encoding the whole person at once gives.
+    """
+
+    index: frozenset[Token]
+    field_tokens: frozenset[Token]
+    tokens: Mapping[Kind, frozenset[bytes]]
+    filters: Mapping[Kind, tuple[int, ...]]
+    filter_bytes: tuple[tuple[Kind, bytes], ...]
+    #: ``(tag, bytes)`` pieces of :meth:`Profile.to_bytes`, tokens and filters.
+    token_segments: tuple[tuple[int, bytes], ...]
+    filter_segments: tuple[tuple[int, bytes], ...]
+    swapped_tokens: Mapping[Kind, frozenset[bytes]] = field(default_factory=dict)
+    swapped_filters: Mapping[Kind, tuple[int, ...]] = field(default_factory=dict)
+    swapped_segments: tuple[tuple[int, bytes], ...] = ()
+
+
+def _build_part(values: PersonValues, keys: TokenKeys) -> _Part:
+    """Key the field tokens, name tokens, name-only blocking keys and filters of ``values``."""
+    token = keys.token
+    fields = field_values(values)
+    field_tokens = frozenset(
+        # A nickname is keyed as a given name, so the two can meet.
+        Token(Kind.NICKNAME, token(Kind.GIVEN_NAME, v).value) if kind is Kind.NICKNAME
+        else token(kind, v)
+        for kind, vs in fields.items() for v in vs
+    )
+    index = {token(Kind.NAME, n) for n in values.names}
+    index.update(t for t in field_tokens if t.kind in INDEX_KINDS)
+    index.update(keys.blocking_token(c, v) for c, v in _name_blocking_values(values))
+    index.update(keys.blocking_token(c, v) for c, v in _address_blocking_values(values))
+    ints: dict[Kind, tuple[int, ...]] = {}
+    for kind in sorted(FILTER_KINDS):
+        texts = fields.get(kind, ())[:MAX_FILTERS_PER_KIND]
+        if texts:
+            encoder = keys.bloom(kind)
+            ints[kind] = tuple(encoder.encode_int(t) for t in texts)
+    by_kind: dict[Kind, set[bytes]] = {}
+    for t in field_tokens:
+        by_kind.setdefault(t.kind, set()).add(t.value[:PROFILE_TOKEN_BYTES])
+    tokens = {k: frozenset(v) for k, v in by_kind.items()}
+    filter_bytes = tuple((k, b.to_bytes(FILTER_BYTES, "big")) for k, f in ints.items() for b in f)
+    swapped_tokens: dict[Kind, frozenset[bytes]] = {}
+    swapped_filters: dict[Kind, tuple[int, ...]] = {}
+    if values.givens and values.families:
+        # The names in each other's field (see Profile): a clerk who wrote
+        # the family name as the given name still compares.
+        other = field_values(PersonValues(givens=values.families, families=values.givens))
+        swapped_tokens = {kind: frozenset(token(kind, v).value[:PROFILE_TOKEN_BYTES]
+                                          for v in other[kind])
+                          for kind in sorted(SWAPPED_KINDS) if kind in other}
+        swapped_filters = {kind: tuple(keys.bloom(kind).encode_int(t)
+                                       for t in other[kind][:MAX_FILTERS_PER_KIND])
+                           for kind in (Kind.GIVEN_NAME, Kind.FAMILY_NAME) if kind in other}
+    return _Part(
+        index=frozenset(index), field_tokens=field_tokens, tokens=tokens, filters=ints,
+        filter_bytes=filter_bytes,
+        token_segments=_token_segments(tokens, 0),
+        filter_segments=_filter_segments(ints, 0),
+        swapped_tokens=swapped_tokens, swapped_filters=swapped_filters,
+        swapped_segments=(_token_segments(swapped_tokens, _SWAPPED_FLAG)
+                          + _filter_segments(swapped_filters, _SWAPPED_FLAG)),
+    )
+
+
+def _token_segments(tokens: Mapping[Kind, frozenset[bytes]],
+                    flag: int) -> tuple[tuple[int, bytes], ...]:
+    return tuple(sorted((flag | int(k), bytes((flag | int(k), len(v))) + b"".join(sorted(v)))
+                        for k, v in tokens.items()))
+
+
+def _filter_segments(filters: Mapping[Kind, tuple[int, ...]],
+                     flag: int) -> tuple[tuple[int, bytes], ...]:
+    tag = _FILTER_FLAG | flag
+    return tuple(sorted((tag | int(k), bytes((tag | int(k), len(f)))
+                         + b"".join(b.to_bytes(FILTER_BYTES, "big") for b in f))
+                        for k, f in filters.items()))
+
+
+def _build_cross_part(values: PersonValues, keys: TokenKeys) -> _Part:
+    """Index tokens that combine names with birth dates: name with date, blocking keys."""
+    index = {keys.token(Kind.NAME_DOB, f"{n}|{d.isoformat()}")
+             for n in values.names for d in values.dobs}
+    index.update(keys.blocking_token(c, v) for c, v in _dob_blocking_values(values))
+    return _Part(frozenset(index), frozenset(), {}, {}, (), (), ())
+
+
+#: Parts per keyset (see :class:`_Part`), and whole encodings per keyset,
+#: memoised by the person's values: the same person is written the same way in
+#: many records (repeat offenders, regular callers).
+_PARTS: weakref.WeakKeyDictionary[TokenKeys, dict[tuple[object, ...], _Part]] = (
+    weakref.WeakKeyDictionary()
+)
 _ENCODED: weakref.WeakKeyDictionary[TokenKeys, dict[PersonValues, PersonEncoding]] = (
     weakref.WeakKeyDictionary()
 )
 #: Bounded: each encoding holds Bloom filters and dozens of tokens (~10 KB), so
-#: 4,096 of them stay near 40 MB however many records a node ingests.
+#: 4,096 of them stay near 40 MB however many records a node ingests; parts
+#: are smaller (a name's is about 4 KB, a date's or phone's well under 1 KB).
 _ENCODED_LIMIT = 1 << 12
+_PARTS_LIMIT = 1 << 15
 
 
 def encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
@@ -351,33 +574,64 @@ def encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
     return found
 
 
+def _part(memo: dict[tuple[object, ...], _Part], key: tuple[object, ...],
+          make: Callable[[], _Part]) -> _Part:
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _PARTS_LIMIT:
+            memo.clear()
+        found = memo[key] = make()
+    return found
+
+
 def _encode_person(values: PersonValues, keys: TokenKeys) -> PersonEncoding:
-    token = keys.token
-    fields = field_values(values)
-    field_tokens = frozenset(
-        # A nickname is keyed as a given name, so the two can meet.
-        Token(Kind.NICKNAME, token(Kind.GIVEN_NAME, v).value) if kind is Kind.NICKNAME
-        else token(kind, v)
-        for kind, vs in fields.items() for v in vs
+    memo = _PARTS.setdefault(keys, {})
+    names = (values.givens, values.families, values.names, values.nicknames)
+    parts: list[_Part] = []
+    if values.givens or values.families or values.nicknames:
+        parts.append(_part(memo, ("names", *names), lambda: _build_part(PersonValues(
+            givens=values.givens, families=values.families, names=values.names,
+            nicknames=values.nicknames), keys)))
+        if values.dobs:
+            parts.append(_part(memo, ("names+dobs", *names, values.dobs),
+                               lambda: _build_cross_part(values, keys)))
+    if values.dobs:
+        parts.append(_part(memo, ("dobs", values.dobs),
+                           lambda: _build_part(PersonValues(dobs=values.dobs), keys)))
+    if values.phones:
+        parts.append(_part(memo, ("phones", values.phones),
+                           lambda: _build_part(PersonValues(phones=values.phones), keys)))
+    if values.emails:
+        parts.append(_part(memo, ("emails", values.emails),
+                           lambda: _build_part(PersonValues(emails=values.emails), keys)))
+    if values.addresses:
+        parts.append(_part(memo, ("addresses", values.addresses),
+                           lambda: _build_part(PersonValues(addresses=values.addresses), keys)))
+    tokens: dict[Kind, frozenset[bytes]] = {}
+    filters: dict[Kind, tuple[int, ...]] = {}
+    swapped_tokens: Mapping[Kind, frozenset[bytes]] = {}
+    swapped_filters: Mapping[Kind, tuple[int, ...]] = {}
+    for part in parts:
+        tokens.update(part.tokens)
+        filters.update(part.filters)
+        if part.swapped_tokens:
+            swapped_tokens, swapped_filters = part.swapped_tokens, part.swapped_filters
+    # Profile.to_bytes order: straight tokens, straight filters, then the
+    # swapped section (tags sort that way: filters and swapped set high bits).
+    segments = sorted((s for p in parts for s in p.token_segments), key=_tag)
+    segments += sorted((s for p in parts for s in p.filter_segments), key=_tag)
+    segments += [s for p in parts for s in p.swapped_segments]
+    return PersonEncoding(
+        frozenset().union(*(p.index for p in parts)),
+        Profile(tokens, filters, swapped_tokens, swapped_filters),
+        frozenset().union(*(p.field_tokens for p in parts)),
+        tuple(sorted((f for p in parts for f in p.filter_bytes), key=lambda f: f[0])),
+        b"".join(seg for _, seg in segments),
     )
-    index = {token(Kind.NAME, n) for n in values.names}
-    index.update(token(Kind.NAME_DOB, f"{n}|{d.isoformat()}") for n in values.names
-                 for d in values.dobs)
-    index.update(t for t in field_tokens if t.kind in INDEX_KINDS)
-    index.update(keys.blocking_token(c, v) for c, v in blocking_values(values))
-    filters: list[tuple[Kind, bytes]] = []
-    ints: dict[Kind, tuple[int, ...]] = {}
-    for kind in FILTER_KINDS:
-        texts = fields.get(kind, ())[:MAX_FILTERS_PER_KIND]
-        if texts:
-            encoder = keys.bloom(kind)
-            ints[kind] = tuple(encoder.encode_int(t) for t in texts)
-            filters += [(kind, b.to_bytes(FILTER_BYTES, "big")) for b in ints[kind]]
-    by_kind: dict[Kind, set[bytes]] = {}
-    for t in field_tokens:
-        by_kind.setdefault(t.kind, set()).add(t.value[:PROFILE_TOKEN_BYTES])
-    profile = Profile({k: frozenset(v) for k, v in by_kind.items()}, ints)
-    return PersonEncoding(frozenset(index), profile, field_tokens, tuple(filters))
+
+
+def _tag(segment: tuple[int, bytes]) -> int:
+    return segment[0]
 
 
 # --------------------------------------------------------------------------
@@ -410,8 +664,7 @@ def prepare_record(
                 continue
             encoded = encode_person(values, k)
             tokens.update(encoded.index)
-            profiles.append(ProfileRow(i, k.agreement + k.generation,
-                                       encoded.profile.to_bytes()))
+            profiles.append(ProfileRow(i, k.agreement + k.generation, encoded.profile_bytes))
     return Prepared(record, frozenset(tokens), tuple(profiles))
 
 

@@ -166,12 +166,40 @@ def _meet(a: Mapping[Kind, frozenset[bytes]], kind_a: Kind,
     return kind_a in a and kind_b in b and not a[kind_a].isdisjoint(b[kind_b])
 
 
+_NAMES: Final = (Field.GIVEN, Field.FAMILY)
+_NAMES_PRESENT: Final = {Field.GIVEN: (Kind.GIVEN_NAME,), Field.FAMILY: (Kind.FAMILY_NAME,)}
+
+
 def compare_fields(query: Profile, candidate: Profile, weights: Weights = WEIGHTS
                    ) -> dict[Field, Level]:
-    """The level of every field present on both sides."""
+    """The level of every field present on both sides.
+
+    When both sides have a given and a family name, the names are also
+    compared crosswise (one side's given name with the other's family name,
+    through the stored profile's swapped section) and the better reading of
+    the two is kept: clerks do write the family name in the given-name field.
+    """
+    levels = _compare_fields(query, candidate, weights, _PRESENT)
+    if not all(f in levels for f in _NAMES):
+        return levels
+    if (swapped := candidate.swapped()) is not None:
+        crosswise = _compare_fields(query, swapped, weights, _NAMES_PRESENT)
+    elif (swapped := query.swapped()) is not None:
+        crosswise = _compare_fields(swapped, candidate, weights, _NAMES_PRESENT)
+    else:
+        return levels
+    if (all(f in crosswise for f in _NAMES)
+            and sum(weights[f][crosswise[f]] for f in _NAMES)
+            > sum(weights[f][levels[f]] for f in _NAMES)):
+        levels.update(crosswise)
+    return levels
+
+
+def _compare_fields(query: Profile, candidate: Profile, weights: Weights,
+                    fields: Mapping[Field, tuple[Kind, ...]]) -> dict[Field, Level]:
     levels: dict[Field, Level] = {}
     qt, ct = query.tokens, candidate.tokens
-    for field, present in _PRESENT.items():
+    for field, present in fields.items():
         if not (any(k in qt for k in present) and any(k in ct for k in present)):
             continue
         met = [level for level, kind in _TOKEN_LEVELS[field]

@@ -335,13 +335,9 @@ class NodeStore:
                     new_rows.append({"source": key[0], "source_id": key[1], **values})
                     new_prepared.append(prepared)
             if new_rows:
-                # One multi-row INSERT ... RETURNING, ids in the order of the rows.
-                inserted = conn.execute(
-                    insert(records).returning(records.c.id, sort_by_parameter_order=True),
-                    new_rows,
-                )
-                for row, prepared in zip(inserted, new_prepared, strict=True):
-                    index(int(row.id), prepared)
+                for record_id, prepared in zip(_insert_records(conn, new_rows), new_prepared,
+                                               strict=True):
+                    index(record_id, prepared)
                 loaded = len(new_rows)
             _insert_many(conn, record_tokens, ("token", "kind", "record_id"), token_rows)
             _insert_many(conn, person_profiles, ("record_id", "person", "agreement", "profile"),
@@ -650,6 +646,32 @@ class NodeStore:
 
 _T = TypeVar("_T")
 
+_RECORD_COLUMNS = ("id", "source", "source_id", "record_type", "occurred_on", "labels", "body",
+                   "content_hash", "updated_at")
+
+
+def _insert_records(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert new records; returns their ids in the order of ``rows``.
+
+    On PostgreSQL the ids are drawn from the table's sequence in one query and
+    the rows go in by COPY: a multi-row ``INSERT ... RETURNING`` of thousands
+    of rows spends most of its time in the driver, rewriting a statement with
+    tens of thousands of placeholders. Elsewhere, one multi-row ``INSERT ...
+    RETURNING``.
+    """
+    if conn.dialect.name == "postgresql":
+        ids = [int(i) for i in conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
+            "FROM generate_series(1, %(n)s)", {"n": len(rows)}).scalars()]
+        _insert_many(conn, records, _RECORD_COLUMNS, [
+            (record_id, *(json.dumps(row[c]) if c in ("labels", "body") else row[c]
+                          for c in _RECORD_COLUMNS[1:]))
+            for record_id, row in zip(ids, rows, strict=True)])
+        return ids
+    inserted = conn.execute(
+        insert(records).returning(records.c.id, sort_by_parameter_order=True), rows)
+    return [int(row.id) for row in inserted]
+
 
 def _insert_many(conn: Connection, table: Table, columns: Sequence[str],
                  rows: Sequence[tuple[Any, ...]]) -> None:
@@ -660,6 +682,11 @@ def _insert_many(conn: Connection, table: Table, columns: Sequence[str],
     """
     if not rows:
         return
+    # In key order, each B-tree page of the index is visited once per batch
+    # rather than once per row: tokens are random, so unsorted rows jump
+    # around the whole index (this halves SQLite's insert time at a few
+    # hundred thousand rows, and helps PostgreSQL's primary-key index too).
+    rows = sorted(rows)
     if conn.dialect.name == "postgresql":
         # Bulk loading on PostgreSQL: COPY, inside the caller's transaction.
         raw = conn.connection.dbapi_connection

@@ -103,6 +103,12 @@ BLOCKING_COMBINATIONS: tuple[str, ...] = (
     "given_canonical+dob_unordered",
     "given_letters+family_letters",
     "given_letters+dob_unordered",
+    # Role-agnostic: given and family name in either field (swapped names).
+    "name_letters_unordered",
+    "name_letters+dob_unordered",
+    # The house number with the street name's sound: finds a person whose
+    # names and birth date were all written differently at the same address.
+    "address_number+street_phonetic",
 )
 
 

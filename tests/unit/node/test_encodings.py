@@ -19,7 +19,7 @@ from node.encodings import (
     prepare_record,
 )
 from node.records import Person, Record, RecordType, Role, Vehicle
-from node.tokens import Kind, Query, TokenKeys
+from node.tokens import BLOCKING_COMBINATIONS, Kind, Query, TokenKeys
 
 SECRET_A = bytes(range(32))
 SECRET_B = bytes(range(1, 33))
@@ -165,3 +165,82 @@ def test_unknown_blocking_combination_and_filter_kind_are_refused() -> None:
         keys.blocking_token("surname_only", "x")
     with pytest.raises(InvalidArgument, match="bloom"):
         keys.bloom(Kind.PHONE)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # given and family name swapped, nothing else (name letters in either order)
+        (Person(role=Role.OTHER, given="Thomas", family="Paine"),
+         Person(role=Role.OTHER, given="Paine", family="Thomas")),
+        # swapped, a typo in one of them, and the birth date (either name with the date)
+        (Person(role=Role.OTHER, given="Charlotte", family="Baynes", dobs=(dt.date(1922, 12, 30),)),
+         Person(role=Role.OTHER, given="Bayns", family="Charlotte", dobs=(dt.date(1922, 12, 30),))),
+        # every name and the birth date different, same house on the same street
+        (Person(role=Role.OTHER, name="Mia Shepherd", addresses=("7 Churchill Way, Greenslopes",)),
+         Person(role=Role.OTHER, name="Jia Fenwick", addresses=("7 Churchill Way Greenskopes",))),
+    ],
+)
+def test_swapped_names_and_same_address_share_a_blocking_key(first: Person,
+                                                              second: Person) -> None:
+    keys = TokenKeys(SECRET_A, "pilot")
+    assert blocking(first, keys) & blocking(second, keys)
+
+
+def test_addresses_without_a_house_number_give_no_address_key() -> None:
+    keys = TokenKeys(SECRET_A, "pilot")
+    a = Person(role=Role.OTHER, given="Mia", addresses=("Churchill Way, Greenslopes",))
+    b = Person(role=Role.OTHER, given="Jia", addresses=("Churchill Way, Greenslopes",))
+    assert not blocking(a, keys) & blocking(b, keys)
+
+
+def test_stored_profile_has_a_swapped_section_that_round_trips() -> None:
+    encoded = encode_person(person_values(jazmin(), "US"), TokenKeys(SECRET_A, "pilot"))
+    profile = encoded.profile
+    assert set(profile.swapped_tokens) == {Kind.GIVEN_NAME, Kind.GIVEN_PHONETIC,
+                                           Kind.FAMILY_NAME, Kind.FAMILY_PHONETIC}
+    assert set(profile.swapped_filters) == {Kind.GIVEN_NAME, Kind.FAMILY_NAME}
+    # The given-name tokens of the swapped section are those of the family
+    # name written as a given name, and the other way round.
+    keys = TokenKeys(SECRET_A, "pilot")
+    as_given = keys.token(Kind.GIVEN_NAME, "ramirez").value[:16]
+    assert profile.swapped_tokens[Kind.GIVEN_NAME] == frozenset({as_given})
+    assert encoded.profile_bytes == profile.to_bytes()
+    assert Profile.from_bytes(encoded.profile_bytes) == profile
+    view = profile.swapped()
+    assert view is not None
+    assert view.tokens[Kind.FAMILY_NAME] == profile.swapped_tokens[Kind.FAMILY_NAME]
+    # A person with one name part has no swapped section, and a query never has one.
+    single = encode_person(person_values(Person(role=Role.OTHER, name="Jazmin"), "US"), keys)
+    assert single.profile.swapped() is None
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        bytes((0x40 | int(Kind.DOB), 0)),            # a swapped kind that is not a name
+        bytes((0xC0 | int(Kind.ADDRESS), 0)),        # a swapped address filter
+        bytes((0x40 | int(Kind.GIVEN_NAME), 1)) + b"\x00" * 8,  # truncated
+    ],
+)
+def test_malformed_swapped_section_raises_our_error(blob: bytes) -> None:
+    with pytest.raises(InvalidArgument, match="profile: malformed"):
+        Profile.from_bytes(blob)
+
+
+def test_every_blocking_combination_is_its_own_keyed_domain() -> None:
+    keys = TokenKeys(SECRET_A, "pilot")
+    tokens = {keys.blocking_token(c, "j|RMRS").value for c in BLOCKING_COMBINATIONS}
+    assert len(tokens) == len(BLOCKING_COMBINATIONS)
+
+
+def test_swapped_sections_under_two_federation_keys_share_nothing() -> None:
+    values = person_values(jazmin(), "US")
+    a = encode_person(values, TokenKeys(SECRET_A, "pilot")).profile
+    b = encode_person(values, TokenKeys(SECRET_B, "pilot")).profile
+    for kind, tokens in a.swapped_tokens.items():
+        assert tokens.isdisjoint(b.swapped_tokens[kind])
+    for kind in (Kind.GIVEN_NAME, Kind.FAMILY_NAME):
+        [fa] = a.swapped_filters[kind]
+        [fb] = b.swapped_filters[kind]
+        assert dice(fa, fb) < 0.62

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import phonenumbers
 import pytest
 
 from accord.errors import InvalidArgument
+from node import normalize
 from node.normalize import (
     DateOrder,
     NameParts,
@@ -700,3 +702,21 @@ def test_more_us_phone_formats_agree(raw: str) -> None:
 def test_more_date_formats(raw: str, mdy: dt.date, dmy: dt.date) -> None:
     assert parse_date(raw, "MDY") == mdy
     assert parse_date(raw, "DMY") == dmy
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["(503) 555-0142", "503.555.0142", "503-555-0142", "5035550142", "+15035550142",
+     "+1 503 555 0142", "1-503-555-0142", "1 (503) 555-0142", "(503)5550142", "15035550142",
+     "+1(503)555.0142", " 503-555-0142 ", "(123) 555-0142", "503-055-0142", "+1 555 014 2231"],
+)
+@pytest.mark.parametrize("region", ["US", "CA", "GB", "MX"])
+def test_north_american_fast_path_agrees_with_phonenumbers(raw: str, region: str) -> None:
+    """The regex path for common NANP forms gives exactly phonenumbers' answer."""
+    def outcome(fn: Callable[[str, str], str]) -> str:
+        try:
+            return fn(raw, region)
+        except InvalidArgument as exc:
+            return f"error: {exc.message}"
+
+    assert outcome(normalize.normalize_phone) == outcome(normalize._normalize_phone)

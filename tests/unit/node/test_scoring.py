@@ -138,3 +138,20 @@ def test_the_best_person_of_a_record_counts() -> None:
         frozenset())
     assert comparison is not None
     assert scoring.strength(comparison.score, frozenset()) == STRONG
+
+
+def test_swapped_given_and_family_names_compare_crosswise() -> None:
+    record = encode_person(person_values(
+        Person(role=Role.OTHER, given="Ramirez", family="Jazmin", dobs=(MARCH_4,)), "US"),
+        KEYS).profile
+    got, comparison = decide(query(name="Jazmin Ramirez", dob="1999-03-04"), record)
+    assert got == STRONG
+    assert comparison.levels[Field.GIVEN] is Level.EXACT
+    assert comparison.levels[Field.FAMILY] is Level.EXACT
+
+
+def test_crosswise_names_need_both_names_on_both_sides() -> None:
+    # "Thomas" alone is not read as the family name of "Ana Thomas".
+    levels = scoring.compare_fields(query(name="Ana Thomas"), profile("Thomas"))
+    assert levels[Field.GIVEN] is Level.DISAGREE
+    assert Field.FAMILY not in levels
