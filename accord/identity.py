@@ -114,62 +114,25 @@ class TokenVerifier:
             raise Unauthenticated("invalid token", reasons=("token_invalid",)) from exc
 
     def _verify(self, token: str, now: dt.datetime) -> Principal:
-        def fail(reason: str) -> Unauthenticated:
-            return Unauthenticated("invalid token", reasons=(reason,))
-
         if len(token) > MAX_TOKEN_BYTES:
-            raise fail("token_too_large")
-        header = jwt.get_unverified_header(token)
-        if {"jku", "x5u", "jwk", "x5c"} & header.keys():
-            raise fail("token_header_key_reference")
-        if header.get("crit"):
-            raise fail("token_header_crit")
+            raise _fail("token_too_large")
         unverified = jwt.decode(token, options={"verify_signature": False})
         config = self._issuers.get(str(unverified.get("iss", "")))
         if config is None:
-            raise fail("token_unknown_issuer")
-        alg = header.get("alg")
-        if alg not in config.algorithms:
-            raise fail("token_algorithm_not_allowed")
-        key = config.keys.get(str(header.get("kid", "")))
-        if key is None:
-            raise fail("token_unknown_kid")
-        if _algorithm_for(key) != alg:
-            raise fail("token_algorithm_key_mismatch")
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key=key,
-            algorithms=[alg],
-            audience=config.audience,
-            issuer=config.issuer,
-            # Time checks are ours below, against the ``now`` we were given.
-            options={
-                "require": ["exp", "iat", "aud", "iss", "sub", "jti"],
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-            },
-        )
+            raise _fail("token_unknown_issuer")
+        claims = decode_signed(token, config, config.audience, now,
+                               required=("exp", "iat", "aud", "iss", "sub", "jti"))
         exp = _timestamp(claims["exp"])
-        iat = _timestamp(claims["iat"])
-        if now > exp + config.leeway:
-            raise fail("token_expired")
-        if iat > now + config.leeway:
-            raise fail("token_issued_in_future")
-        if "nbf" in claims and _timestamp(claims["nbf"]) > now + config.leeway:
-            raise fail("token_not_yet_valid")
-        if exp - iat > config.max_lifetime:
-            raise fail("token_lifetime_too_long")
         if claims.get("agency") != config.agency:
-            raise fail("token_agency_mismatch")
+            raise _fail("token_agency_mismatch")
         roles = claims.get("roles")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise fail("token_roles_malformed")
+            raise _fail("token_roles_malformed")
         subject, jti = claims["sub"], claims["jti"]
         if not (_plain(subject) and _plain(jti)):
             # The subject goes into audit entries, release records and custodians'
             # screens: no control characters, and no longer than the log keeps.
-            raise fail("token_claims_malformed")
+            raise _fail("token_claims_malformed")
         return Principal(
             subject=subject,
             agency=config.agency,
@@ -177,6 +140,63 @@ class TokenVerifier:
             token_id=jti,
             expires_at=exp,
         )
+
+
+def _fail(reason: str) -> Unauthenticated:
+    return Unauthenticated("invalid token", reasons=(reason,))
+
+
+def decode_signed(token: str, config: IssuerConfig, audience: str, now: dt.datetime, *,
+                  required: tuple[str, ...]) -> dict[str, Any]:
+    """The claims of a JWT signed by ``config``'s issuer for ``audience``, checked at ``now``.
+
+    The RFC 8725 checks every token of ours passes: size, no key references in
+    the header, the algorithm from the issuer's allow-list and matching the
+    key its ``kid`` names, signature, ``iss``, ``aud``, ``exp``, ``iat``,
+    ``nbf`` and a capped lifetime. Raises :class:`Unauthenticated` (opaque,
+    with the reason for the audit log); PyJWT's own errors propagate as they
+    are for the caller to fold into one.
+    """
+    if len(token) > MAX_TOKEN_BYTES:
+        raise _fail("token_too_large")
+    header = jwt.get_unverified_header(token)
+    if {"jku", "x5u", "jwk", "x5c"} & header.keys():
+        raise _fail("token_header_key_reference")
+    if header.get("crit"):
+        raise _fail("token_header_crit")
+    alg = header.get("alg")
+    if alg not in config.algorithms:
+        raise _fail("token_algorithm_not_allowed")
+    key = config.keys.get(str(header.get("kid", "")))
+    if key is None:
+        raise _fail("token_unknown_kid")
+    if _algorithm_for(key) != alg:
+        raise _fail("token_algorithm_key_mismatch")
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key=key,
+        algorithms=[alg],
+        audience=audience,
+        issuer=config.issuer,
+        # Time checks are ours below, against the ``now`` we were given.
+        options={
+            "require": list(required),
+            "verify_exp": False,
+            "verify_iat": False,
+            "verify_nbf": False,
+        },
+    )
+    exp = _timestamp(claims["exp"])
+    iat = _timestamp(claims["iat"])
+    if now > exp + config.leeway:
+        raise _fail("token_expired")
+    if iat > now + config.leeway:
+        raise _fail("token_issued_in_future")
+    if "nbf" in claims and _timestamp(claims["nbf"]) > now + config.leeway:
+        raise _fail("token_not_yet_valid")
+    if exp - iat > config.max_lifetime:
+        raise _fail("token_lifetime_too_long")
+    return claims
 
 
 def _plain(value: object) -> bool:

@@ -24,8 +24,14 @@ same index). ``--out FILE`` rewrites the results as JSON after every
 checkpoint, so a run that is stopped still leaves the largest size it
 reached; ``--stop-after SECONDS`` ends the ingest cleanly and measures there.
 
+``--workers N`` encodes batches in N worker processes while the main process
+stores them, in order, by COPY (the encoding is the CPU-bound part; the
+database write stays one writer, so a resumed run still continues from the
+last whole batch).
+
 Usage: python -m benchmarks.scale [--records N] [--small N] [--url URL]
-       [--database NAME] [--keep] [--out FILE] [--stop-after S] [--json]
+       [--database NAME] [--keep] [--out FILE] [--stop-after S] [--workers N]
+       [--json]
 (defaults: 5,000,000 records, lookups also measured at 50,000).
 """
 
@@ -34,10 +40,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import random
 import statistics
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +54,7 @@ import sqlalchemy
 from accord.synthetic.names import FAMILY_NAMES, GIVEN_NAMES
 from node.encodings import encode_query, prepare_record
 from node.records import Person, Record, RecordType, Role
-from node.store import NodeStore
+from node.store import NodeStore, Prepared
 from node.tokens import Query, TokenKeys, query_tokens
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -75,6 +83,38 @@ def record(i: int) -> Record:
     return Record(source="scale", source_id=f"S-{i}", record_type=RecordType.RMS_INCIDENT,
                   occurred_on=dt.date(2020 + i % 6, 1 + i % 12, 1 + i % 28),
                   people=(person(i),))
+
+
+SECRET = bytes(range(32))
+
+
+def _keys() -> TokenKeys:
+    return TokenKeys(SECRET, AGREEMENT)
+
+
+_WORKER_KEYS: TokenKeys | None = None
+
+
+def _init_worker() -> None:
+    global _WORKER_KEYS
+    _WORKER_KEYS = _keys()
+
+
+def _prepare_batch(span: tuple[int, int]) -> list[Prepared]:
+    """Records ``span[0]`` up to ``span[1]``, encoded (in a worker process)."""
+    assert _WORKER_KEYS is not None
+    return [prepare_record(record(i), _WORKER_KEYS, "US") for i in range(*span)]
+
+
+def batches(start: int, end: int, keys: TokenKeys, workers: int) -> Iterator[list[Prepared]]:
+    """Encoded batches of records ``start`` up to ``end``, in order."""
+    spans = [(i, min(i + BATCH, end)) for i in range(start, end, BATCH)]
+    if workers <= 1:
+        for lo, hi in spans:
+            yield [prepare_record(record(i), keys, "US") for i in range(lo, hi)]
+        return
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
+        yield from pool.imap(_prepare_batch, spans)
 
 
 def _percentiles(timings: list[float]) -> dict[str, float]:
@@ -145,6 +185,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the results here after every checkpoint")
     parser.add_argument("--stop-after", type=float, default=0.0,
                         help="end the ingest after this many seconds and measure there")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="encode batches in this many worker processes")
     parser.add_argument("--json", action="store_true")
     ns = parser.parse_args()
     name = ns.database or f"accord_scale_{uuid.uuid4().hex[:8]}"
@@ -156,9 +198,10 @@ def main() -> None:
         if not exists:
             conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     store = NodeStore.open(ns.url.rsplit("/", 1)[0] + "/" + name)
-    keys = TokenKeys(bytes(range(32)), AGREEMENT)
+    keys = _keys()
     rng = random.Random(7)
     results: dict[str, Any] = {"database": "postgresql", "target_records": ns.records,
+                               "workers": ns.workers,
                                "lookups_per_size": ns.lookups, "at": []}
 
     def save() -> None:
@@ -182,18 +225,16 @@ def main() -> None:
         first = done
         marks = sorted({ns.small, *CHECKPOINTS} - {ns.records})
         measured = {m for m in marks if m <= done}
-        while done < ns.records:
+        for batch in batches(done, ns.records, keys, ns.workers):
             if ns.stop_after and time.perf_counter() - started > ns.stop_after:
                 break
-            size = min(BATCH, ns.records - done)
-            store.upsert([prepare_record(record(done + j), keys, "US") for j in range(size)],
-                         dt.datetime.now(dt.UTC))
-            done += size
+            store.upsert(batch, dt.datetime.now(dt.UTC))
+            done += len(batch)
             if done % 100_000 == 0:
                 wall = time.perf_counter() - started
                 print(f"{done} records, {(done - first) / wall:.0f}/s wall, "
                       f"{(done - first) / (time.process_time() - cpu_started):.0f}/s per "
-                      f"CPU-second of this process", flush=True)
+                      f"CPU-second of the main process", flush=True)
             for mark in marks:
                 if mark <= done and mark not in measured:
                     measured.add(mark)

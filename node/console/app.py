@@ -28,12 +28,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from accord.checkpoint import SignedCheckpoint
 from accord.errors import AccordError, InvalidArgument, RemoteError
-from accord.identity import ROLES, TokenVerifier
+from accord.identity import ROLES, Principal, TokenVerifier
 from accord.v1 import common_pb2, node_pb2
 from accord.views import notification_to_dict, watch_to_dict
 from node.console import analytics, views
 from node.console.auth import SESSION_COOKIE, Session, Sessions, SignIn
 from node.console.backend import Backend
+from node.console.oidc import BINDING_COOKIE, PENDING_LIFETIME, OidcSignIn
 
 log = structlog.get_logger("accord.console")
 
@@ -81,10 +82,13 @@ class Console:
     """The console's state: sessions, the sign-in seam, the backend, templates."""
 
     def __init__(self, settings: Settings, backend: Backend, sign_in: SignIn | None,
-                 verifier: TokenVerifier, clock: Clock) -> None:
+                 verifier: TokenVerifier, clock: Clock, *,
+                 oidc: OidcSignIn | None = None) -> None:
         self.settings = settings
         self.backend = backend
+        #: Development sign-in (a form); ``oidc`` is production sign-in.
         self.sign_in = sign_in
+        self.oidc = oidc
         self.verifier = verifier
         self.clock = clock
         self.sessions = Sessions(dt.timedelta(minutes=settings.session_minutes))
@@ -229,11 +233,33 @@ async def form_text(request: web.Request, name: str, limit: int = 256) -> str:
 # --- sign-in ----------------------------------------------------------------------------
 
 
-async def signin_page(request: web.Request) -> web.StreamResponse:
+def _signin_form(request: web.Request, status: int = 200,
+                 error: str = "") -> web.Response:
     console = console_of(request)
-    return console.render(request, "signin.html", roles=sorted(ROLES),
-                          dev=console.sign_in is not None,
-                          description=console.sign_in.description if console.sign_in else "")
+    return console.render(
+        request, "signin.html", status=status, roles=sorted(ROLES),
+        dev=console.sign_in is not None,
+        description=console.sign_in.description if console.sign_in else "",
+        oidc=console.oidc.description if console.oidc else "", error=error)
+
+
+async def signin_page(request: web.Request) -> web.StreamResponse:
+    return _signin_form(request)
+
+
+def _landing(principal: Principal) -> str:
+    return next((page for role, page in (("investigator", "/search"),
+                                         ("custodian", "/custodian"), ("auditor", "/audit"))
+                 if principal.has_role(role)), "/releases")
+
+
+def _start_session(request: web.Request, token: str, principal: Principal,
+                   now: dt.datetime) -> Session:
+    console = console_of(request)
+    session = console.sessions.sign_in(request[SESSION], token, principal, now)
+    request[SESSION] = session
+    log.info("console_signed_in", roles=sorted(principal.roles))
+    return session
 
 
 async def signin(request: web.Request) -> web.StreamResponse:
@@ -249,18 +275,62 @@ async def signin(request: web.Request) -> web.StreamResponse:
             subject, roles, now, dt.timedelta(minutes=console.settings.token_minutes))
         principal = console.verifier.verify(token, now)
     except AccordError as exc:
-        return console.render(request, "signin.html", status=400, roles=sorted(ROLES),
-                              dev=True, description=console.sign_in.description,
-                              error=error_message(exc))
-    session = console.sessions.sign_in(request[SESSION], token, principal, now)
-    request[SESSION] = session
-    log.info("console_signed_in", roles=sorted(principal.roles))
-    landing = next((page for role, page in (("investigator", "/search"),
-                                            ("custodian", "/custodian"), ("auditor", "/audit"))
-                    if principal.has_role(role)), "/releases")
-    response = web.HTTPSeeOther(landing)
+        return _signin_form(request, 400, error_message(exc))
+    session = _start_session(request, token, principal, now)
+    response = web.HTTPSeeOther(_landing(principal))
     set_session_cookie(response, session, console.settings.secure_cookies)
     raise response
+
+
+async def oidc_start(request: web.Request) -> web.StreamResponse:
+    """Send the browser to the agency's identity provider.
+
+    A GET (a link), not a form: the page's CSP ``form-action 'self'`` would
+    stop a form's redirect to the provider. Starting a flow is harmless on its
+    own: only the browser holding its binding cookie can finish it.
+    """
+    console = console_of(request)
+    if console.oidc is None:
+        raise web.HTTPNotFound()
+    started = console.oidc.begin(console.clock())
+    response = web.HTTPSeeOther(started.authorization_url)
+    # Lax, not Strict: the provider's redirect back is a cross-site navigation, and
+    # this cookie must come with it. It binds the flow to this browser and is
+    # read only by the callback.
+    response.set_cookie(BINDING_COOKIE, started.binding, path="/signin/callback",
+                        secure=console.settings.secure_cookies, httponly=True,
+                        samesite="Lax", max_age=int(PENDING_LIFETIME.total_seconds()))
+    raise response
+
+
+async def oidc_callback(request: web.Request) -> web.StreamResponse:
+    """The provider's redirect back: finish the flow, then continue on this site.
+
+    The answer is a page that moves on by itself rather than a redirect: the
+    session cookie is SameSite=Strict, and a browser that weighs the whole
+    redirect chain (as RFC 6265bis asks) would not send it on a redirect in a
+    navigation that started at the provider's site. A navigation this page
+    starts is same-site in every browser.
+    """
+    console = console_of(request)
+    if console.oidc is None:
+        raise web.HTTPNotFound()
+    now = console.clock()
+    query = {key: request.query[key] for key in ("state", "code", "error")
+             if key in request.query}
+    try:
+        token = await console.oidc.complete(query, request.cookies.get(BINDING_COOKIE, ""), now)
+        principal = console.verifier.verify(token, now)
+    except AccordError as exc:
+        response = _signin_form(request, 400 if isinstance(exc, InvalidArgument) else 401,
+                                error_message(exc))
+        response.del_cookie(BINDING_COOKIE, path="/signin/callback")
+        return response
+    session = _start_session(request, token, principal, now)
+    response = console.render(request, "signed_in.html", landing=_landing(principal))
+    set_session_cookie(response, session, console.settings.secure_cookies)
+    response.del_cookie(BINDING_COOKIE, path="/signin/callback")
+    return response
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
@@ -567,6 +637,8 @@ def make_app(console: Console) -> web.Application:
     app.router.add_get("/", home)
     app.router.add_get("/signin", signin_page)
     app.router.add_post("/signin", signin)
+    app.router.add_get("/signin/oidc", oidc_start)
+    app.router.add_get("/signin/callback", oidc_callback)
     app.router.add_post("/signout", signout)
     app.router.add_get("/search", search_page)
     app.router.add_post("/search", search)

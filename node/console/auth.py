@@ -1,13 +1,12 @@
 """Who is signed in to the console: sign-in seam, token checks, sessions, CSRF.
 
-Production sign-in is the agency's OIDC identity provider: an authorization-code
-flow whose ID token's claims become the hub's JWT. That flow is a
-:class:`SignIn` implementation still to write; the demo uses
-:class:`DevSignIn`, the development identity provider ``accord federation
-init`` creates for each agency, on a form where the user picks a subject and
-roles. Whatever signs people in, the console verifies the token it gets with
-the agency's issuer keys from the agreement (as the hub does), and takes roles
-only from that verified token.
+Production sign-in is the agency's OIDC identity provider: the
+authorization-code flow with PKCE in :mod:`node.console.oidc`, whose access
+token is the hub's JWT. The demo uses :class:`DevSignIn`, the development
+identity provider ``accord federation init`` creates for each agency, on a
+form where the user picks a subject and roles. Whatever signs people in, the
+console verifies the token it gets with the agency's issuer keys from the
+agreement (as the hub does), and takes roles only from that verified token.
 
 Sessions are server-side: the cookie holds a random session id, never the
 token. Each session has its own CSRF token, compared in constant time.
@@ -40,7 +39,7 @@ SESSION_COOKIE = "accord_console"
 
 
 class SignIn(Protocol):
-    """Turns a completed sign-in into the agency identity provider's JWT."""
+    """A form sign-in (the development provider): a subject and roles to a JWT."""
 
     @property
     def description(self) -> str:
@@ -71,15 +70,20 @@ class DevSignIn:
         return self.idp.issue(subject.strip(), roles, now, ttl)
 
 
-def token_verifier(config: NodeConfig) -> TokenVerifier:
-    """A verifier for this agency's tokens only, from the agreements' issuer keys."""
+def agency_issuer(config: NodeConfig) -> IssuerConfig:
+    """This agency's identity provider as the agreements name it: issuer, keys, algorithms."""
     member = config.agreements.member(config.agency)
     if member is None:
         raise ConfigError(f"{config.source}: {config.agency} is in no agreement")
     keys = {kid: load_public_key(p) for kid, p in member.jwt_keys.items()}
-    issuer = IssuerConfig(agency=config.agency, issuer=member.issuer, keys=keys,
-                          algorithms=frozenset(member.algorithms))
-    return TokenVerifier({member.issuer: issuer})
+    return IssuerConfig(agency=config.agency, issuer=member.issuer, keys=keys,
+                        algorithms=frozenset(member.algorithms))
+
+
+def token_verifier(config: NodeConfig) -> TokenVerifier:
+    """A verifier for this agency's tokens only, from the agreements' issuer keys."""
+    issuer = agency_issuer(config)
+    return TokenVerifier({issuer.issuer: issuer})
 
 
 @dataclass
