@@ -376,7 +376,6 @@ class NodeStore:
                     if (row.kind, row.token) in asked:
                         kinds_by_record.setdefault(row.record_id, set()).add(Kind(row.kind))
             matches: list[Match] = []
-            profiles: dict[int, list[tuple[int, bytes]]] = {}
             for chunk_ids in _chunks(list(kinds_by_record), 500):
                 chosen = _RECORDS_BY_ID
                 if updated_after is not None:
@@ -396,21 +395,25 @@ class NodeStore:
                             kinds=frozenset(kinds_by_record[row.id]),
                         )
                     )
-            if agreement is not None:
-                for chunk_ids in _chunks([m.record_id for m in matches], 500):
-                    # Both generations during a secret rotation: the scorer
-                    # keeps whichever profile the query meets.
-                    rows = conn.execute(_PROFILES, {
-                        "ids": list(chunk_ids),
-                        "agreements": [agreement, agreement + NEXT_GENERATION]})
-                    for row in rows:
-                        profiles.setdefault(row.record_id, []).append(
-                            (int(row.person), bytes(row.profile)))
-        if profiles:
-            matches = [replace(m, profiles=tuple(sorted(profiles.get(m.record_id, ()))))
-                       for m in matches]
-        matches.sort(key=lambda m: (-len(m.kinds), -m.occurred_on.toordinal(), m.record_id))
-        return matches[:limit]
+            matches.sort(key=lambda m: (-len(m.kinds), -m.occurred_on.toordinal(), m.record_id))
+            del matches[limit:]
+            if agreement is None:
+                return matches
+            # Profiles (about a kilobyte each) only for the matches kept: with
+            # coarse blocking keys on a large index, far more records share a
+            # key than the limit lets through.
+            profiles: dict[int, list[tuple[int, bytes]]] = {}
+            for chunk_ids in _chunks([m.record_id for m in matches], 500):
+                # Both generations during a secret rotation: the scorer
+                # keeps whichever profile the query meets.
+                rows = conn.execute(_PROFILES, {
+                    "ids": list(chunk_ids),
+                    "agreements": [agreement, agreement + NEXT_GENERATION]})
+                for row in rows:
+                    profiles.setdefault(row.record_id, []).append(
+                        (int(row.person), bytes(row.profile)))
+        return [replace(m, profiles=tuple(sorted(profiles.get(m.record_id, ()))))
+                if m.record_id in profiles else m for m in matches]
 
     def issue_pointers(
         self,

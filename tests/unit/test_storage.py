@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sized
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import event as sql_event
+from sqlalchemy import text
 
 from accord.checkpoint import Ed25519Signer
 from accord.db import make_engine
@@ -110,6 +113,43 @@ def test_profiles_are_stored_replaced_and_matched_per_agreement(store: NodeStore
     assert store.count_profiles() == 30 * 2 * 2
     [m] = store.match(phone("503-555-0199"), limit=5)
     assert m.profiles == ()
+
+
+def test_profiles_are_read_only_for_the_matches_kept(store: NodeStore) -> None:
+    from node.encodings import prepare_record
+
+    def person(i: int) -> Prepared:
+        record = Record(source="cad", source_id=str(i), record_type=RecordType.CAD_CALL,
+                        occurred_on=dt.date(2026, 1, 1 + i),
+                        people=(Person(role=Role.OTHER, name="Ana Lopez",
+                                       phones=(f"503-555-01{i:02d}",)),))
+        return prepare_record(record, KEYS, "US")
+
+    store.upsert([person(i) for i in range(20)], NOW)
+    asked: list[int] = []
+
+    def count(_conn: object, _cursor: object, statement: str, parameters: Sized,
+              *_: object) -> None:
+        if "person_profiles" in statement:
+            asked.append(len(parameters))  # one per record id, plus the two agreements
+
+    name_tokens = query_tokens(Query(name="Ana Lopez"), KEYS, "US")
+    sql_event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        found = store.match(name_tokens, limit=3, agreement="pilot")
+    finally:
+        sql_event.remove(store.engine, "before_cursor_execute", count)
+    # The three most recent of the twenty who share the name, each with its profile...
+    assert [store_id(store, m.record_id) for m in found] == ["19", "18", "17"]
+    assert all(len(m.profiles) == 1 for m in found)
+    # ...and the profiles of only those three were read (plus the agreements asked).
+    assert asked == [3 + 2]
+
+
+def store_id(store: NodeStore, record_id: int) -> str:
+    with store.engine.connect() as conn:
+        return str(conn.execute(text("SELECT source_id FROM records WHERE id = :i"),
+                                {"i": record_id}).scalar_one())
 
 
 def event(i: int) -> AuditEvent:
