@@ -97,7 +97,8 @@ person_profiles = Table(
         primary_key=True,
     ),
     Column("person", SmallInteger, primary_key=True),
-    Column("agreement", String(64), primary_key=True),
+    # An agreement id (at most 64) plus, during a secret rotation, NEXT_GENERATION.
+    Column("agreement", String(80), primary_key=True),
     Column("profile", LargeBinary, nullable=False),
 )
 

@@ -214,3 +214,22 @@ def test_stored_log_serves_proofs_that_verify(database_url: str) -> None:
     old = verify_checkpoint(signed[11], SIGNER.public_key(), "accord-hub", "test-log")
     new = verify_checkpoint(signed[37], SIGNER.public_key(), "accord-hub", "test-log")
     merkle.verify_consistency(11, 37, old.root, new.root, log.consistency_proof(11, 37))
+
+
+def test_profiles_of_the_longest_agreement_id_fit_during_a_rotation(store: NodeStore) -> None:
+    from node.encodings import prepare_record
+    from node.tokens import NEXT_GENERATION
+
+    longest = "a" * 64  # the agreement schema's longest id
+    record = Record(source="cad", source_id="r1", record_type=RecordType.CAD_CALL,
+                    occurred_on=dt.date(2026, 1, 1),
+                    people=(Person(role=Role.OTHER, name="Ana Lopez"),))
+    secret = bytes(range(32))
+    prepared = prepare_record(record, [TokenKeys(secret, longest),
+                                       TokenKeys(secret, longest, generation=NEXT_GENERATION)],
+                              "US")
+    assert {p.agreement for p in prepared.profiles} == {longest, longest + NEXT_GENERATION}
+    assert store.upsert([prepared], NOW).loaded == 1
+    [m] = store.match(query_tokens(Query(name="Ana Lopez"), TokenKeys(secret, longest), "US"),
+                      limit=5, agreement=longest)
+    assert len(m.profiles) == 2  # both generations, for the scorer to choose from
