@@ -210,6 +210,9 @@ class Limits:
     search_burst: int = 20
     agency_search_per_minute: float = 600.0
     agency_search_burst: int = 100
+    #: Hub only: keep the search buckets in the hub's PostgreSQL database, shared
+    #: by every hub process on it (several replicas); otherwise per process.
+    shared_rate_limits: bool = False
 
 
 def read_limits(path: Path, data: Mapping[str, Any]) -> Limits:
@@ -226,6 +229,7 @@ def read_limits(path: Path, data: Mapping[str, Any]) -> Limits:
         agency_search_per_minute=sec.number("agency_search_per_minute",
                                             d.agency_search_per_minute, minimum=0.01),
         agency_search_burst=sec.integer("agency_search_burst", d.agency_search_burst, minimum=1),
+        shared_rate_limits=sec.flag("shared_rate_limits", d.shared_rate_limits),
     )
     sec.check_unknown()
     return limits

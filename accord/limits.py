@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,12 @@ class Rate:
     def __post_init__(self) -> None:
         if self.per_minute <= 0 or self.burst < 1:
             raise ValueError("rate: per_minute must be > 0 and burst >= 1")
+
+
+class Limiter(Protocol):
+    """Takes a token for a key at a time, or says there is none."""
+
+    def allow(self, key: str, now: float) -> bool: ...
 
 
 class RateLimiter:

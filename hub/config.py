@@ -27,6 +27,8 @@ Example (as written by ``accord federation init``)::
     search_burst = 20
     agency_search_per_minute = 600      # ... and per agency; refusals are audited
     agency_search_burst = 100
+    shared_rate_limits = false          # true: buckets in the PostgreSQL database, shared
+                                        # by every hub replica on it
 
     [policy]
     dir = "/path/to/accord/policies"    # default: the policies shipped with Accord

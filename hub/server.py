@@ -34,7 +34,7 @@ from accord.errors import (
 )
 from accord.health import check_all, database_check, monitor, policy_check, set_status
 from accord.identity import Principal, TokenVerifier
-from accord.limits import Rate, RateLimiter
+from accord.limits import Limiter, Rate, RateLimiter
 from accord.metrics import Metrics, MetricsServer, serve_metrics
 from accord.policy.engine import PolicyPoint
 from accord.policy.source import watch
@@ -53,6 +53,7 @@ from hub.aggregates import AggregateQuery, Aggregator
 from hub.audit import AuditEvent, AuditLog
 from hub.config import HubConfig
 from hub.notices import list_notifications
+from hub.ratelimits import SharedRateLimiter
 from hub.releases import CALLER_SOURCE, ReleaseAsk, ReleaseService
 from hub.search import Searcher, SearchQuery
 from hub.sweep import Sweeper, SweepLimits
@@ -151,9 +152,17 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
         self._clock = clock
         self.aggregator: Aggregator | None = None  # the dashboard's counts (hub.aggregates)
         limits = config.limits
-        self._investigator_rate = RateLimiter(Rate(limits.search_per_minute, limits.search_burst))
-        self._agency_rate = RateLimiter(Rate(limits.agency_search_per_minute,
-                                              limits.agency_search_burst))
+        investigator = Rate(limits.search_per_minute, limits.search_burst)
+        agency = Rate(limits.agency_search_per_minute, limits.agency_search_burst)
+        self._shared_rates = limits.shared_rate_limits
+        self._investigator_rate: Limiter
+        self._agency_rate: Limiter
+        if self._shared_rates:
+            self._investigator_rate = SharedRateLimiter(audit.engine, investigator, "investigator")
+            self._agency_rate = SharedRateLimiter(audit.engine, agency, "agency")
+        else:
+            self._investigator_rate = RateLimiter(investigator)
+            self._agency_rate = RateLimiter(agency)
 
     @rpc_method
     async def Search(
@@ -179,14 +188,20 @@ class HubServicer(hub_pb2_grpc.HubServiceServicer):
                 self.metrics.node_seconds.labels(node.agency).observe(node.latency_ms / 1000)
         return result.to_proto()
 
+    def _take_tokens(self, caller: Caller, t: float) -> str | None:
+        """The reason a search is refused for its rate, or None (a token was taken)."""
+        if not self._investigator_rate.allow(f"{caller.principal.agency}/{caller.principal.subject}", t):
+            return "investigator_rate_exceeded"
+        if not self._agency_rate.allow(caller.principal.agency, t):
+            return "agency_rate_exceeded"
+        return None
+
     async def _rate_limit(self, caller: Caller, query: SearchQuery, now: dt.datetime) -> None:
         """Per-investigator and per-agency token buckets; a refusal is audited."""
         t = now.timestamp()
-        reason = None
-        if not self._investigator_rate.allow(f"{caller.principal.agency}/{caller.principal.subject}", t):
-            reason = "investigator_rate_exceeded"
-        elif not self._agency_rate.allow(caller.principal.agency, t):
-            reason = "agency_rate_exceeded"
+        # Shared buckets are a database round trip: off the event loop.
+        reason = (await asyncio.to_thread(self._take_tokens, caller, t) if self._shared_rates
+                  else self._take_tokens(caller, t))
         if reason is None:
             return
         self.metrics.searches.labels("rate_limited").inc()
