@@ -8,8 +8,8 @@ instead, and every replica takes tokens from the same bucket.
 
 One statement takes a token: an ``INSERT ... ON CONFLICT DO UPDATE`` that
 refills the bucket for the time since its last use, takes a token if there is
-one, and records (``taken``) and returns whether it did. PostgreSQL runs it under the row's lock, so
-concurrent replicas cannot both take the last token. The transaction commits
+one, and records (``taken``) and returns whether it did. PostgreSQL runs it
+under the row's lock, so concurrent replicas cannot both take the last token. The transaction commits
 with ``synchronous_commit = off``: a bucket forgotten in a crash only refills
 early, and the search path does not wait for a flush it does not need.
 """

@@ -319,8 +319,8 @@ async def oidc_callback(request: web.Request) -> web.StreamResponse:
     query = {key: request.query[key] for key in ("state", "code", "error")
              if key in request.query}
     try:
-        token = await console.oidc.complete(query, request.cookies.get(BINDING_COOKIE, ""), now)
-        principal = console.verifier.verify(token, now)
+        token, principal = await console.oidc.complete(
+            query, request.cookies.get(BINDING_COOKIE, ""), now)
     except AccordError as exc:
         response = _signin_form(request, 400 if isinstance(exc, InvalidArgument) else 401,
                                 error_message(exc))

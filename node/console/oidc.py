@@ -44,7 +44,7 @@ import jwt
 import structlog
 
 from accord.errors import ConfigError, InvalidArgument, Unauthenticated
-from accord.identity import IssuerConfig, TokenVerifier, decode_signed
+from accord.identity import IssuerConfig, Principal, TokenVerifier, decode_signed
 from node.console.config import OidcConfig
 
 log = structlog.get_logger("accord.console")
@@ -131,8 +131,8 @@ class OidcSignIn:
         return Started(self.config.authorization_endpoint + separator + query, pending.binding)
 
     async def complete(self, query: Mapping[str, str], binding: str,
-                       now: dt.datetime) -> str:
-        """Finish the sign-in the provider sent back; returns the hub's access token.
+                       now: dt.datetime) -> tuple[str, Principal]:
+        """Finish the sign-in the provider sent back: the hub's access token and its bearer.
 
         Raises InvalidArgument for what the person can fix by starting again
         (unknown or expired flow, another browser, the provider's refusal) and
@@ -165,7 +165,7 @@ class OidcSignIn:
         if not hmac.compare_digest(principal.subject.encode(), subject.encode()):
             log.info("console_oidc_rejected", reason="subject_mismatch")
             raise Unauthenticated(NOT_VERIFIED)
-        return access_token
+        return access_token, principal
 
     def _id_token_subject(self, id_token: str, nonce: str, now: dt.datetime) -> str:
         try:
@@ -214,18 +214,21 @@ class OidcSignIn:
                                   "answer; try again later") from exc
         if len(body) > MAX_TOKEN_RESPONSE_BYTES:
             raise InvalidArgument("sign-in: the identity provider's token answer is too large")
-        try:
-            answer = _json_object(body)
-        except ValueError as exc:
-            log.info("console_oidc_rejected", reason="token_response_not_json", status=status)
-            raise Unauthenticated(NOT_VERIFIED) from exc
         if status != 200:
-            error = answer.get("error")
+            # A refusal need not be JSON (a proxy's error page): say it was refused.
+            try:
+                error = _json_object(body).get("error")
+            except ValueError:
+                error = None
             log.info("console_oidc_token_refused", status=status,
                      error=error if isinstance(error, str) and error.isidentifier() else "")
             raise InvalidArgument("sign-in: the identity provider refused the code "
                                   f"(HTTP {status}); start again")
-        return answer
+        try:
+            return _json_object(body)
+        except ValueError as exc:
+            log.info("console_oidc_rejected", reason="token_response_not_json")
+            raise Unauthenticated(NOT_VERIFIED) from exc
 
     def _expire(self, now: dt.datetime) -> None:
         for state in [s for s, p in self._pending.items() if p.expires_at <= now]:

@@ -45,7 +45,7 @@ class OidcProvider:
     roles: tuple[str, ...] = ("investigator",)
     clock: Any = None
     #: One of "", "wrong_nonce", "wrong_audience", "other_subject", "no_id_token",
-    #: "refuse_code", "deny", "bad_signature", "not_json".
+    #: "refuse_code", "deny", "bad_signature", "not_json", "error_page".
     misbehave: str = ""
     grants: dict[str, Grant] = field(default_factory=dict)
     token_requests: list[dict[str, str]] = field(default_factory=list)
@@ -77,6 +77,9 @@ class OidcProvider:
         if request.headers.get("Authorization") != expected:
             return web.json_response({"error": "invalid_client"}, status=401)
         grant = self.grants.pop(form.get("code", ""), None)  # one use only
+        if self.misbehave == "error_page":  # a proxy in front of the provider failing
+            return web.Response(status=502, text="<html>Bad Gateway</html>",
+                                content_type="text/html")
         if self.misbehave == "refuse_code" or grant is None:
             return web.json_response({"error": "invalid_grant"}, status=400)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(

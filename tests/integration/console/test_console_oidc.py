@@ -204,6 +204,13 @@ async def test_a_code_the_token_endpoint_refuses_is_said_plainly(world: World) -
     assert alert(page) == "sign-in: the identity provider refused the code (HTTP 400); start again"
 
 
+async def test_a_refusal_that_is_not_json_is_still_a_refusal(world: World) -> None:
+    world.provider.misbehave = "error_page"
+    status, _, page = await world.get("/signin/oidc")
+    assert status == 400
+    assert alert(page) == "sign-in: the identity provider refused the code (HTTP 502); start again"
+
+
 async def test_an_unreachable_token_endpoint_is_said_plainly(world: World) -> None:
     oidc = world.oidc  # the provider is up for /authorize...
     oidc.config = OidcConfig(
