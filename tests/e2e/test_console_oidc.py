@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from accord.identity import DevIdentityProvider, IssuerConfig, TokenVerifier
-from node.console.app import Console, Settings, make_app
+from node.console.app import make_app
 from node.console.config import OidcConfig
 from node.console.oidc import OidcSignIn
-from tests.integration.console.test_console_http import FakeBackend
+from tests.integration.console.test_console_http import FakeBackend, standalone_console
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider, start
 
 try:
@@ -34,13 +33,7 @@ AGENCY = "lakeside_so"
 
 @pytest.fixture
 async def console_url() -> AsyncIterator[str]:
-    idp = DevIdentityProvider.create(AGENCY)
-    issuer = IssuerConfig(agency=AGENCY, issuer=idp.issuer, keys={idp.kid: idp.key.public_key()})
-    verifier = TokenVerifier({idp.issuer: issuer})
-    console = Console(Settings(agency=AGENCY, agreements=("local-pilot",),
-                               purposes=("human_trafficking",), hub_keys=(),
-                               log_origin="accord-hub", session_minutes=30),
-                      FakeBackend(), None, verifier, _now)  # type: ignore[arg-type]
+    console, idp, issuer = standalone_console(FakeBackend(), _now, dev_sign_in=False)
     console_server = TestServer(make_app(console), host="127.0.0.1")
     await console_server.start_server()
     base = f"http://127.0.0.1:{console_server.port}"
@@ -52,7 +45,7 @@ async def console_url() -> AsyncIterator[str]:
         OidcConfig(authorization_endpoint=provider_base + "/authorize",
                    token_endpoint=provider_base + "/token", client_id=CLIENT_ID,
                    redirect_uri=base + "/signin/callback"),
-        issuer, verifier, CLIENT_SECRET)
+        issuer, console.verifier, CLIENT_SECRET)
     try:
         yield base
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import jwt
@@ -60,6 +60,23 @@ class FakeBackend:
         raise ValueError("Jazmin Ramirez, 503-555-0142")  # what a bug might carry
 
 
+def standalone_console(backend: FakeBackend, clock: Callable[[], dt.datetime], *,
+                       dev_sign_in: bool) -> tuple[Console, DevIdentityProvider, IssuerConfig]:
+    """A console of AGENCY on ``backend``, trusting a fresh development provider's key.
+
+    Also returns that provider and its issuer, for tests that sign tokens or
+    plug in another sign-in.
+    """
+    idp = DevIdentityProvider.create(AGENCY)
+    issuer = IssuerConfig(agency=AGENCY, issuer=idp.issuer, keys={idp.kid: idp.key.public_key()})
+    console = Console(Settings(agency=AGENCY, agreements=("local-pilot",),
+                               purposes=("human_trafficking",), hub_keys=(),
+                               log_origin="accord-hub", session_minutes=30),
+                      backend, DevSignIn(idp) if dev_sign_in else None,  # type: ignore[arg-type]
+                      TokenVerifier({idp.issuer: issuer}), clock)
+    return console, idp, issuer
+
+
 @pytest.fixture
 def backend() -> FakeBackend:
     return FakeBackend()
@@ -67,13 +84,7 @@ def backend() -> FakeBackend:
 
 @pytest.fixture
 async def client(backend: FakeBackend) -> AsyncIterator[TestClient[Any, Any]]:
-    idp = DevIdentityProvider.create(AGENCY)
-    verifier = TokenVerifier({idp.issuer: IssuerConfig(
-        agency=AGENCY, issuer=idp.issuer, keys={idp.kid: idp.key.public_key()})})
-    console = Console(Settings(agency=AGENCY, agreements=("local-pilot",),
-                               purposes=("human_trafficking",), hub_keys=(), log_origin="accord-hub",
-                               session_minutes=30),
-                      backend, DevSignIn(idp), verifier, lambda: NOW)  # type: ignore[arg-type]
+    console, _, _ = standalone_console(backend, lambda: NOW, dev_sign_in=True)
     server = TestServer(make_app(console))
     await server.start_server()
     # The console's cookie is Secure: let the client treat the loopback server as a

@@ -21,14 +21,13 @@ from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
 
 from accord.errors import ConfigError
-from accord.identity import DevIdentityProvider, IssuerConfig, TokenVerifier
-from node.console.app import Console, Settings, make_app
+from node.console.app import Console, make_app
 from node.console.config import ConsoleConfig, OidcConfig
 from node.console.oidc import NOT_VERIFIED, PENDING_LIFETIME, OidcSignIn
 from node.console.service import _client_secret
 from tests.conftest import NOW
 from tests.integration.conftest import start_federation, stop_federation
-from tests.integration.console.test_console_http import FakeBackend
+from tests.integration.console.test_console_http import FakeBackend, standalone_console
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider, start
 
 AGENCY = "lakeside_so"
@@ -69,14 +68,8 @@ class World:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    idp = DevIdentityProvider.create(AGENCY)
-    issuer = IssuerConfig(agency=AGENCY, issuer=idp.issuer, keys={idp.kid: idp.key.public_key()})
-    verifier = TokenVerifier({idp.issuer: issuer})
     clock = Clock()
-    console = Console(Settings(agency=AGENCY, agreements=("local-pilot",),
-                               purposes=("human_trafficking",), hub_keys=(),
-                               log_origin="accord-hub", session_minutes=30),
-                      FakeBackend(), None, verifier, clock)  # type: ignore[arg-type]
+    console, idp, issuer = standalone_console(FakeBackend(), clock, dev_sign_in=False)
     console_server = TestServer(make_app(console), host="127.0.0.1")
     await console_server.start_server()
     console_url = str(console_server.make_url("")).rstrip("/")
@@ -87,7 +80,7 @@ async def world() -> AsyncIterator[World]:
         OidcConfig(authorization_endpoint=provider_url + "/authorize",
                    token_endpoint=provider_url + "/token", client_id=CLIENT_ID,
                    redirect_uri=console_url + "/signin/callback"),
-        issuer, verifier, CLIENT_SECRET)
+        issuer, console.verifier, CLIENT_SECRET)
     # The session cookie is Secure: treat the loopback console as a secure origin,
     # as browsers do.
     jar = CookieJar(unsafe=True, treat_as_secure_origin=console_url)
