@@ -87,6 +87,8 @@ def _text(value: str, where: str, *, required: bool = False) -> str:
 
 
 def _texts(values: tuple[str, ...], where: str) -> tuple[str, ...]:
+    if not values:
+        return ()
     if len(values) > MAX_ITEMS:
         raise InvalidRecord(f"{where}: {len(values)} items, at most {MAX_ITEMS} allowed")
     cleaned = (_text(v, f"{where}[{i}]") for i, v in enumerate(values))
@@ -94,8 +96,11 @@ def _texts(values: tuple[str, ...], where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in cleaned if v))
 
 
-def parse_labels(values: tuple[str, ...] | list[str], where: str = "labels") -> frozenset[str]:
+def parse_labels(values: tuple[str, ...] | list[str] | frozenset[str],
+                 where: str = "labels") -> frozenset[str]:
     """Parse sensitivity labels: lowercase words such as ``sealed`` or ``juvenile``."""
+    if not values:
+        return frozenset()
     labels = set()
     for i, raw in enumerate(values):
         label = raw.strip().lower()

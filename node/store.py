@@ -24,7 +24,7 @@ import hashlib
 import json
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -166,6 +166,10 @@ _PROFILES = select(person_profiles.c.record_id, person_profiles.c.person,
     person_profiles.c.record_id.in_(bindparam("ids", expanding=True)),
     person_profiles.c.agreement.in_(bindparam("agreements", expanding=True)))
 
+_EXISTING = select(records.c.id, records.c.source_id, records.c.content_hash).where(
+    records.c.source == bindparam("source"),
+    records.c.source_id.in_(bindparam("ids", expanding=True)))
+
 POINTER_PREFIX = "ptr_"
 POINTER_TTL = dt.timedelta(days=30)
 
@@ -202,19 +206,22 @@ class Prepared:
 
     @property
     def content_hash(self) -> bytes:
-        return self.body_and_hash()[1]
+        return self.canonical()[1]
 
-    def body_and_hash(self) -> tuple[dict[str, Any], bytes]:
-        """The canonical body and the hash of it with the tokens and profiles."""
-        body = self.body
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    def canonical(self) -> tuple[str, bytes]:
+        """The canonical JSON of the body, and the hash of it with the tokens and profiles.
+
+        The JSON is what the store writes (compact, keys sorted): made once
+        per record, it is both hashed and stored.
+        """
+        canonical = json.dumps(self.body, sort_keys=True, separators=(",", ":"))
         h = hashlib.sha256(canonical.encode())
         # Sorting the kind-prefixed bytes is sorting by (kind, value), in C.
         h.update(b"".join(sorted(bytes((t.kind,)) + t.value for t in self.tokens)))
         for row in sorted(self.profiles, key=lambda r: (r.person, r.agreement)):
             h.update(b"%d|%s|%d|" % (row.person, row.agreement.encode(), len(row.profile)))
             h.update(row.profile)
-        return body, h.digest()
+        return canonical, h.digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,21 +295,10 @@ class NodeStore:
         latest = {(p.record.source, p.record.source_id): p for p in batch}
         loaded = updated = unchanged = 0
         with self.engine.begin() as conn:
-            existing = {}
-            keys = list(latest)
-            for source in {s for s, _ in keys}:
-                ids = [sid for s, sid in keys if s == source]
-                for chunk in _chunks(ids, 500):
-                    rows = conn.execute(
-                        select(records.c.id, records.c.source_id, records.c.content_hash).where(
-                            records.c.source == source, records.c.source_id.in_(chunk)
-                        )
-                    )
-                    for row in rows:
-                        existing[(source, row.source_id)] = (row.id, row.content_hash)
+            existing = _existing(conn, list(latest))
             token_rows: list[tuple[Any, ...]] = []
             profile_rows: list[tuple[Any, ...]] = []
-            new_rows: list[dict[str, Any]] = []
+            new_rows: list[tuple[Any, ...]] = []
             new_prepared: list[Prepared] = []
 
             def index(record_id: int, prepared: Prepared) -> None:
@@ -311,21 +307,17 @@ class NodeStore:
                                     for p in prepared.profiles)
 
             for key, prepared in latest.items():
-                body, content_hash = prepared.body_and_hash()
-                values = {
-                    "record_type": prepared.record.record_type.value,
-                    "occurred_on": prepared.record.occurred_on,
-                    "labels": sorted(prepared.record.all_labels),
-                    "body": body,
-                    "content_hash": content_hash,
-                    "updated_at": now,
-                }
+                canonical, content_hash = prepared.canonical()
+                record = prepared.record
                 if key in existing:
                     record_id, old_hash = existing[key]
-                    if old_hash == values["content_hash"]:
+                    if old_hash == content_hash:
                         unchanged += 1
                         continue
-                    conn.execute(update(records).where(records.c.id == record_id).values(values))
+                    conn.execute(update(records).where(records.c.id == record_id).values(
+                        record_type=record.record_type.value, occurred_on=record.occurred_on,
+                        labels=sorted(record.all_labels), body=prepared.body,
+                        content_hash=content_hash, updated_at=now))
                     conn.execute(delete(record_tokens).where(record_tokens.c.record_id == record_id))
                     conn.execute(
                         delete(person_profiles).where(person_profiles.c.record_id == record_id)
@@ -333,7 +325,9 @@ class NodeStore:
                     updated += 1
                     index(record_id, prepared)
                 else:
-                    new_rows.append({"source": key[0], "source_id": key[1], **values})
+                    new_rows.append((*key, record.record_type.value, record.occurred_on,
+                                     json.dumps(sorted(record.all_labels)), canonical,
+                                     content_hash, now))
                     new_prepared.append(prepared)
             if new_rows:
                 for record_id, prepared in zip(_insert_records(conn, new_rows), new_prepared,
@@ -654,27 +648,64 @@ _RECORD_COLUMNS = ("id", "source", "source_id", "record_type", "occurred_on", "l
                    "content_hash", "updated_at")
 
 
-def _insert_records(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+def _same(value: Any) -> Any:
+    return value
+
+
+def _existing(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, bytes]]:
+    """(id, content hash) of the records already stored under these (source, source id) keys."""
+    found: dict[tuple[str, str], tuple[int, bytes]] = {}
+    for source in {s for s, _ in keys}:
+        ids = [sid for s, sid in keys if s == source]
+        for chunk in _chunks(ids, 500):
+            for row in conn.execute(_EXISTING, {"source": source, "ids": list(chunk)}):
+                found[(source, row.source_id)] = (row.id, row.content_hash)
+    return found
+
+
+def _insert_records(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
     """Insert new records; returns their ids in the order of ``rows``.
+
+    Each row holds the columns after ``id`` (see ``_RECORD_COLUMNS``), with
+    ``labels`` and ``body`` as JSON text already: the body's canonical JSON is
+    made once, for its content hash, and written as it is.
 
     On PostgreSQL the ids are drawn from the table's sequence in one query and
     the rows go in by COPY: a multi-row ``INSERT ... RETURNING`` of thousands
     of rows spends most of its time in the driver, rewriting a statement with
-    tens of thousands of placeholders. Elsewhere, one multi-row ``INSERT ...
-    RETURNING``.
+    tens of thousands of placeholders. On SQLite, whose ``RETURNING`` order
+    SQLAlchemy cannot rely on (it then inserts row by row), one insert to
+    learn the next id and one plain ``executemany`` of the rest.
     """
     if conn.dialect.name == "postgresql":
         ids = [int(i) for i in conn.exec_driver_sql(
             "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
             "FROM generate_series(1, %(n)s)", {"n": len(rows)}).scalars()]
-        _insert_many(conn, records, _RECORD_COLUMNS, [
-            (record_id, *(json.dumps(row[c]) if c in ("labels", "body") else row[c]
-                          for c in _RECORD_COLUMNS[1:]))
-            for record_id, row in zip(ids, rows, strict=True)])
+        _insert_many(conn, records, _RECORD_COLUMNS,
+                     [(record_id, *row) for record_id, row in zip(ids, rows, strict=True)])
         return ids
-    inserted = conn.execute(
-        insert(records).returning(records.c.id, sort_by_parameter_order=True), rows)
-    return [int(row.id) for row in inserted]
+    # Dates and times as SQLAlchemy writes them on SQLite, so that its reads
+    # and comparisons of these columns see the same text.
+    as_date: Callable[[Any], Any] = (
+        records.c.occurred_on.type.bind_processor(conn.dialect) or _same)
+    as_time: Callable[[Any], Any] = (
+        records.c.updated_at.type.bind_processor(conn.dialect) or _same)
+    stamped = {t: as_time(t) for t in {row[-1] for row in rows}}
+    values = [(*row[:3], as_date(row[3]), *row[4:-1], stamped[row[-1]]) for row in rows]
+    # The first row is given its id by SQLite (one more than the largest);
+    # from that insert on this transaction holds the database's write lock,
+    # so the ids after it are free, and the rest go in with them in one
+    # executemany.
+    columns = ", ".join(_RECORD_COLUMNS)
+    marks = ", ".join(["?"] * len(_RECORD_COLUMNS))
+    sql = f"INSERT INTO records ({columns}) VALUES ({marks})"  # noqa: S608 - names are ours
+    first = conn.exec_driver_sql(sql, (None, *values[0])).lastrowid
+    assert first is not None
+    ids = list(range(first, first + len(rows)))
+    if len(rows) > 1:
+        conn.exec_driver_sql(sql, [(record_id, *row) for record_id, row
+                                   in zip(ids[1:], values[1:], strict=True)])
+    return ids
 
 
 def _insert_many(conn: Connection, table: Table, columns: Sequence[str],

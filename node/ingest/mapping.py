@@ -284,6 +284,13 @@ class FieldSpec:
     codes: cabc.Mapping[str, str] | None = field(default=None, hash=False)
     default: str | None = None
 
+    @functools.cached_property
+    def plain_text(self) -> bool:
+        """Whether a text cell is read as it is: a text or texts field from a
+        column, with no split, map or default (most fields of most mappings)."""
+        return (self.column is not None and self.split is None and self.codes is None
+                and self.default is None and self.kind in (Kind.TEXT, Kind.TEXTS))
+
 
 @dataclass(frozen=True)
 class PartSpec:
@@ -295,7 +302,7 @@ class PartSpec:
     when: str | None = None
     each: str | None = None
 
-    @property
+    @functools.cached_property
     def columns(self) -> tuple[str, ...]:
         """The columns the block reads, relative to ``each`` elements if set."""
         names = [s.column for s in self.fields.values() if s.column is not None]
@@ -509,8 +516,17 @@ class _RowReader:
         Returns ``""`` for an empty text field and ``None`` for an empty single
         date, record type or role; list fields give a tuple (labels a frozenset).
         """
+        if spec.plain_text:
+            # The hot path: a CSV cell (or JSON string) read as it is. Anything
+            # else (absent, dotted path, number, array) takes the general path.
+            cell = row.get(spec.column)  # type: ignore[arg-type]
+            if type(cell) is str:
+                text = cell.strip()
+                if spec.kind is Kind.TEXT:
+                    return text
+                return (text,) if text else ()
         if spec.value is not None:
-            return self.convert(spec, _split([spec.value.strip()], spec.split), prefix)
+            return _constant(self, spec, prefix)
         assert spec.column is not None  # exactly one of column and value (see _Loader.field)
 
         def context() -> str:
@@ -576,6 +592,24 @@ class _RowReader:
         except InvalidArgument as exc:
             # parse_date's message is "date: got '...', <why>"; keep the why.
             raise InvalidRecord(f"{_context(spec, prefix)}: {_reason(exc)}") from exc
+
+
+def _constant(reader: _RowReader, spec: FieldSpec, prefix: str) -> Any:
+    """The parsed ``value`` of a constant field: the same for every row, made once."""
+    key = (spec, reader.date_order)
+    found = _CONSTANTS.get(key)
+    if found is None:
+        if len(_CONSTANTS) >= 1024:
+            _CONSTANTS.clear()
+        assert spec.value is not None
+        # A constant that does not parse raises here, on every row, as before.
+        found = _CONSTANTS[key] = reader.convert(spec, _split([spec.value.strip()], spec.split),
+                                                 prefix)
+    return found
+
+
+#: Parsed constants (immutable values) by (spec, date order).
+_CONSTANTS: dict[tuple[FieldSpec, DateOrder], Any] = {}
 
 
 @functools.lru_cache(maxsize=1 << 16)

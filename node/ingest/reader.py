@@ -242,9 +242,10 @@ def _csv_rows(mapping: Mapping, path: Path) -> Iterator[RowResult]:
 def _csv_row(mapping: Mapping, header: list[str], fields: list[str], line: int) -> RowResult:
     if len(fields) != len(header):
         return RowResult(line, None, f"line {line}: {len(fields)} fields, but the header has {len(header)}")
-    for name, cell in zip(header, fields, strict=True):
-        if problem := _undecodable(cell, mapping.csv_options.encoding):
-            return RowResult(line, None, f"line {line}: column {name!r}: {problem}")
+    if _ESCAPED.search("".join(fields)):  # one search per row; per cell only to name it
+        for name, cell in zip(header, fields, strict=True):
+            if problem := _undecodable(cell, mapping.csv_options.encoding):
+                return RowResult(line, None, f"line {line}: column {name!r}: {problem}")
     try:
         record = mapping.to_record(dict(zip(header, fields, strict=True)))
     except InvalidRecord as exc:
