@@ -52,6 +52,11 @@ def rows(r: dict[str, Any]) -> list[Row]:
             ("5. ingest, exact tokens only", f"{x['value']} persons/s", "-", "-", x["target"],
              _met(x)),
         ]
+        w = ing.get("end_to_end_workers")
+        if w:
+            out.append((f"5. ingest end to end, {w['workers']} workers", f"{w['value']} records/s",
+                        f"{w['speedup']}x one process", str(w["ratio"]),
+                        "(not judged: the floor is one core's)", "-"))
     a = r.get("audit")
     if a:
         ap, lp, g = a["appends_per_second"], a["append_p99"], a["group_commit"]

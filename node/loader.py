@@ -1,6 +1,6 @@
 """Loading a source file into the node: read through a mapping, encode, store.
 
-Rows stream from :func:`node.ingest.reader.read_records`; each good row is
+Rows stream from :func:`node.ingest.reader.open_rows`; each good row is
 encoded (exact tokens, blocking keys and per-person profiles, see
 :mod:`node.encodings`) and stored in batches (one transaction per batch), each bad row is
 reported with its line number and reason and skipped. Nothing aborts silently:
@@ -10,16 +10,24 @@ the report counts loaded, updated, unchanged and rejected rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from accord.errors import InvalidArgument
+from accord.errors import InvalidArgument, Unavailable
 from node.encodings import prepare_record
 from node.ingest.mapping import Mapping
-from node.ingest.reader import read_records
-from node.store import NodeStore, Prepared, UpsertCounts
+from node.ingest.reader import RawRow, RowResult, RowSource, open_rows
+from node.store import IndexRow, NodeStore, UpsertCounts
 from node.tokens import TokenKeys
+
+_T = TypeVar("_T")
 
 #: How many rejected rows a report keeps verbatim (all are counted).
 MAX_KEPT_REJECTIONS = 1000
@@ -60,21 +68,25 @@ class IngestReport:
         }
 
 
-def _prepared_rows(
-    mapping: Mapping, path: Path, keys: Sequence[TokenKeys], region: str,
-    report: IngestReport,
-) -> Iterator[Prepared]:
-    for result in read_records(mapping, path):
-        report.rows += 1
-        if result.record is None:
-            report.reject(result.row_number, result.error or "unreadable row")
-            continue
-        try:
-            prepared = prepare_record(result.record, keys, region)
-        except InvalidArgument as exc:
-            report.reject(result.row_number, f"line {result.row_number}: {exc.message}")
-            continue
-        yield prepared
+#: One row's outcome: its line, and the row to store or why it was rejected.
+Outcome = tuple[int, IndexRow | None, str | None]
+
+#: Rows a worker is given at a time, and chunks in flight per worker: enough
+#: to keep every worker busy while the writer commits, few enough to bound memory.
+CHUNK_ROWS = 250
+CHUNKS_IN_FLIGHT = 3
+
+
+def _outcome(source: RowSource, keys: Sequence[TokenKeys], region: str,
+             row: RawRow | RowResult) -> Outcome:
+    result = row if isinstance(row, RowResult) else source.convert(row)
+    line = result.row_number
+    if result.record is None:
+        return line, None, result.error or "unreadable row"
+    try:
+        return line, prepare_record(result.record, keys, region).row(), None
+    except InvalidArgument as exc:
+        return line, None, f"line {line}: {exc.message}"
 
 
 def ingest_file(
@@ -86,24 +98,110 @@ def ingest_file(
     *,
     batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
+    workers: Workers | None = None,
 ) -> IngestReport:
-    """Ingest one file; ``progress`` is called with the number of rows just read."""
+    """Ingest one file; ``progress`` is called with the number of rows just read.
+
+    With ``workers``, rows are mapped and encoded in its worker processes
+    (which must hold the same ``keys``) while this process reads the file and
+    writes; the report and the store are the same as without.
+    """
     report = IngestReport(source=mapping.source, path=path)
-    batch: list[Prepared] = []
+    batch: list[IndexRow] = []
     seen = 0
 
     def flush() -> None:
         nonlocal seen
-        report.counts = report.counts + store.upsert(batch, now)
+        report.counts = report.counts + store.upsert_rows(batch, now)
         batch.clear()
         if progress is not None:
             progress(report.rows - seen)
         seen = report.rows
 
     keysets = (keys,) if isinstance(keys, TokenKeys) else tuple(keys)
-    for prepared in _prepared_rows(mapping, path, keysets, mapping.default_region, report):
-        batch.append(prepared)
+    source = open_rows(mapping, path)
+    region = mapping.default_region
+    outcomes: Iterable[Outcome]
+    if workers is None:
+        outcomes = (_outcome(source, keysets, region, row) for row in source.raw())
+    else:
+        outcomes = workers.outcomes(source)
+    for line, row, error in outcomes:
+        report.rows += 1
+        if row is None:
+            report.reject(line, error or "unreadable row")
+            continue
+        batch.append(row)
         if len(batch) >= batch_size:
             flush()
     flush()
     return report
+
+
+class Workers:
+    """Worker processes that map and encode rows for :func:`ingest_file`.
+
+    Reading a file and writing the store stay in the calling process (both
+    are sequential); mapping, normalising and encoding each row (most of the
+    work with every encoding) is spread over the workers, chunk by chunk, and
+    the outcomes come back in file order. Use as a context manager; one pool
+    serves any number of files.
+    """
+
+    def __init__(self, count: int, keys: TokenKeys | Sequence[TokenKeys]) -> None:
+        if count < 1:
+            raise InvalidArgument(f"workers: got {count}, want at least 1")
+        keysets = (keys,) if isinstance(keys, TokenKeys) else tuple(keys)
+        self.count = count
+        # Spawned, not forked: a fork would copy the caller's threads' locks
+        # (logging, database pools) in whatever state they are in.
+        self._pool = ProcessPoolExecutor(
+            count, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker, initargs=(keysets,))
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def outcomes(self, source: RowSource) -> Iterator[Outcome]:
+        """The outcome of every row of ``source``, in file order."""
+        pending: deque[Future[list[Outcome]]] = deque()
+        try:
+            for chunk in _batched(source.raw(), CHUNK_ROWS):
+                pending.append(self._pool.submit(_encode_chunk, source, chunk))
+                if len(pending) >= CHUNKS_IN_FLIGHT * self.count:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        except BrokenProcessPool as exc:
+            raise Unavailable(f"{source.path}: an ingest worker process died ({exc}); "
+                              "rows committed before it are kept, run the ingest again") from exc
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _batched(items: Iterable[_T], size: int) -> Iterator[tuple[_T, ...]]:
+    """``itertools.batched`` (Python 3.12)."""
+    iterator = iter(items)
+    while chunk := tuple(itertools.islice(iterator, size)):
+        yield chunk
+
+
+#: In a worker process: the keys it encodes with.
+_worker_keys: tuple[TokenKeys, ...] = ()
+
+
+def _init_worker(keys: tuple[TokenKeys, ...]) -> None:
+    global _worker_keys
+    _worker_keys = keys
+
+
+def _encode_chunk(source: RowSource, rows: Sequence[RawRow | RowResult]) -> list[Outcome]:
+    region = source.mapping.default_region
+    return [_outcome(source, _worker_keys, region, row) for row in rows]

@@ -28,6 +28,7 @@ import enum
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -146,6 +147,10 @@ class TokenKeys:
         }
         self._blooms: dict[Kind, BloomEncoder] = {}
         self._memo: dict[tuple[Kind, str], Token] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The keys without their memos (sent once to each ingest worker)."""
+        return {**self.__dict__, "_blooms": {}, "_memo": {}}
 
     def token(self, kind: Kind, normalised: str) -> Token:
         """The token of an already normalised identifier (memoised: identifiers recur)."""

@@ -9,6 +9,7 @@ data-producing commands take ``--json``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -258,11 +259,14 @@ def node_reindex(config_path: Path, as_json: bool) -> None:
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Map and encode rows in this many worker processes (1: in this process). "
+                   "One per CPU core loads large files fastest.")
 @click.option("--show-rejected", type=int, default=20, show_default=True,
               help="How many rejected rows to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
-                batch_size: int, show_rejected: int, as_json: bool) -> None:
+                batch_size: int, workers: int, show_rejected: int, as_json: bool) -> None:
     """Load CSV or JSON Lines FILES into the node's store and token index.
 
     Bad rows are reported with their line number and reason, counted and
@@ -276,7 +280,7 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
     from node.config import NodeConfig
     from node.ingest.mapping import Mapping
     from node.ingest.reader import count_rows
-    from node.loader import ingest_file
+    from node.loader import Workers, ingest_file
     from node.store import NodeStore
 
     config = NodeConfig.load(config_path)
@@ -284,7 +288,9 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
     keys = config.keyring().all()
     store = NodeStore.open(config.database_url)
     reports = []
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(store.close)
+        pool = stack.enter_context(Workers(workers, keys)) if workers > 1 else None
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err_console, disable=as_json,
                       transient=False) as progress:
@@ -294,9 +300,8 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
                     progress.advance(task, n)
 
                 reports.append(ingest_file(store, mapping, path, keys, now(),
-                                           batch_size=batch_size, progress=advance))
-    finally:
-        store.close()
+                                           batch_size=batch_size, progress=advance,
+                                           workers=pool))
     if as_json:
         emit_json([r.to_dict() for r in reports])
     else:

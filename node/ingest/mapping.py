@@ -142,6 +142,7 @@ Row errors (:class:`accord.errors.InvalidRecord`) name the key and the column::
 from __future__ import annotations
 
 import collections.abc as cabc
+import dataclasses
 import datetime as dt
 import difflib
 import enum
@@ -291,6 +292,9 @@ class FieldSpec:
         return (self.column is not None and self.split is None and self.codes is None
                 and self.default is None and self.kind in (Kind.TEXT, Kind.TEXTS))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), _plain_fields(self))
+
 
 @dataclass(frozen=True)
 class PartSpec:
@@ -302,6 +306,9 @@ class PartSpec:
     when: str | None = None
     each: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), _plain_fields(self))
+
     @functools.cached_property
     def columns(self) -> tuple[str, ...]:
         """The columns the block reads, relative to ``each`` elements if set."""
@@ -309,6 +316,24 @@ class PartSpec:
         if self.when is not None:
             names.append(self.when)
         return tuple(dict.fromkeys(names))
+
+
+def _plain_fields(spec: FieldSpec | PartSpec) -> dict[str, Any]:
+    """A spec's fields with its read-only mappings as dicts: what pickles.
+
+    (A mapping proxy does not pickle; a mapping is sent to ingest workers.)
+    """
+    values = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    return {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in values.items()}
+
+
+def _rebuild(cls: type[_Spec], values: dict[str, Any]) -> _Spec:
+    fields: dict[str, Any] = {k: MappingProxyType(v) if isinstance(v, dict) else v
+                              for k, v in values.items()}
+    return cls(**fields)
+
+
+_Spec = TypeVar("_Spec", FieldSpec, PartSpec)
 
 
 @dataclass(frozen=True)

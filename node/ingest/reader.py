@@ -20,7 +20,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -29,7 +29,8 @@ from accord.errors import InvalidArgument, InvalidRecord, MappingError
 from node.ingest.mapping import CsvEncoding, Format, Mapping
 from node.records import Record
 
-__all__ = ["RowResult", "count_rows", "detect_format", "read_records"]
+__all__ = ["RawRow", "RowResult", "RowSource", "count_rows", "detect_format", "open_rows",
+           "read_records"]
 
 #: File extensions that tell the format when the mapping does not.
 EXTENSIONS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -95,6 +96,51 @@ def read_records(mapping: Mapping, path: Path) -> Iterator[RowResult]:
         MappingError: the CSV header lacks a column the mapping names, or the
             mapping uses ``each`` on CSV input.
     """
+    source = open_rows(mapping, path)
+    return (row if isinstance(row, RowResult) else source.convert(row) for row in source.raw())
+
+
+#: One row as read and not yet mapped: its line and its CSV fields, or its
+#: line and its JSON Lines bytes.
+RawRow = tuple[int, list[str] | bytes]
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """A checked input file, read in two steps: :meth:`raw` rows, then :meth:`convert`.
+
+    Reading (splitting lines, tokenising CSV) must be done in order, by one
+    reader; converting (decoding, parsing JSON, mapping) is independent per
+    row, so it can be done elsewhere: a ``RowSource`` pickles, and a worker
+    process given one and a raw row makes the same :class:`RowResult` that
+    :func:`read_records` makes.
+    """
+
+    mapping: Mapping
+    path: Path
+    format: Format
+    #: The CSV header, stripped (``()`` for JSON Lines).
+    header: tuple[str, ...]
+
+    def raw(self) -> Iterator[RawRow | RowResult]:
+        """The rows in file order; a row that cannot be split (bad CSV) comes as its result."""
+        if self.format == "jsonl":
+            return _jsonl_rows(self.path)
+        return _csv_rows(self.mapping, self.path)
+
+    def convert(self, row: RawRow) -> RowResult:
+        """The result of one raw row: a record, or the reason it is not one."""
+        line, content = row
+        if isinstance(content, bytes):
+            return _jsonl_row(self.mapping, content, line)
+        return _csv_row(self.mapping, self.header, content, line)
+
+
+def open_rows(mapping: Mapping, path: Path) -> RowSource:
+    """Check ``path`` (and read its CSV header) for reading through ``mapping``.
+
+    Raises as :func:`read_records` does.
+    """
     fmt = detect_format(mapping, path)
     if fmt == "csv" and mapping.uses_each:
         raise MappingError(f"{mapping.path}: 'each' is for JSON Lines input, but {path} is CSV")
@@ -103,7 +149,7 @@ def read_records(mapping: Mapping, path: Path) -> Iterator[RowResult]:
         start = file.read(4)
         _check_start(path, start)
         if fmt == "jsonl":
-            return _jsonl_rows(mapping, path)
+            return RowSource(mapping, path, fmt, ())
         if start.startswith(_UTF8_BOM) and options.encoding != "utf-8":
             raise InvalidArgument(
                 f"{path}: starts with a UTF-8 byte-order mark, but {mapping.path} says "
@@ -111,8 +157,8 @@ def read_records(mapping: Mapping, path: Path) -> Iterator[RowResult]:
             )
         file.seek(0)
         lines = _lines(file, options.encoding)
-        _csv_header(mapping, path, csv.reader(lines, delimiter=options.delimiter, strict=True))
-    return _csv_rows(mapping, path)
+        header = _csv_header(mapping, path, csv.reader(lines, delimiter=options.delimiter, strict=True))
+    return RowSource(mapping, path, fmt, tuple(header))
 
 
 def count_rows(path: Path, format: Format | None = None) -> int | None:
@@ -217,11 +263,11 @@ def _csv_header(mapping: Mapping, path: Path, reader: Iterator[list[str]]) -> li
     return header
 
 
-def _csv_rows(mapping: Mapping, path: Path) -> Iterator[RowResult]:
+def _csv_rows(mapping: Mapping, path: Path) -> Iterator[RawRow | RowResult]:
     options = mapping.csv_options
     with _open(path) as file:
         reader = csv.reader(_lines(file, options.encoding), delimiter=options.delimiter, strict=True)
-        header = _csv_header(mapping, path, reader)
+        _csv_header(mapping, path, reader)  # read anew: checked again, like the first time
         done = reader.line_num  # lines consumed so far; the next row starts after them
         while True:
             line = done + 1
@@ -236,10 +282,10 @@ def _csv_rows(mapping: Mapping, path: Path) -> Iterator[RowResult]:
             done = reader.line_num
             if not fields:
                 continue  # a blank line
-            yield _csv_row(mapping, header, fields, line)
+            yield line, fields
 
 
-def _csv_row(mapping: Mapping, header: list[str], fields: list[str], line: int) -> RowResult:
+def _csv_row(mapping: Mapping, header: Sequence[str], fields: list[str], line: int) -> RowResult:
     if len(fields) != len(header):
         return RowResult(line, None, f"line {line}: {len(fields)} fields, but the header has {len(header)}")
     if _ESCAPED.search("".join(fields)):  # one search per row; per cell only to name it
@@ -256,14 +302,14 @@ def _csv_row(mapping: Mapping, header: list[str], fields: list[str], line: int) 
 # --------------------------------------------------------------------------- JSON Lines
 
 
-def _jsonl_rows(mapping: Mapping, path: Path) -> Iterator[RowResult]:
+def _jsonl_rows(path: Path) -> Iterator[RawRow]:
     with _open(path) as file:
         for line, raw in enumerate(file, start=1):
             if line == 1 and raw.startswith(_UTF8_BOM):
                 raw = raw[len(_UTF8_BOM) :]
             if not raw.strip():
                 continue  # a blank line
-            yield _jsonl_row(mapping, raw, line)
+            yield line, raw
 
 
 def _jsonl_row(mapping: Mapping, raw: bytes, line: int) -> RowResult:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import jwt
+import pytest
 from click.testing import CliRunner
 
 from accord.cli.main import cli
@@ -87,7 +88,9 @@ def test_token_issue_refuses_unknown_roles(tmp_path: Path) -> None:
     assert code == 2 and "roles: got ['root']" in err
 
 
-def test_ingest_reports_rejected_rows_by_line_and_loads_the_rest(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ingest_reports_rejected_rows_by_line_and_loads_the_rest(tmp_path: Path,
+                                                                 workers: str) -> None:
     root = init(tmp_path)
     config = root / "nodes" / "rivertown_pd" / "node.toml"
     mapping = tmp_path / "m.toml"
@@ -106,7 +109,7 @@ def test_ingest_reports_rejected_rows_by_line_and_loads_the_rest(tmp_path: Path)
         "5,2026-01-05,Ed Ng,503-555-0105\n"
     )
     code, out, _ = run("node", "ingest", "--config", str(config), "--mapping", str(mapping),
-                       str(data), "--json")
+                       str(data), "--json", "--workers", workers)
     assert code == 3  # some rows were rejected
     report = json.loads(out)[0]
     assert (report["rows"], report["loaded"], report["rejected"]) == (5, 2, 3)

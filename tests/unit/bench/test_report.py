@@ -22,6 +22,14 @@ def test_every_target_of_the_issue_has_a_row() -> None:
         assert row[5] in {"**yes**", "no", "-"}
 
 
+def test_ingest_with_workers_is_shown_beside_one_process_and_not_judged() -> None:
+    rows = {row[0]: row for row in report.rows(SAMPLE)}
+    assert rows["5. ingest end to end, 2 workers"][1:4] == (
+        "1803 records/s", "1.48x one process", "0.064")
+    assert rows["5. ingest end to end, 2 workers"][5] == "-"
+    assert rows["5. ingest end to end"][5] == "no"
+
+
 def test_the_markdown_names_the_machine_and_holds_the_table() -> None:
     text = report.markdown(SAMPLE, [])
     assert "nproc" in text and SAMPLE["machine"]["cpu_model"] in text

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -578,3 +580,18 @@ def test_json_row_errors(json_mapping: Mapping, row: dict[str, Any], message: st
     with pytest.raises(InvalidRecord) as info:
         json_mapping.to_record(row)
     assert info.value.message.startswith(message), info.value.message
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parents[3].joinpath("deploy", "examples")
+                                        .glob("*.toml")), ids=lambda p: p.stem)
+def test_a_mapping_pickles_to_an_equal_mapping(path: Path) -> None:
+    """Ingest workers are sent the mapping: it must arrive whole (maps, constants, blocks)."""
+    mapping = Mapping.load(path)
+    copy = pickle.loads(pickle.dumps(mapping))
+    assert copy == mapping
+    specs = [*mapping.record.fields.values(), *mapping.extra,
+             *(s for part in (*mapping.people, *mapping.vehicles) for s in part.fields.values())]
+    copies = [*copy.record.fields.values(), *copy.extra,
+              *(s for part in (*copy.people, *copy.vehicles) for s in part.fields.values())]
+    assert [s.codes for s in copies] == [s.codes for s in specs]
+    assert all(isinstance(s.codes, MappingProxyType) for s in copies if s.codes is not None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import pytest
 
@@ -83,6 +84,15 @@ def test_tokens_are_32_bytes_and_not_the_plaintext() -> None:
     for token in record_tokens(record(), keys, "US"):
         assert len(token.value) == 32
         assert b"ramirez" not in token.value and b"503" not in token.value
+
+
+def test_keys_pickle_without_their_memos_and_give_the_same_tokens() -> None:
+    keys = TokenKeys(SECRET_A, "pilot")
+    before = record_tokens(record(), keys, "US")
+    copy = pickle.loads(pickle.dumps(keys))  # what an ingest worker is sent
+    assert keys._memo and not copy._memo
+    assert record_tokens(record(), copy, "US") == before
+    assert (copy.agreement, copy.generation) == ("pilot", "")
 
 
 def test_short_secret_is_refused() -> None:
