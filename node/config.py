@@ -11,6 +11,8 @@ Example (as written by ``accord federation init``)::
     federation_secret = "../secrets/federation.key"   # 32+ random bytes; never leaves the node
     # federation_secret_rotation = "../secrets/federation.next.key"   # during a rotation:
     #                                         # also index under this one (see README)
+    # request_key_file = "request_keys.key"   # seals this node's release keys at rest;
+    #                                         # made on first start (default: in data_dir)
     agreements = ["../../agreements/local-pilot.yaml"]  # every agreement the agency is in
     default_region = "US"                   # phones written without a country code
     max_pointers = 100
@@ -77,6 +79,9 @@ class NodeConfig:
     federation_secret: Path
     #: During a rotation: the other secret, which records are also indexed under.
     federation_secret_rotation: Path | None
+    #: The key that seals this node's per-release private keys in its database
+    #: (node/keywrap.py); made on first start when missing.
+    request_key_file: Path
     default_region: str
     max_pointers: int
     reflection: bool
@@ -120,6 +125,7 @@ class NodeConfig:
             federation_secret_rotation=(node.path("federation_secret_rotation")
                                         if node.text("federation_secret_rotation", "")
                                         else None),
+            request_key_file=node.path("request_key_file", str(data_dir / "request_keys.key")),
             default_region=node.text("default_region", "US"),
             max_pointers=node.integer("max_pointers", 100, minimum=1),
             reflection=node.flag("reflection", False),

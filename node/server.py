@@ -49,6 +49,7 @@ from accord.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from node.config import NodeConfig
 from node.counts import CountQuery, count_records
 from node.encodings import encode_query
+from node.keywrap import RequestKeyWrap
 from node.matching import Matcher, MatchQuery
 from node.release import HubKeys, Releaser
 from node.store import NodeStore
@@ -202,12 +203,13 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     """GatewayService: tokenises an investigator's query and asks the hub."""
 
     def __init__(self, config: NodeConfig, keyring: Keyring, hub: hub_pb2_grpc.HubServiceStub,
-                 store: NodeStore, clock: Clock) -> None:
+                 store: NodeStore, clock: Clock, request_keys: RequestKeyWrap) -> None:
         self._config = config
         self._keyring = keyring
         self._hub = hub
         self._store = store
         self._clock = clock
+        self._request_keys = request_keys
 
     def _forward(self, context: grpc.aio.ServicerContext) -> list[tuple[str, str]]:
         """Check the caller is our own agency's tool; the metadata to pass on to the hub."""
@@ -231,12 +233,14 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
                               metadata: list[tuple[str, str]]) -> hub_pb2.RequestReleaseResponse:
         """Ask the hub for a release on behalf of the bearer in ``metadata`` (also the console's)."""
         # The record will be encrypted to a key made here, for this request only;
-        # its private half never leaves this node.
+        # its private half never leaves this node, and its database holds it
+        # sealed under the node's request key file.
         key = RecipientKey.generate()
         request_key = secrets.token_urlsafe(18)
         subject = _subject(metadata)
         await asyncio.to_thread(self._store.save_request_key, request_key, subject,
-                                key.private_bytes, self._clock())
+                                self._request_keys.seal(request_key, key.private_bytes),
+                                self._clock())
         response: hub_pb2.RequestReleaseResponse = await call(
             self._hub.RequestRelease,
             hub_pb2.RequestReleaseRequest(
@@ -264,7 +268,9 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
         found = await asyncio.to_thread(self._store.release_key, request.release_id)
         if found is None:
             raise NotFound(f"release {request.release_id}: not requested through this node")
-        record = open_sealed(response.ciphertext, RecipientKey.from_private_bytes(found[1]),
+        request_key, _requester, stored = found
+        private = self._request_keys.open(request_key, stored)
+        record = open_sealed(response.ciphertext, RecipientKey.from_private_bytes(private),
                              grant_id=response.grant_id)
         return node_pb2.LocalFetchReleaseResponse(
             release=response.release, record_json=json.dumps(record, sort_keys=True),
@@ -357,6 +363,7 @@ async def start_node(
 
     ``listen`` overrides the configured address (tests use port 0).
     """
+    request_keys = RequestKeyWrap.load(config.request_key_file)  # before the store: fail early
     store = NodeStore.open(config.database_url, auto_migrate=config.auto_migrate)
     keyring = config.keyring()
     _agreements, policy = await config.policy.open()
@@ -386,7 +393,7 @@ async def start_node(
     node_servicer.store = store
     node_pb2_grpc.add_NodeServiceServicer_to_server(node_servicer, server)
     gateway = GatewayServicer(config, keyring, hub_pb2_grpc.HubServiceStub(hub_channel), store,
-                              clock)
+                              clock, request_keys)
     node_pb2_grpc.add_GatewayServiceServicer_to_server(gateway, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

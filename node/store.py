@@ -144,7 +144,9 @@ log_state = Table(
     Column("root", LargeBinary(32), nullable=False),
 )
 
-#: Requesting side: the private keys releases are encrypted to, per request.
+#: Requesting side: the private keys releases are encrypted to, per request,
+#: sealed under the node's request key file (node/keywrap.py; 61 bytes, or 32
+#: for a row written before keys were sealed).
 local_releases = Table(
     "local_releases",
     metadata,
@@ -628,6 +630,7 @@ class NodeStore:
 
     def save_request_key(self, request_key: str, requester: str, private_key: bytes,
                          now: dt.datetime) -> None:
+        """Keep the (sealed) private key of a release request until its record arrives."""
         with self.engine.begin() as conn:
             conn.execute(insert(local_releases).values(
                 request_key=request_key, requester=requester, private_key=private_key,
@@ -638,12 +641,13 @@ class NodeStore:
             conn.execute(update(local_releases).where(
                 local_releases.c.request_key == request_key).values(release_id=release_id))
 
-    def release_key(self, release_id: str) -> tuple[str, bytes] | None:
-        """(requester, private key) of a release this node asked for."""
+    def release_key(self, release_id: str) -> tuple[str, str, bytes] | None:
+        """(request key, requester, stored private key) of a release this node asked for."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(local_releases.c.requester, local_releases.c.private_key)
+            row = conn.execute(select(local_releases.c.request_key, local_releases.c.requester,
+                                      local_releases.c.private_key)
                                .where(local_releases.c.release_id == release_id)).one_or_none()
-        return None if row is None else (row.requester, bytes(row.private_key))
+        return None if row is None else (row.request_key, row.requester, bytes(row.private_key))
 
     # --- inspection (tests, CLI) -------------------------------------------
 

@@ -19,6 +19,8 @@ from accord.rpc import call, channel_options
 from accord.sealing import RecipientKey
 from accord.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from hub.releases import releases as releases_table
+from node.keywrap import RequestKeyWrap
+from node.store import local_releases
 from tests.conftest import NOW
 from tests.integration.conftest import LiveFederation
 from tests.integration.test_search import cad_call, tip
@@ -95,6 +97,19 @@ async def test_release_delivers_the_record_encrypted_end_to_end(
         stored = conn.execute(releases_table.select()).one()
     assert b"Jazzy" not in stored.ciphertext and b"555" not in stored.ciphertext
     assert b"CAD-2026" not in stored.ciphertext
+    # The requesting node's database holds the release's private key sealed
+    # under its key file only: the stored bytes are not the key, and open to it.
+    requester = federation.nodes["lakeside_so"]
+    with requester.store.engine.connect() as conn:
+        kept = conn.execute(local_releases.select()).one()
+    assert len(kept.private_key) == 61
+    public = stored.requester_key
+    assert not any(RecipientKey.from_private_bytes(kept.private_key[i:i + 32]).public_bytes
+                   == public for i in range(len(kept.private_key) - 31))
+    wrap = RequestKeyWrap.load(federation.node_configs["lakeside_so"].request_key_file,
+                               create=False)
+    opened = wrap.open(kept.request_key, bytes(kept.private_key))
+    assert RecipientKey.from_private_bytes(opened).public_bytes == public
     # Fetching again returns the same delivery, without a second release.
     again = await gateway(federation, "lakeside_so", "LocalFetchRelease",
                           hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
