@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -55,3 +58,20 @@ def test_unwritable_log_fails_closed(tmp_path: object) -> None:
     log = AuditLog(engine, SIGNER, "test-log")  # schema never created: every append fails
     with pytest.raises(AuditUnavailable, match="action refused"):
         log.append(AuditEvent(event="search", time=NOW, outcome="ok"))
+
+
+def test_a_driver_error_midway_through_an_append_fails_closed_and_writes_nothing(
+        tmp_path: Path) -> None:
+    """The append path writes through the DBAPI cursor: its errors must fail closed too."""
+    log = AuditLog(make_engine(f"sqlite:///{tmp_path / 'audit.db'}"), SIGNER, "test-log")
+    log.create_schema()
+    log.append(AuditEvent(event="search", time=NOW, outcome="ok"))
+    with log.engine.begin() as conn:  # the entry's insert works, the nodes' insert fails
+        conn.exec_driver_sql("ALTER TABLE merkle_nodes RENAME TO merkle_nodes_gone")
+    with pytest.raises(AuditUnavailable, match="action refused") as caught:
+        log.append(AuditEvent(event="search", time=NOW, outcome="ok"))
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    with pytest.raises(AuditUnavailable, match="action refused"):
+        asyncio.run(log.append_async(AuditEvent(event="search", time=NOW, outcome="ok")))
+    log.close()
+    assert log.size() == 1  # the failed appends' entries were rolled back
