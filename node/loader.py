@@ -25,7 +25,7 @@ from node.encodings import prepare_record
 from node.ingest.mapping import Mapping
 from node.ingest.reader import RawRow, RowResult, RowSource, open_rows
 from node.store import IndexRow, NodeStore, UpsertCounts
-from node.tokens import TokenKeys
+from node.tokens import Kind, TokenKeys
 
 _T = TypeVar("_T")
 
@@ -124,6 +124,8 @@ def ingest_file(
     outcomes: Iterable[Outcome]
     if workers is None:
         outcomes = (_outcome(source, keysets, region, row) for row in source.raw())
+    elif workers.fingerprint != _fingerprint(keysets):
+        raise InvalidArgument("workers: started with other token keys than this ingest's")
     else:
         outcomes = workers.outcomes(source)
     for line, row, error in outcomes:
@@ -153,6 +155,7 @@ class Workers:
             raise InvalidArgument(f"workers: got {count}, want at least 1")
         keysets = (keys,) if isinstance(keys, TokenKeys) else tuple(keys)
         self.count = count
+        self.fingerprint = _fingerprint(keysets)
         # Spawned, not forked: a fork would copy the caller's threads' locks
         # (logging, database pools) in whatever state they are in.
         self._pool = ProcessPoolExecutor(
@@ -184,6 +187,12 @@ class Workers:
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _fingerprint(keys: Sequence[TokenKeys]) -> tuple[tuple[str, str, bytes], ...]:
+    """Which keys these are, without their bytes: each keyset's token of a fixed value."""
+    return tuple((k.agreement, k.generation, k.token(Kind.NAME, "accord/v1 workers").value)
+                 for k in keys)
 
 
 def _batched(items: Iterable[_T], size: int) -> Iterator[tuple[_T, ...]]:

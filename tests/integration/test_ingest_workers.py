@@ -141,3 +141,18 @@ def test_a_worker_that_dies_stops_the_load_with_the_file_named(tmp_path: Path) -
 def test_workers_refuse_a_count_below_one() -> None:
     with pytest.raises(InvalidArgument, match="workers: got 0, want at least 1"):
         Workers(0, KEYS)
+
+
+def test_workers_with_other_keys_are_refused_before_anything_is_read(
+        tmp_path: Path, workers: Workers) -> None:
+    mapping, data = calls(tmp_path, 10)
+    store = NodeStore.open(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        with pytest.raises(InvalidArgument, match="workers: started with other token keys"):
+            ingest_file(store, mapping, data, KEYS[:1], NOW, workers=workers)
+        other = [TokenKeys(bytes(range(2, 34)), "local-pilot"), KEYS[1]]  # another secret
+        with pytest.raises(InvalidArgument, match="workers: started with other token keys"):
+            ingest_file(store, mapping, data, other, NOW, workers=workers)
+        assert store.count_records() == 0
+    finally:
+        store.close()
