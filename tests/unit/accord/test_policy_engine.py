@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,15 @@ class Scripted:
     """An engine that returns (or raises) what it is told."""
 
     def __init__(self, result: Any = None, *, error: Exception | None = None,
-                 delay: float = 0.0) -> None:
-        self.result, self.error, self.delay = result, error, delay
+                 delay: float = 0.0, blocking: float = 0.0) -> None:
+        self.result, self.error, self.delay, self.blocking = result, error, delay, blocking
         self.closed = False
 
     async def evaluate(self, decision: str, input: Mapping[str, Any]) -> Any:
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.blocking:
+            time.sleep(self.blocking)  # never yields, as the in-process engine does not
         if self.error:
             raise self.error
         return self.result
@@ -55,6 +58,7 @@ async def test_rego_engine_allows_and_denies_with_reasons() -> None:
     [
         (Scripted(error=RuntimeError("engine exploded")), "policy_error"),
         (Scripted({"allow": True, "reasons": []}, delay=1.0), "policy_timeout"),
+        (Scripted({"allow": True, "reasons": []}, blocking=0.3), "policy_timeout"),
         (Scripted(None), "policy_undefined"),
         (Scripted("yes"), "policy_malformed"),
         (Scripted({"allow": "true", "reasons": []}), "policy_malformed"),
