@@ -35,7 +35,7 @@ class Scripted:
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.blocking:
-            time.sleep(self.blocking)  # never yields, as the in-process engine does not
+            time.sleep(self.blocking)  # noqa: ASYNC251 - never yields, like the in-process engine
         if self.error:
             raise self.error
         return self.result
