@@ -26,6 +26,7 @@ from grpc_reflection.v1alpha import reflection
 from accord.errors import (
     AccordError,
     ConfigError,
+    CryptoError,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -269,7 +270,15 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
         if found is None:
             raise NotFound(f"release {request.release_id}: not requested through this node")
         request_key, _requester, stored = found
-        private = self._request_keys.open(request_key, stored)
+        try:
+            private = self._request_keys.open(request_key, stored)
+        except CryptoError:
+            # Sealed under another key file than the node has now (replaced or
+            # lost since the request): the record can never be opened here.
+            raise ConfigError(
+                f"release {request.release_id}: this node cannot open the key it made for "
+                "the request (its request key file changed since); ask for the release "
+                "again") from None
         record = open_sealed(response.ciphertext, RecipientKey.from_private_bytes(private),
                              grant_id=response.grant_id)
         return node_pb2.LocalFetchReleaseResponse(

@@ -199,6 +199,28 @@ async def test_policy_refusals_reach_the_investigator(federation: LiveFederation
     assert "justification_missing" in info.value.message
 
 
+async def test_a_key_the_node_can_no_longer_open_is_named_not_a_crypto_failure(
+    federation: LiveFederation,
+) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", name="Jazmin Ramirez",
+                                 dob="1999-03-04")
+    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    # As if the request key file had been replaced since: the sealed key no longer opens.
+    store = federation.nodes["lakeside_so"].store
+    with store.engine.begin() as conn:
+        kept = conn.execute(local_releases.select()).one()
+        damaged = bytes(kept.private_key[:-1]) + bytes([kept.private_key[-1] ^ 1])
+        conn.execute(local_releases.update().values(private_key=damaged))
+    with pytest.raises(RemoteError) as info:
+        await gateway(federation, "lakeside_so", "LocalFetchRelease",
+                      hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
+    assert info.value.status == grpc.StatusCode.FAILED_PRECONDITION
+    assert info.value.message == (
+        f"release {requested.release.release_id}: this node cannot open the key it made for "
+        "the request (its request key file changed since); ask for the release again")
+
+
 async def test_retried_request_returns_the_same_release(federation: LiveFederation) -> None:
     federation.ingest("rivertown_pd", [cad_call()])
     pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
