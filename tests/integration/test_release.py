@@ -68,14 +68,20 @@ def events(live: LiveFederation) -> list[str]:
     return [e.doc["event"] for e in live.hub.audit.entries()]
 
 
-async def test_release_delivers_the_record_encrypted_end_to_end(
-    federation: LiveFederation,
-) -> None:
+async def request_the_cad_call(federation: LiveFederation) -> hub_pb2.RequestReleaseResponse:
+    """Rivertown's CAD call ingested, found and requested by Lakeside's investigator."""
     federation.ingest("rivertown_pd", [cad_call()])
     pointer = await find_pointer(federation, "rivertown_pd", name="Jazmin Ramirez",
                                  dob="1999-03-04")
+    response: hub_pb2.RequestReleaseResponse = await gateway(
+        federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    return response
 
-    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+
+async def test_release_delivers_the_record_encrypted_end_to_end(
+    federation: LiveFederation,
+) -> None:
+    requested = await request_the_cad_call(federation)
     assert requested.release.state == GRANTED
     fetched = await gateway(federation, "lakeside_so", "LocalFetchRelease",
                             hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
@@ -202,10 +208,7 @@ async def test_policy_refusals_reach_the_investigator(federation: LiveFederation
 async def test_a_key_the_node_can_no_longer_open_is_named_not_a_crypto_failure(
     federation: LiveFederation,
 ) -> None:
-    federation.ingest("rivertown_pd", [cad_call()])
-    pointer = await find_pointer(federation, "rivertown_pd", name="Jazmin Ramirez",
-                                 dob="1999-03-04")
-    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    requested = await request_the_cad_call(federation)
     # As if the request key file had been replaced since: the sealed key no longer opens.
     store = federation.nodes["lakeside_so"].store
     with store.engine.begin() as conn:
