@@ -8,12 +8,30 @@ PostgreSQL keeps its default ``synchronous_commit=on``, which we assert.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Column, Engine, create_engine, event, text
+from sqlalchemy.engine import Dialect
 
 from accord.errors import ConfigError
+
+
+def bind_converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What SQLAlchemy does to a value of ``column`` before the driver gets it.
+
+    For writing through the driver directly: values converted this way read
+    back through SQLAlchemy exactly as if it had written them (dates and
+    times on SQLite are text in its own format). The identity when the type
+    has no conversion on ``dialect``.
+    """
+    convert = column.type.bind_processor(dialect)
+    return convert if convert is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def sqlite_url(path: Path) -> str:

@@ -78,6 +78,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from accord import merkle
 from accord.checkpoint import Checkpoint, SignedCheckpoint, Signer, sign_checkpoint
+from accord.db import bind_converter
 from accord.errors import AuditUnavailable, InvalidArgument
 
 SCHEMA_VERSION = 1
@@ -183,14 +184,6 @@ checkpoints = Table(
 _PG_LOCK = 7244101
 
 
-# Statements built once: per call only parameters change, so SQLAlchemy's
-# compiled cache answers at once (no per-append statement construction).
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
 class _AppendSql:
     """The append path's statements as driver SQL for one dialect.
 
@@ -214,11 +207,12 @@ class _AppendSql:
         self.entry = insert_into(audit_entries)
         self.nodes = insert_into(merkle_nodes)
         self.checkpoint = insert_into(checkpoints)
-        self.time: Callable[[Any], Any] = (
-            audit_entries.c.recorded_at.type.bind_processor(dialect) or _same)
+        self.time = bind_converter(audit_entries.c.recorded_at, dialect)
         #: What the driver raises: failures to write, like SQLAlchemy's own.
         self.errors: tuple[type[Exception], ...] = (SQLAlchemyError, dialect.loaded_dbapi.Error)
 
+# Built once: per call only parameters change, so SQLAlchemy's compiled
+# cache answers at once (no per-lookup statement construction).
 _NODE = select(merkle_nodes.c.hash).where(merkle_nodes.c.level == bindparam("level"),
                                           merkle_nodes.c.idx == bindparam("idx"))
 

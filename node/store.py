@@ -24,7 +24,7 @@ import hashlib
 import json
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, TypeVar
 
@@ -52,7 +52,7 @@ from sqlalchemy import (
     update,
 )
 
-from accord.db import make_engine
+from accord.db import bind_converter, make_engine
 from node.records import Record, RecordType
 from node.tokens import NEXT_GENERATION, Kind, Token
 
@@ -683,10 +683,6 @@ _RECORD_COLUMNS = ("id", "source", "source_id", "record_type", "occurred_on", "l
                    "content_hash", "updated_at")
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 def _existing(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, bytes]]:
     """(id, content hash) of the records already stored under these (source, source id) keys."""
     found: dict[tuple[str, str], tuple[int, bytes]] = {}
@@ -721,10 +717,8 @@ def _insert_records(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[i
         return ids
     # Dates and times as SQLAlchemy writes them on SQLite, so that its reads
     # and comparisons of these columns see the same text.
-    as_date: Callable[[Any], Any] = (
-        records.c.occurred_on.type.bind_processor(conn.dialect) or _same)
-    as_time: Callable[[Any], Any] = (
-        records.c.updated_at.type.bind_processor(conn.dialect) or _same)
+    as_date = bind_converter(records.c.occurred_on, conn.dialect)
+    as_time = bind_converter(records.c.updated_at, conn.dialect)
     stamped = {t: as_time(t) for t in {row[-1] for row in rows}}
     values = [(*row[:3], as_date(row[3]), *row[4:-1], stamped[row[-1]]) for row in rows]
     # The first row is given its id by SQLite (one more than the largest);
