@@ -30,6 +30,17 @@ def bind_converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any
     return convert if convert is not None else _same
 
 
+def result_converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What SQLAlchemy does to a value of ``column`` the driver returned.
+
+    For reading through the driver directly (the counterpart of
+    :func:`bind_converter`): dates on SQLite come back as ``date``, JSON as
+    Python values, as they would through SQLAlchemy.
+    """
+    convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return convert if convert is not None else _same
+
+
 def _same(value: Any) -> Any:
     return value
 

@@ -37,6 +37,7 @@ import functools
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 from accord.errors import InvalidArgument
 from node import normalize
@@ -390,38 +391,25 @@ class Profile:
     @classmethod
     def from_bytes(cls, data: bytes) -> Profile:
         """Parse :meth:`to_bytes`; raises InvalidArgument on anything malformed."""
-        tokens: dict[Kind, frozenset[bytes]] = {}
-        filters: dict[Kind, tuple[int, ...]] = {}
-        swapped_tokens: dict[Kind, frozenset[bytes]] = {}
-        swapped_filters: dict[Kind, tuple[int, ...]] = {}
-        pos = 0
-        try:
-            while pos < len(data):
-                tag, count = data[pos], data[pos + 1]
-                pos += 2
-                kind = Kind(tag & 0x3F)
-                swapped = bool(tag & _SWAPPED_FLAG)
-                if tag & _FILTER_FLAG:
-                    end = pos + count * FILTER_BYTES
-                    if (end > len(data) or kind not in FILTER_KINDS
-                            or (swapped and kind is Kind.ADDRESS)):
-                        raise ValueError("filter")
-                    (swapped_filters if swapped else filters)[kind] = tuple(
-                        int.from_bytes(data[p : p + FILTER_BYTES], "big")
-                        for p in range(pos, end, FILTER_BYTES)
-                    )
-                else:
-                    end = pos + count * PROFILE_TOKEN_BYTES
-                    if (end > len(data) or kind not in FIELD_KINDS
-                            or (swapped and kind not in SWAPPED_KINDS)):
-                        raise ValueError("tokens")
-                    (swapped_tokens if swapped else tokens)[kind] = frozenset(
-                        data[p : p + PROFILE_TOKEN_BYTES]
-                        for p in range(pos, end, PROFILE_TOKEN_BYTES)
-                    )
-                pos = end
-        except (IndexError, ValueError) as exc:
-            raise InvalidArgument("profile: malformed") from exc
+        sections: tuple[dict[Kind, Any], ...] = ({}, {}, {}, {})
+        pos, size = 0, len(data)
+        while pos < size:
+            if pos + 2 > size or (entry := _PROFILE_TAGS[data[pos]]) is None:
+                raise InvalidArgument("profile: malformed")
+            kind, section, width = entry
+            start = pos + 2
+            end = start + data[pos + 1] * width
+            if end > size:
+                raise InvalidArgument("profile: malformed")
+            if width == PROFILE_TOKEN_BYTES:
+                sections[section][kind] = frozenset(
+                    data[p : p + PROFILE_TOKEN_BYTES] for p in range(start, end, width))
+            else:
+                sections[section][kind] = tuple(
+                    int.from_bytes(data[p : p + FILTER_BYTES], "big")
+                    for p in range(start, end, width))
+            pos = end
+        tokens, filters, swapped_tokens, swapped_filters = sections
         return cls(tokens, filters, swapped_tokens, swapped_filters)
 
     @classmethod
@@ -436,6 +424,28 @@ class Profile:
             blooms.setdefault(kind, []).append(int.from_bytes(bits, "big"))
         return cls({k: frozenset(v) for k, v in by_kind.items()},
                    {k: tuple(v) for k, v in blooms.items()})
+
+
+def _profile_tags() -> list[tuple[Kind, int, int] | None]:
+    """What each tag byte of a stored profile means: (kind, section, value width).
+
+    Sections are those of :meth:`Profile.from_bytes` (tokens, filters, swapped
+    tokens, swapped filters); None for a tag no profile may hold.
+    """
+    tags: list[tuple[Kind, int, int] | None] = [None] * 256
+    for kind in Kind:
+        for swapped in (False, True):
+            if kind in FIELD_KINDS and (not swapped or kind in SWAPPED_KINDS):
+                tags[int(kind) | (_SWAPPED_FLAG if swapped else 0)] = (
+                    kind, 2 if swapped else 0, PROFILE_TOKEN_BYTES)
+            if kind in FILTER_KINDS and not (swapped and kind is Kind.ADDRESS):
+                tags[_FILTER_FLAG | int(kind) | (_SWAPPED_FLAG if swapped else 0)] = (
+                    kind, 3 if swapped else 1, FILTER_BYTES)
+    return tags
+
+
+#: Parsing a profile is on every search's path: one table lookup per entry.
+_PROFILE_TAGS: Final = _profile_tags()
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,8 +51,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 
-from accord.db import bind_converter, make_engine
+from accord.db import bind_converter, make_engine, result_converter
 from node.records import Record, RecordType
 from node.tokens import NEXT_GENERATION, Kind, Token
 
@@ -157,16 +158,53 @@ local_releases = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-# The lookup path's statements, built once (per call only the parameters
-# change): building them per search cost a node about a fifth of its match time.
-_BY_TOKENS = select(record_tokens.c.record_id, record_tokens.c.kind, record_tokens.c.token) \
-    .where(record_tokens.c.token.in_(bindparam("tokens", expanding=True)))
-_RECORDS_BY_ID = select(records.c.id, records.c.record_type, records.c.occurred_on,
-                        records.c.labels).where(records.c.id.in_(bindparam("ids", expanding=True)))
-_PROFILES = select(person_profiles.c.record_id, person_profiles.c.person,
-                   person_profiles.c.profile).where(
-    person_profiles.c.record_id.in_(bindparam("ids", expanding=True)),
-    person_profiles.c.agreement.in_(bindparam("agreements", expanding=True)))
+class _LookupSql:
+    """The match path's statements as driver SQL for one dialect.
+
+    A token lookup is three small selects. Through SQLAlchemy each cost more
+    in statement work (compiling the expanding ``IN`` list anew per call,
+    processing parameters and setting up the result) than in the database:
+    0.30 ms for the benchmark query, against 0.08 ms through the cursor.
+    Values read are converted by the column types' own result processors,
+    so a match is what SQLAlchemy would have returned.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._qmark = dialect.paramstyle == "qmark"
+        self.occurred_on = result_converter(records.c.occurred_on, dialect)
+        self.labels = result_converter(records.c.labels, dialect)
+        self.updated_at = bind_converter(records.c.updated_at, dialect)
+        self.mark = "?" if self._qmark else "%s"
+        self.pointer_time = bind_converter(pointers.c.created_at, dialect)
+        names = [c.name for c in pointers.columns]
+        self.insert_pointer = (f"INSERT INTO pointers ({', '.join(names)}) "  # noqa: S608 - ours
+                               f"VALUES ({', '.join([self.mark] * len(names))})")
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A condition that ``column`` is one of ``values``, and its parameters."""
+        if self._qmark:  # SQLite: one placeholder per value
+            return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+        return f"{column} = ANY(%s)", [list(values)]  # PostgreSQL: one array
+
+    def tokens(self, values: Sequence[bytes]) -> tuple[str, list[Any]]:
+        where, params = self.any_of("token", values)
+        return f"SELECT record_id, kind, token FROM record_tokens WHERE {where}", params  # noqa: S608 - ours
+
+    def records(self, ids: Sequence[int], updated_after: dt.datetime | None
+                ) -> tuple[str, list[Any]]:
+        where, params = self.any_of("id", ids)
+        if updated_after is not None:
+            where += f" AND updated_at > {self.mark}"
+            params.append(self.updated_at(updated_after))
+        return (f"SELECT id, record_type, occurred_on, labels FROM records "  # noqa: S608 - ours
+                f"WHERE {where}", params)
+
+    def profiles(self, ids: Sequence[int], agreements: Sequence[str]) -> tuple[str, list[Any]]:
+        by_id, params = self.any_of("record_id", ids)
+        by_agreement, more = self.any_of("agreement", agreements)
+        return (f"SELECT record_id, person, profile FROM person_profiles "  # noqa: S608 - ours
+                f"WHERE {by_id} AND {by_agreement}", params + more)
+
 
 _EXISTING = select(records.c.id, records.c.source_id, records.c.content_hash).where(
     records.c.source == bindparam("source"),
@@ -293,6 +331,7 @@ class NodeStore:
         # Concurrent searches' pointer writes queue here, not in SQLite's busy
         # handler (which sleeps 1 to 100 ms between retries).
         self._pointer_lock = threading.Lock()
+        self._lookup = _LookupSql(engine.dialect)
 
     @classmethod
     def open(cls, url: str, *, auto_migrate: bool = True) -> NodeStore:
@@ -395,32 +434,32 @@ class NodeStore:
         wanted = list(set(tokens))
         if not wanted:
             return []
+        sql = self._lookup
         kinds_by_record: dict[int, set[Kind]] = {}
         with self.engine.connect() as conn:
+            cursor = conn.connection.cursor()
             for chunk in _chunks(wanted, 200):
-                rows = conn.execute(_BY_TOKENS, {"tokens": [t.value for t in chunk]})
+                cursor.execute(*sql.tokens([t.value for t in chunk]))
                 asked = {(int(t.kind), t.value) for t in chunk}
-                for row in rows:
-                    if (row.kind, row.token) in asked:
-                        kinds_by_record.setdefault(row.record_id, set()).add(Kind(row.kind))
+                for record_id, kind, token in cursor.fetchall():
+                    if (kind, bytes(token)) in asked:
+                        kinds_by_record.setdefault(record_id, set()).add(Kind(kind))
             matches: list[Match] = []
             for chunk_ids in _chunks(list(kinds_by_record), 500):
-                chosen = _RECORDS_BY_ID
-                if updated_after is not None:
-                    chosen = chosen.where(records.c.updated_at > updated_after)
-                rows = conn.execute(chosen, {"ids": list(chunk_ids)})
-                for row in rows:
-                    if exclude_labels.intersection(row.labels):
+                cursor.execute(*sql.records(chunk_ids, updated_after))
+                for record_id, record_type, occurred_on, raw_labels in cursor.fetchall():
+                    labels = sql.labels(raw_labels)
+                    if exclude_labels.intersection(labels):
                         continue
-                    if record_types is not None and row.record_type not in record_types:
+                    if record_types is not None and record_type not in record_types:
                         continue
                     matches.append(
                         Match(
-                            record_id=row.id,
-                            record_type=RecordType(row.record_type),
-                            occurred_on=row.occurred_on,
-                            labels=frozenset(row.labels),
-                            kinds=frozenset(kinds_by_record[row.id]),
+                            record_id=record_id,
+                            record_type=RecordType(record_type),
+                            occurred_on=sql.occurred_on(occurred_on),
+                            labels=frozenset(labels),
+                            kinds=frozenset(kinds_by_record[record_id]),
                         )
                     )
             matches.sort(key=lambda m: (-len(m.kinds), -m.occurred_on.toordinal(), m.record_id))
@@ -434,12 +473,9 @@ class NodeStore:
             for chunk_ids in _chunks([m.record_id for m in matches], 500):
                 # Both generations during a secret rotation: the scorer
                 # keeps whichever profile the query meets.
-                rows = conn.execute(_PROFILES, {
-                    "ids": list(chunk_ids),
-                    "agreements": [agreement, agreement + NEXT_GENERATION]})
-                for row in rows:
-                    profiles.setdefault(row.record_id, []).append(
-                        (int(row.person), bytes(row.profile)))
+                cursor.execute(*sql.profiles(chunk_ids, [agreement, agreement + NEXT_GENERATION]))
+                for record_id, person, profile in cursor.fetchall():
+                    profiles.setdefault(record_id, []).append((int(person), bytes(profile)))
         return [replace(m, profiles=tuple(sorted(profiles.get(m.record_id, ()))))
                 if m.record_id in profiles else m for m in matches]
 
@@ -478,26 +514,24 @@ class NodeStore:
         handles = [known.get(rid) or new_handle() for rid in record_ids]
         fresh = [(h, rid) for h, rid in zip(handles, record_ids, strict=True) if rid not in known]
         if fresh:
+            sql = self._lookup
+            created, expires = sql.pointer_time(now), sql.pointer_time(now + POINTER_TTL)
+            pointer_rows = [(h, rid, requesting_agency, search_id, created, expires) for h, rid in fresh]
             sqlite = self.engine.dialect.name == "sqlite"
             with self._pointer_lock, self.engine.connect() as conn:
-                if sqlite:
-                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                    conn.commit()
+                driver = conn.connection
+                cursor = driver.cursor()
+                if sqlite:  # outside any transaction, where SQLite allows it
+                    cursor.execute("PRAGMA synchronous=NORMAL")
                 try:
                     if not sqlite:
-                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                    conn.execute(insert(pointers), [
-                        {"handle": h, "record_id": rid, "requesting_agency": requesting_agency,
-                         "search_id": search_id, "created_at": now,
-                         "expires_at": now + POINTER_TTL}
-                        for h, rid in fresh
-                    ])
-                    conn.commit()
+                        cursor.execute("SET LOCAL synchronous_commit = off")
+                    cursor.executemany(sql.insert_pointer, pointer_rows)
+                    driver.commit()
                 finally:
+                    driver.rollback()  # nothing to undo after the commit
                     if sqlite:  # the pooled connection goes back fully durable
-                        conn.rollback()
-                        conn.exec_driver_sql("PRAGMA synchronous=FULL")
-                        conn.commit()
+                        cursor.execute("PRAGMA synchronous=FULL")
         return handles
 
     # --- sweeps -----------------------------------------------------------

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Sized
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import event as sql_event
 from sqlalchemy import text
 
 from accord.checkpoint import Ed25519Signer
@@ -75,6 +75,23 @@ def test_match_reports_kinds_and_respects_limit_and_labels(store: NodeStore) -> 
 
 def test_pointers_are_unique_opaque_handles(store: NodeStore) -> None:
     store.upsert([rec("1", "503-555-0101")], NOW)
+
+def test_match_filters_by_type_and_update_time_and_reads_values_back(store: NodeStore) -> None:
+    later = NOW + dt.timedelta(hours=1)
+    store.upsert([rec("old", "503-555-0101", day=3)], NOW)
+    store.upsert([rec("new", "503-555-0101", day=9, labels=frozenset({"victim"}))], later)
+    tokens = phone("503-555-0101")
+    both = store.match(tokens, limit=10)
+    # Dates and labels come back as Python values on either backend.
+    assert [(m.occurred_on, m.labels, m.record_type) for m in both] == [
+        (dt.date(2026, 1, 9), frozenset({"victim"}), RecordType.CAD_CALL),
+        (dt.date(2026, 1, 3), frozenset(), RecordType.CAD_CALL)]
+    changed = store.match(tokens, limit=10, updated_after=NOW + dt.timedelta(minutes=30))
+    assert [store_id(store, m.record_id) for m in changed] == ["new"]
+    assert store.match(tokens, limit=10, updated_after=later) == []
+    assert store.match(tokens, limit=10, record_types=frozenset({"rms_incident"})) == []
+    assert len(store.match(tokens, limit=10, record_types=frozenset({"cad_call"}))) == 2
+
     ids = [m.record_id for m in store.match(phone("503-555-0101"), limit=1)]
     h1 = store.issue_pointers(ids, "lakeside_so", "s1", NOW)
     h2 = store.issue_pointers(ids, "lakeside_so", "s2", NOW)
@@ -115,7 +132,8 @@ def test_profiles_are_stored_replaced_and_matched_per_agreement(store: NodeStore
     assert m.profiles == ()
 
 
-def test_profiles_are_read_only_for_the_matches_kept(store: NodeStore) -> None:
+def test_profiles_are_read_only_for_the_matches_kept(store: NodeStore,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from node.encodings import prepare_record
 
     def person(i: int) -> Prepared:
@@ -126,24 +144,22 @@ def test_profiles_are_read_only_for_the_matches_kept(store: NodeStore) -> None:
         return prepare_record(record, KEYS, "US")
 
     store.upsert([person(i) for i in range(20)], NOW)
-    asked: list[int] = []
+    asked: list[list[int]] = []
+    lookup = store._lookup
+    profiles_sql = lookup.profiles
 
-    def count(_conn: object, _cursor: object, statement: str, parameters: Sized,
-              *_: object) -> None:
-        if "person_profiles" in statement:
-            asked.append(len(parameters))  # one per record id, plus the two agreements
+    def spy(ids: Sequence[int], agreements: Sequence[str]) -> tuple[str, list[Any]]:
+        asked.append(list(ids))
+        return profiles_sql(ids, agreements)
 
     name_tokens = query_tokens(Query(name="Ana Lopez"), KEYS, "US")
-    sql_event.listen(store.engine, "before_cursor_execute", count)
-    try:
-        found = store.match(name_tokens, limit=3, agreement="pilot")
-    finally:
-        sql_event.remove(store.engine, "before_cursor_execute", count)
+    monkeypatch.setattr(lookup, "profiles", spy)
+    found = store.match(name_tokens, limit=3, agreement="pilot")
     # The three most recent of the twenty who share the name, each with its profile...
     assert [store_id(store, m.record_id) for m in found] == ["19", "18", "17"]
     assert all(len(m.profiles) == 1 for m in found)
-    # ...and the profiles of only those three were read (plus the agreements asked).
-    assert asked == [3 + 2]
+    # ...and the profiles of only those three were read, in one statement.
+    assert asked == [[m.record_id for m in found]]
 
 
 def store_id(store: NodeStore, record_id: int) -> str:
