@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -33,6 +35,8 @@ MAX_TOKEN_BYTES = 8192
 #: Longest subject or token id we accept: the audit log's actor column holds 256.
 MAX_SUBJECT_CHARS = 256
 ROLES = frozenset({"investigator", "custodian", "auditor", "steward"})
+#: Tokens a verifier remembers as verified (the most recently used).
+VERIFIED_TOKENS = 4096
 
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
@@ -97,23 +101,63 @@ def load_public_key(path: Path) -> PublicKey:
     return key
 
 
+class _Verified(NamedTuple):
+    """A token whose signature and claims were checked, with what time can still fail."""
+
+    principal: Principal
+    issued_at: dt.datetime
+    not_before: dt.datetime | None
+    leeway: dt.timedelta
+
+    def check_times(self, now: dt.datetime) -> None:
+        """The time checks of :func:`decode_signed`, at ``now``."""
+        if now > self.principal.expires_at + self.leeway:
+            raise _fail("token_expired")
+        if self.issued_at > now + self.leeway:
+            raise _fail("token_issued_in_future")
+        if self.not_before is not None and self.not_before > now + self.leeway:
+            raise _fail("token_not_yet_valid")
+
+
 class TokenVerifier:
-    """Verifies investigator JWTs against the configured issuers."""
+    """Verifies investigator JWTs against the configured issuers.
+
+    A bearer presents the same token on every request until it expires: the
+    signature and claims of a token are checked once, and the token (the
+    exact string) remembered with its principal. Each later use checks only
+    what time changes (expiry, ``iat``, ``nbf``). Any other string, however
+    close, is verified in full; failures are never remembered. Verifying cost
+    the hub about 0.2 ms of every search.
+    """
 
     def __init__(self, issuers: Mapping[str, IssuerConfig]) -> None:
         #: issuer string -> config
         self._issuers = dict(issuers)
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, token: str, now: dt.datetime) -> Principal:
         """Verify ``token`` at time ``now``; raise Unauthenticated on any failure."""
+        with self._lock:
+            known = self._verified.get(token)
+            if known is not None:
+                self._verified.move_to_end(token)
+        if known is not None:
+            known.check_times(now)
+            return known.principal
         try:
-            return self._verify(token, now)
+            verified = self._verify(token, now)
         except Unauthenticated:
             raise
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
             raise Unauthenticated("invalid token", reasons=("token_invalid",)) from exc
+        with self._lock:
+            self._verified[token] = verified
+            if len(self._verified) > VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        return verified.principal
 
-    def _verify(self, token: str, now: dt.datetime) -> Principal:
+    def _verify(self, token: str, now: dt.datetime) -> _Verified:
         if len(token) > MAX_TOKEN_BYTES:
             raise _fail("token_too_large")
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -133,13 +177,15 @@ class TokenVerifier:
             # The subject goes into audit entries, release records and custodians'
             # screens: no control characters, and no longer than the log keeps.
             raise _fail("token_claims_malformed")
-        return Principal(
+        principal = Principal(
             subject=subject,
             agency=config.agency,
             roles=frozenset(roles),
             token_id=jti,
             expires_at=exp,
         )
+        not_before = _timestamp(claims["nbf"]) if "nbf" in claims else None
+        return _Verified(principal, _timestamp(claims["iat"]), not_before, config.leeway)
 
 
 def _fail(reason: str) -> Unauthenticated:

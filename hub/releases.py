@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import functools
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,8 +47,10 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 
 from accord.checkpoint import Signer
+from accord.db import bind_converter
 from accord.errors import (
     InvalidArgument,
     NotFound,
@@ -80,6 +83,17 @@ relayed_pointers = Table(
     Column("search_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+
+@functools.cache
+def _remember_sql(dialect: Dialect) -> tuple[str, Callable[[Any], Any]]:
+    """The pointer-binding insert as driver SQL for ``dialect``, and its time conversion."""
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = [c.name for c in relayed_pointers.columns]
+    sql = (f"INSERT INTO relayed_pointers ({', '.join(names)}) "  # noqa: S608 - ours
+           f"VALUES ({', '.join([mark] * len(names))}) ON CONFLICT (handle) DO NOTHING")
+    return sql, bind_converter(relayed_pointers.c.created_at, dialect)
+
 
 releases = Table(
     "releases",
@@ -210,15 +224,17 @@ class ReleaseService:
 
         A handle is bound once, to the first investigator who received it: a
         node that repeats or re-uses handles cannot rebind (or break) them.
+        One driver-level ``INSERT ... ON CONFLICT DO NOTHING`` on either
+        backend (a select and an insert through SQLAlchemy cost the search's
+        audit commit about 0.3 ms).
         """
-        unique = list({row["handle"]: row for row in reversed(rows)}.values())
-        if not unique:
+        if not rows:
             return
-        known = set(conn.execute(select(relayed_pointers.c.handle).where(
-            relayed_pointers.c.handle.in_([r["handle"] for r in unique]))).scalars())
-        fresh = [r for r in unique if r["handle"] not in known]
-        if fresh:
-            conn.execute(insert(relayed_pointers), fresh)
+        sql, convert = _remember_sql(conn.dialect)
+        conn.connection.cursor().executemany(sql, [
+            (r["handle"], r["owner"], r["record_type"], r["requesting_agency"],
+             r["requester"], r["agreement"], r["search_id"], convert(r["created_at"]))
+            for r in rows])
 
     def _pointer(self, conn: Connection, principal: Principal, handle: str,
                  now: dt.datetime) -> Any:

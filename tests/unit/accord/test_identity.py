@@ -75,6 +75,52 @@ def test_future_iat_and_nbf_are_refused() -> None:
     assert reason(sign(claims(nbf=int(NOW.timestamp()) + 120))) == "token_not_yet_valid"
 
 
+def test_a_verified_token_is_checked_again_for_time_at_every_use() -> None:
+    v = verifier()
+    token = sign(claims(nbf=int(NOW.timestamp()) + 60))
+    first = v.verify(token, NOW + dt.timedelta(seconds=60))
+    # Remembered: the same principal, without verifying the signature again...
+    assert v.verify(token, NOW + dt.timedelta(seconds=300)) is first
+    # ...but expiry, nbf and iat are checked at each use, as on the first.
+    for at, expected in ((NOW + dt.timedelta(seconds=600 + 31), "token_expired"),
+                         (NOW, "token_not_yet_valid"),
+                         (NOW - dt.timedelta(seconds=31), "token_issued_in_future")):
+        with pytest.raises(Unauthenticated) as info:
+            v.verify(token, at)
+        assert info.value.reasons == (expected,)
+    assert v.verify(token, NOW + dt.timedelta(seconds=600)) is first
+
+
+def test_only_the_exact_token_is_remembered_and_never_a_failure(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    v = verifier()
+    token = sign(claims())
+    v.verify(token, NOW)
+    head, payload, signature = token.split(".")
+    forged = sign(claims(sub="det.b"), key=OTHER.key)  # signed by the wrong agency's key
+    tampered = ".".join((head, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")))
+    for bad in (forged, tampered, token + " "):
+        for _ in range(2):  # a failure is not remembered either
+            with pytest.raises(Unauthenticated):
+                v.verify(bad, NOW)
+    # The bound: the oldest token is forgotten and verified in full again.
+    monkeypatch.setattr("accord.identity.VERIFIED_TOKENS", 2)
+    calls: list[str] = []
+    full = v._verify
+
+    def counting(t: str, now: dt.datetime) -> object:
+        calls.append(t)
+        return full(t, now)
+
+    monkeypatch.setattr(v, "_verify", counting)
+    others = [sign(claims(jti=f"j{i}")) for i in (2, 3)]
+    for t in others:
+        v.verify(t, NOW)
+    v.verify(others[1], NOW)
+    v.verify(token, NOW)
+    assert calls == [*others, token]
+
+
 def test_overlong_lifetime_is_refused() -> None:
     assert reason(sign(claims(exp=int(NOW.timestamp()) + 7200))) == "token_lifetime_too_long"
 
