@@ -89,7 +89,7 @@ async def test_sigkill_during_releases_loses_no_audit_entry(tmp_path: Path) -> N
                 await asyncio.sleep(rng.uniform(0.02, 0.6))
             finally:
                 os.kill(hub.pid, signal.SIGKILL)
-                hub.wait()
+                hub.wait(timeout=30)
                 kills += 1
             with contextlib.suppress(AccordError, IndexError, asyncio.CancelledError):
                 stream.cancel()
