@@ -8,12 +8,21 @@ only agencies, RPC methods, status codes, outcomes and reason codes.
 
 from __future__ import annotations
 
+import socket
+import threading
 from dataclasses import dataclass
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
 from accord.errors import ConfigError
+
+#: How often the endpoint's thread looks for a stop request: stopping a server
+#: waits up to this long (prometheus_client's own server polls every 0.5 s, and
+#: every stop of a hub or node waited for it).
+STOP_POLL_SECONDS = 0.02
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -58,10 +67,17 @@ class MetricsServer:
 
     port: int
     _server: Any
+    _thread: threading.Thread
 
     def close(self) -> None:
-        self._server.shutdown()
+        self._server.shutdown()  # returns within STOP_POLL_SECONDS
         self._server.server_close()
+        self._thread.join()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged (the access log would be one line per scrape)."""
 
 
 def serve_metrics(metrics: Metrics, listen: str) -> MetricsServer | None:
@@ -69,9 +85,18 @@ def serve_metrics(metrics: Metrics, listen: str) -> MetricsServer | None:
     if not listen:
         return None
     host, _, port = listen.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
     try:
-        server, _thread = start_http_server(int(port), addr=host or "127.0.0.1",
-                                            registry=metrics.registry)
+        family = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][0]
+
+        class Server(ThreadingWSGIServer):
+            address_family = family
+
+        server = make_server(host, int(port), make_wsgi_app(metrics.registry), Server,
+                             handler_class=_QuietHandler)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"metrics_listen {listen!r}: cannot listen: {exc}") from exc
-    return MetricsServer(server.server_port, server)
+    thread = threading.Thread(target=server.serve_forever, name=f"metrics-{metrics.component}",
+                              kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True)
+    thread.start()
+    return MetricsServer(server.server_port, server, thread)
