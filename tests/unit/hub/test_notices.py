@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
 
-from accord import migrations
-from accord.db import make_engine
 from accord.v1 import common_pb2
-from hub.audit import MIGRATIONS
 from hub.notices import SearchParty, deconflict, search_subjects, subject_digest
 from tests.conftest import NOW
 
@@ -21,16 +17,6 @@ NAME = common_pb2.IDENTIFIER_KIND_NAME
 WINDOW = dt.timedelta(days=30)
 PHONE_TOKEN = (PHONE, b"\x01" * 32)
 PLATE_TOKEN = (PLATE, b"\x02" * 32)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrations.upgrade(MIGRATIONS, engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def party(agency: str, at: dt.datetime, search_id: str = "s", actor: str = "det.a"

@@ -4,27 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 
-from accord import migrations
-from accord.db import make_engine
-from hub.audit import MIGRATIONS
 from hub.releases import ReleaseService, relayed_pointers
 from tests.conftest import NOW
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrations.upgrade(MIGRATIONS, engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def row(handle: str, requester: str, at: dt.datetime = NOW) -> dict[str, Any]:
