@@ -111,12 +111,8 @@ class _Verified(NamedTuple):
 
     def check_times(self, now: dt.datetime) -> None:
         """The time checks of :func:`decode_signed`, at ``now``."""
-        if now > self.principal.expires_at + self.leeway:
-            raise _fail("token_expired")
-        if self.issued_at > now + self.leeway:
-            raise _fail("token_issued_in_future")
-        if self.not_before is not None and self.not_before > now + self.leeway:
-            raise _fail("token_not_yet_valid")
+        _check_times(self.principal.expires_at, self.issued_at, self.not_before,
+                     self.leeway, now)
 
 
 class TokenVerifier:
@@ -234,15 +230,21 @@ def decode_signed(token: str, config: IssuerConfig, audience: str, now: dt.datet
     )
     exp = _timestamp(claims["exp"])
     iat = _timestamp(claims["iat"])
-    if now > exp + config.leeway:
-        raise _fail("token_expired")
-    if iat > now + config.leeway:
-        raise _fail("token_issued_in_future")
-    if "nbf" in claims and _timestamp(claims["nbf"]) > now + config.leeway:
-        raise _fail("token_not_yet_valid")
+    nbf = _timestamp(claims["nbf"]) if "nbf" in claims else None
+    _check_times(exp, iat, nbf, config.leeway, now)
     if exp - iat > config.max_lifetime:
         raise _fail("token_lifetime_too_long")
     return claims
+
+
+def _check_times(exp: dt.datetime, iat: dt.datetime, nbf: dt.datetime | None,
+                 leeway: dt.timedelta, now: dt.datetime) -> None:
+    if now > exp + leeway:
+        raise _fail("token_expired")
+    if iat > now + leeway:
+        raise _fail("token_issued_in_future")
+    if nbf is not None and nbf > now + leeway:
+        raise _fail("token_not_yet_valid")
 
 
 def _plain(value: object) -> bool:

@@ -159,7 +159,8 @@ local_releases = Table(
 )
 
 class _LookupSql:
-    """The match path's statements as driver SQL for one dialect.
+    """The match path's statements as driver SQL for one dialect: the three
+    lookups of :meth:`NodeStore.match` and the pointer insert.
 
     A token lookup is three small selects. Through SQLAlchemy each cost more
     in statement work (compiling the expanding ``IN`` list anew per call,
