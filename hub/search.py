@@ -311,8 +311,10 @@ async def call_node(
                         detail)
 
     try:
-        # The outer wait_for bounds the call even if the channel misbehaves.
-        response = await asyncio.wait_for(caller(agency, request, timeout), timeout + 0.5)
+        # The outer bound holds even if the channel misbehaves (asyncio.timeout,
+        # unlike wait_for, makes no task per node call).
+        async with asyncio.timeout(timeout + 0.5):
+            response = await caller(agency, request, timeout)
     except RemoteError as exc:
         code = _STATUS_FOR_CODE.get(exc.status, hub_pb2.NODE_STATUS_CODE_ERROR)
         # A node's policy denial carries its reasons; other failures only their status.
