@@ -63,18 +63,21 @@ def bench(ctx: click.Context) -> None:
               help="Records in the large index (10000000 for the issue's full size).")
 @click.option("--ingest-records", type=click.IntRange(10), default=2000, show_default=True,
               help="Records per synthetic source file.")
+@click.option("--audit-appends", type=click.IntRange(10), default=200, show_default=True,
+              help="Unbatched audit appends (and raw commits, and fsyncs) per round.")
 @click.option("--no-postgres", is_flag=True, help="SQLite only for the index benchmark.")
 @click.option("--no-plots", is_flag=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON too.")
 def run(only: str = "", out: Path = Path("bench"), quick: bool = False, rounds: int = 5,
         per_round: int = 100, records_per_node: int = 2000, tput_seconds: float = 4.0,
         index_small: int = 100_000, index_large: int = 1_000_000, ingest_records: int = 2000,
-        no_postgres: bool = False, no_plots: bool = False, as_json: bool = False) -> None:
+        audit_appends: int = 200, no_postgres: bool = False, no_plots: bool = False,
+        as_json: bool = False) -> None:
     """Run the suite; write OUT/results.json, OUT/README.md and plots."""
     args = ["--out", str(out), "--rounds", str(rounds), "--per-round", str(per_round),
             "--records-per-node", str(records_per_node), "--tput-seconds", str(tput_seconds),
             "--index-small", str(index_small), "--index-large", str(index_large),
-            "--ingest-records", str(ingest_records)]
+            "--ingest-records", str(ingest_records), "--audit-appends", str(audit_appends)]
     args += ["--only", only] if only else []
     args += [flag for flag, on in (("--quick", quick), ("--no-postgres", no_postgres),
                                    ("--no-plots", no_plots), ("--json", as_json)) if on]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from accord.cli.main import cli
@@ -48,3 +50,16 @@ def test_accord_bench_is_a_command() -> None:
     result = CliRunner().invoke(cli, ["bench", "run", "--help"])
     assert result.exit_code == 0
     assert "--index-large" in result.output
+
+
+def test_accord_bench_run_hands_every_option_to_the_suite(monkeypatch: pytest.MonkeyPatch) -> None:
+    import benchmarks.run
+
+    seen: list[argparse.Namespace] = []
+    monkeypatch.setattr(benchmarks.run, "main", lambda argv: seen.append(
+        benchmarks.run.parser().parse_args(argv)))
+    result = CliRunner().invoke(cli, ["bench", "run", "--only", "audit", "--audit-appends", "1000",
+                                      "--rounds", "3", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    (ns,) = seen
+    assert (ns.only, ns.audit_appends, ns.rounds, ns.no_plots) == ("audit", 1000, 3, True)
