@@ -9,11 +9,11 @@ PostgreSQL keeps its default ``synchronous_commit=on``, which we assert.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Engine, create_engine, event, text
+from sqlalchemy import Column, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import Dialect
 
 from accord.errors import ConfigError
@@ -53,6 +53,19 @@ def result_converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], A
 
 def _same(value: Any) -> Any:
     return value
+
+
+def placeholder(dialect: Dialect) -> str:
+    """The driver's parameter marker: ``?`` for sqlite3, ``%s`` for psycopg."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+def insert_sql(table: Table, dialect: Dialect, columns: Sequence[str] | None = None) -> str:
+    """Driver SQL inserting one row of ``columns`` (all of the table's by default)."""
+    names = list(columns) if columns is not None else [c.name for c in table.columns]
+    mark = placeholder(dialect)
+    return (f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608 - names are ours
+            f"VALUES ({', '.join([mark] * len(names))})")
 
 
 def sqlite_url(path: Path) -> str:

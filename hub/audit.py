@@ -78,7 +78,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from accord import merkle
 from accord.checkpoint import Checkpoint, SignedCheckpoint, Signer, sign_checkpoint
-from accord.db import bind_converter
+from accord.db import bind_converter, insert_sql
 from accord.errors import AuditUnavailable, InvalidArgument
 
 SCHEMA_VERSION = 1
@@ -196,17 +196,10 @@ class _AppendSql:
     """
 
     def __init__(self, dialect: Dialect) -> None:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-
-        def insert_into(table: Table) -> str:
-            names = [c.name for c in table.columns]
-            return (f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608 - ours
-                    f"VALUES ({', '.join([mark] * len(names))})")
-
         self.max_seq = "SELECT max(seq) FROM audit_entries"
-        self.entry = insert_into(audit_entries)
-        self.nodes = insert_into(merkle_nodes)
-        self.checkpoint = insert_into(checkpoints)
+        self.entry = insert_sql(audit_entries, dialect)
+        self.nodes = insert_sql(merkle_nodes, dialect)
+        self.checkpoint = insert_sql(checkpoints, dialect)
         self.time = bind_converter(audit_entries.c.recorded_at, dialect)
         #: What the driver raises: failures to write, like SQLAlchemy's own.
         self.errors: tuple[type[Exception], ...] = (SQLAlchemyError, dialect.loaded_dbapi.Error)

@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 
 from accord.checkpoint import Signer
-from accord.db import bind_converter
+from accord.db import bind_converter, insert_sql
 from accord.errors import (
     InvalidArgument,
     NotFound,
@@ -88,10 +88,7 @@ relayed_pointers = Table(
 @functools.cache
 def _remember_sql(dialect: Dialect) -> tuple[str, Callable[[Any], Any]]:
     """The pointer-binding insert as driver SQL for ``dialect``, and its time conversion."""
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    names = [c.name for c in relayed_pointers.columns]
-    sql = (f"INSERT INTO relayed_pointers ({', '.join(names)}) "  # noqa: S608 - ours
-           f"VALUES ({', '.join([mark] * len(names))}) ON CONFLICT (handle) DO NOTHING")
+    sql = insert_sql(relayed_pointers, dialect) + " ON CONFLICT (handle) DO NOTHING"
     return sql, bind_converter(relayed_pointers.c.created_at, dialect)
 
 

@@ -53,7 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from accord.db import bind_converter, make_engine, result_converter
+from accord.db import bind_converter, insert_sql, make_engine, placeholder, result_converter
 from node.records import Record, RecordType
 from node.tokens import NEXT_GENERATION, Kind, Token
 
@@ -171,15 +171,13 @@ class _LookupSql:
     """
 
     def __init__(self, dialect: Dialect) -> None:
-        self._qmark = dialect.paramstyle == "qmark"
+        self.mark = placeholder(dialect)
+        self._qmark = self.mark == "?"
         self.occurred_on = result_converter(records.c.occurred_on, dialect)
         self.labels = result_converter(records.c.labels, dialect)
         self.updated_at = bind_converter(records.c.updated_at, dialect)
-        self.mark = "?" if self._qmark else "%s"
         self.pointer_time = bind_converter(pointers.c.created_at, dialect)
-        names = [c.name for c in pointers.columns]
-        self.insert_pointer = (f"INSERT INTO pointers ({', '.join(names)}) "  # noqa: S608 - ours
-                               f"VALUES ({', '.join([self.mark] * len(names))})")
+        self.insert_pointer = insert_sql(pointers, dialect)
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A condition that ``column`` is one of ``values``, and its parameters."""
@@ -760,9 +758,7 @@ def _insert_records(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[i
     # from that insert on this transaction holds the database's write lock,
     # so the ids after it are free, and the rest go in with them in one
     # executemany.
-    columns = ", ".join(_RECORD_COLUMNS)
-    marks = ", ".join(["?"] * len(_RECORD_COLUMNS))
-    sql = f"INSERT INTO records ({columns}) VALUES ({marks})"  # noqa: S608 - names are ours
+    sql = insert_sql(records, conn.dialect, _RECORD_COLUMNS)
     first = conn.exec_driver_sql(sql, (None, *values[0])).lastrowid
     assert first is not None
     ids = list(range(first, first + len(rows)))
@@ -795,9 +791,7 @@ def _insert_many(conn: Connection, table: Table, columns: Sequence[str],
             for row in rows:
                 copy.write_row(row)
         return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - names are ours
-           f"VALUES ({', '.join([mark] * len(columns))})")
+    sql = insert_sql(table, conn.dialect, columns)
     conn.exec_driver_sql(sql, list(rows))
 
 
