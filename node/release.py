@@ -9,9 +9,11 @@ Before a record leaves, this node checks, itself, in this order:
    id, so even a race cannot use it twice);
 3. that the pointer exists and was issued to the requesting agency;
 4. that the audit entry it was given is the grant's (leaf hash, sequence
-   number, event, grant id), and that it is included in a checkpoint signed by
-   the hub which is consistent with the last checkpoint this node accepted
-   (so a hub cannot show it one history and an auditor another);
+   number, event, and every term: pointer, owner, requester and their key,
+   agreement, purpose, case, approval, withholding), and that it is included
+   in a checkpoint signed by the hub which is consistent with the last
+   checkpoint this node accepted (so a hub cannot show it one history and an
+   auditor another);
 5. its own release policy, with the record's real labels.
 
 Only then does it log the release locally, committed with the new checkpoint,
@@ -23,16 +25,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import hmac
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from accord import merkle
 from accord.checkpoint import Checkpoint, SignedCheckpoint, verify_checkpoint
 from accord.errors import CryptoError, InvalidArgument, NotFound, PermissionDenied
-from accord.grant import Grant, SignedGrant, verify_grant
+from accord.grant import Grant, SignedGrant, parse_withhold, verify_grant
 from accord.policy.engine import RELEASE, Decision, PolicyPoint
 from accord.sealing import seal, withhold
 from accord.v1 import node_pb2
@@ -64,6 +69,40 @@ class HubKeys:
     public_keys: tuple[Ed25519PublicKey, ...]
     origin: str
     key_name: str = KEY_NAME
+
+
+def _entry_records(doc: dict[str, Any], grant: Grant) -> bool:
+    """Whether the audit entry ``doc`` records this grant, every term of it.
+
+    The entry is what auditors read. Were only its id checked, a hub holding
+    its signing key could log one release and sign grants for others under
+    the same id (another record, another requester's key, an approval no
+    custodian gave); so every term the grant carries must be the entry's.
+    """
+    details = doc.get("details")
+    if not isinstance(details, dict):
+        return False
+    try:
+        withhold = parse_withhold(details.get("withhold"))
+    except InvalidArgument:
+        return False
+    key_digest = hashlib.sha256(grant.requester_key).hexdigest()
+    return (doc.get("seq") == grant.audit_seq
+            and doc.get("event") == "release_granted"
+            and doc.get("outcome") == "ok"
+            and doc.get("purpose") == grant.purpose
+            and doc.get("case") == grant.case
+            and details.get("grant_id") == grant.grant_id
+            and details.get("release_id") == grant.release_id
+            and details.get("pointer") == grant.pointer
+            and details.get("owner") == grant.owner
+            and details.get("agreement") == grant.agreement
+            and details.get("requester") == grant.requester
+            and details.get("requester_agency") == grant.requester_agency
+            and details.get("approved") is grant.approved
+            and withhold == grant.withhold
+            and isinstance(details.get("requester_key_sha256"), str)
+            and hmac.compare_digest(details["requester_key_sha256"], key_digest))
 
 
 class Releaser:
@@ -171,11 +210,7 @@ class Releaser:
             doc = json.loads(entry)
         except ValueError:
             raise CryptoError() from None
-        details = doc.get("details") if isinstance(doc, dict) else None
-        if (not isinstance(details, dict) or doc.get("seq") != grant.audit_seq
-                or doc.get("event") != "release_granted"
-                or details.get("grant_id") != grant.grant_id
-                or details.get("release_id") != grant.release_id):
+        if not isinstance(doc, dict) or not _entry_records(doc, grant):
             raise CryptoError()
         try:
             signed = SignedCheckpoint.from_text(req.checkpoint)

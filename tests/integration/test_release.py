@@ -358,6 +358,36 @@ async def test_grant_whose_entry_is_not_in_the_log_is_refused(federation: LiveFe
                   grpc.StatusCode.UNAUTHENTICATED)
 
 
+async def test_a_grant_must_carry_exactly_the_terms_its_entry_records(
+    federation: LiveFederation,
+) -> None:
+    # A hub holding its signing key re-signs the grant of one logged release
+    # (same grant id, entry and proof) with other terms: each is refused, so
+    # one entry cannot stand for a release the log does not show.
+    federation.ingest("rivertown_pd", [cad_call("CAD-OTHER-9", phone="(503) 555-0199")])
+    attack = await granted(federation)
+    other_pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0199")
+    changes: dict[str, dict[str, object]] = {
+        "another record": {"pointer": other_pointer},
+        "another key": {"requester_key": RecipientKey.generate().public_bytes},
+        "an approval": {"approved": True},
+        "no withholding": {"withhold": ()},
+        "another purpose": {"purpose": "missing_person"},
+        "another case": {"case": "LSO-2026-000001"},
+        "another requester": {"requester": "someone-else"},
+        "another agreement": {"agreement": "other-pact"},
+    }
+    grant = SignedGrant.from_bytes(bytes(attack.row.grant)).grant  # type: ignore[attr-defined]
+    assert grant.withhold and not grant.approved  # so "approved" and "()" are changes
+    for what, change in changes.items():
+        forged = attack.regrant(**change)
+        message = await refused(attack, attack.request(grant=forged),
+                                grpc.StatusCode.UNAUTHENTICATED)
+        assert message == "cryptographic verification failed", what
+    # The grant as logged still releases.
+    assert (await attack.send(attack.request())).ciphertext  # type: ignore[attr-defined]
+
+
 async def test_checkpoint_inconsistent_with_an_earlier_one_is_refused(
     federation: LiveFederation,
 ) -> None:
