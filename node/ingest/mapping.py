@@ -600,9 +600,14 @@ class _RowReader:
             return None
         if kind is Kind.DATE:
             return self._date(spec, cells[0], prefix)
-        if kind is Kind.RECORD_TYPE:
-            return parse_record_type(cells[0], _context(spec, prefix))
-        return parse_role(cells[0], _context(spec, prefix))
+        # The field's name goes into the message only when there is one: it
+        # is formatted on error, not for every row.
+        try:
+            if kind is Kind.RECORD_TYPE:
+                return parse_record_type(cells[0])
+            return parse_role(cells[0])
+        except InvalidRecord as exc:
+            raise InvalidRecord(f"{_context(spec, prefix)}: {_reason(exc)}") from None
 
     def _date(self, spec: FieldSpec, cell: str, prefix: str) -> dt.date:
         if spec.date_format is not None:
@@ -681,10 +686,17 @@ def _elements(
 def _skipped(part: PartSpec, row: cabc.Mapping[str, Any], prefix: str) -> bool:
     """The ``when`` rule: skip a block whose ``when`` (or every) column is empty."""
     columns = (part.when,) if part.when is not None else part.columns
-    return all(
-        _is_empty(_lookup(row, column, partial(_column_context, part.where, prefix + column)))
-        for column in columns
-    )
+    for column in columns:
+        value = row.get(column)
+        if type(value) is str:  # the common case, a CSV cell: no lookup, no context
+            if value.strip():
+                return False
+        elif value is None and "." not in column:
+            continue  # absent
+        elif not _is_empty(_lookup(row, column,
+                                   partial(_column_context, part.where, prefix + column))):
+            return False
+    return True
 
 
 def _column_context(where: str, column: str) -> str:
