@@ -60,7 +60,7 @@ from accord.errors import (
 )
 from accord.grant import SignedGrant, issue_grant
 from accord.identity import Principal
-from accord.policy.engine import RELEASE, PolicyPoint
+from accord.policy.engine import DENIED_WITHOUT_REASON, RELEASE, PolicyPoint
 from accord.v1 import common_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
 from hub.search import CASE_RE, HANDLE_RE, WORD_RE
@@ -311,6 +311,9 @@ class ReleaseService:
         node_reasons = _reason_codes(node.reasons)
         node_blocking = tuple(f"{row['owner']}:{r}" for r in node_reasons
                               if r != "approval_required")
+        if not node.allow and not node_reasons:
+            # A refusal without a reason is still a refusal.
+            node_blocking = (f"{row['owner']}:{DENIED_WITHOUT_REASON}",)
         if not node.allow and node_blocking:
             await self._refuse(principal, row, now, node_blocking)
             raise PermissionDenied(f"release denied: {', '.join(node_blocking)}",

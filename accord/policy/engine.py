@@ -191,6 +191,10 @@ def _describe(text: str, modules: Mapping[str, str]) -> str:
     return f"{name} line {source.count(chr(10), 0, offset) + 1}: {message}"
 
 
+#: The reason a policy's bare ``allow: false`` is given.
+DENIED_WITHOUT_REASON = "policy_denied_without_reason"
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A policy decision: allow or deny, with machine-readable reasons."""
@@ -219,7 +223,12 @@ def _as_decision(result: Any, *, needs_allow: bool) -> Decision:
         allow = result.get("allow")
         if not isinstance(allow, bool):
             return Decision.deny("policy_malformed")
-        # Fail closed on contradictions: reasons given means no.
+        # Fail closed on contradictions: reasons given means no. And a no
+        # always carries a reason: callers that let some reasons through
+        # (one that only asks for approval) must never read an empty list
+        # as nothing standing in the way.
+        if not allow and not reasons:
+            reasons = [DENIED_WITHOUT_REASON]
         return Decision(allow and not reasons, tuple(reasons), result)
     return Decision(True, tuple(reasons), result)
 

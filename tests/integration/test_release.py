@@ -15,6 +15,7 @@ from accord import merkle
 from accord.checkpoint import Checkpoint, Ed25519Signer, sign_checkpoint
 from accord.errors import RemoteError
 from accord.grant import SignedGrant, issue_grant
+from accord.policy.engine import RELEASE, PolicyEngine
 from accord.rpc import call, channel_options
 from accord.sealing import RecipientKey
 from accord.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
@@ -356,6 +357,39 @@ async def test_grant_whose_entry_is_not_in_the_log_is_refused(federation: LiveFe
     # The real entry with a proof for another position fails too.
     await refused(attack, attack.request(proof=[b"\x00" * 32] * 3),
                   grpc.StatusCode.UNAUTHENTICATED)
+
+
+class _DeniesReleasesWithoutReason:
+    """A policy engine answering every release question with a bare ``allow: false``."""
+
+    def __init__(self, inner: PolicyEngine) -> None:
+        self.inner = inner
+
+    async def evaluate(self, decision: str, input: dict[str, object]) -> object:
+        if decision == RELEASE:
+            return {"allow": False}
+        return await self.inner.evaluate(decision, input)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+@pytest.mark.parametrize(("where", "reason"), [
+    ("hub", "policy_denied_without_reason"),
+    ("rivertown_pd", "rivertown_pd:policy_denied_without_reason"),
+])
+async def test_a_deny_without_reasons_refuses_the_release(
+    federation: LiveFederation, where: str, reason: str,
+) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
+    point = federation.hub.policy if where == "hub" else federation.nodes[where].policy
+    await point.replace(_DeniesReleasesWithoutReason(point._engine), "bare-deny")
+    with pytest.raises(RemoteError) as info:
+        await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    assert info.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert info.value.message == f"release denied: {reason}"
+    assert federation.nodes["rivertown_pd"].store.releases() == []
 
 
 async def test_a_grant_must_carry_exactly_the_terms_its_entry_records(

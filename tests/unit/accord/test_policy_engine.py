@@ -76,6 +76,14 @@ async def test_allow_with_reasons_is_a_deny() -> None:
     assert (decision.allow, decision.reasons) == (False, ("odd",))
 
 
+async def test_a_deny_without_reasons_is_given_one() -> None:
+    # Callers let "approval_required" through; an empty list must not read as "nothing against".
+    decision = await PolicyPoint(Scripted({"allow": False, "reasons": []})).decide(SEARCH, {})
+    assert (decision.allow, decision.reasons) == (False, ("policy_denied_without_reason",))
+    decision = await PolicyPoint(Scripted({"allow": False})).decide(SEARCH, {})
+    assert (decision.allow, decision.reasons) == (False, ("policy_denied_without_reason",))
+
+
 async def test_scope_results_need_no_allow_flag() -> None:
     decision = await PolicyPoint(Scripted({"nodes": {"a_pd": {}}})).decide(SCOPE, {})
     assert decision.allow and decision.result == {"nodes": {"a_pd": {}}}
