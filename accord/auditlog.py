@@ -10,13 +10,19 @@ that entry.
 Deleting or reordering entries breaks their sequence numbers, which are part
 of each signed entry. Nodes, auditors and the ``accord audit verify`` command
 all use this one verifier.
+
+What it cannot see by itself is a log cut back, with its checkpoints, to an
+earlier size: that is a shorter log which verifies. A verifier that already
+accepted a checkpoint (a node from its releases, an auditor from an earlier
+verification) passes it as ``pinned``, and the log must then contain it.
+Entries no signed checkpoint covers are not verified at all, so they fail.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -35,7 +41,8 @@ class VerifyReport:
     problem: str = ""
     bad_seq: int | None = None
     root: bytes = b""
-    notes: list[str] = field(default_factory=list)
+    #: The size of the checkpoint the log had to contain, if one was pinned.
+    pinned_size: int | None = None
 
     def fail(self, problem: str, seq: int | None) -> VerifyReport:
         self.ok, self.problem, self.bad_seq = False, problem, seq
@@ -43,7 +50,8 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, object]:
         return {"ok": self.ok, "entries": self.entries, "checkpoints": self.checkpoints,
-                "problem": self.problem, "bad_seq": self.bad_seq, "root": self.root.hex()}
+                "problem": self.problem, "bad_seq": self.bad_seq, "root": self.root.hex(),
+                "pinned_size": self.pinned_size}
 
 
 def verify_log(
@@ -52,18 +60,36 @@ def verify_log(
     public_key: Ed25519PublicKey | Sequence[Ed25519PublicKey],
     key_name: str,
     origin: str,
+    *,
+    pinned: tuple[int, bytes] | None = None,
 ) -> VerifyReport:
-    """Verify ``entries`` (stored seq, canonical bytes), in order, against ``checkpoints``."""
-    report = VerifyReport()
+    """Verify ``entries`` (stored seq, canonical bytes), in order, against ``checkpoints``.
+
+    ``pinned`` is a (size, root) checkpoint already accepted: the log must
+    hold it, or it was rolled back or forked.
+    """
+    report = VerifyReport(pinned_size=pinned[0] if pinned is not None else None)
     by_size: dict[int, SignedCheckpoint] = {}
     for signed in checkpoints:
         report.checkpoints += 1
+        size = signed.checkpoint.size
+        if signed.checkpoint.origin != origin:
+            return report.fail(f"checkpoint at size {size}: for the log "
+                               f"{signed.checkpoint.origin!r}, not {origin!r}", None)
         try:
             cp = verify_checkpoint(signed, public_key, key_name, origin)
         except CryptoError:
-            return report.fail(f"checkpoint at size {signed.checkpoint.size}: bad signature",
-                               None)
-        by_size[cp.size] = signed
+            return report.fail(f"checkpoint at size {size}: bad signature", None)
+        if size == 0 and cp.root != merkle.EMPTY_ROOT:
+            return report.fail("checkpoint at size 0: its root is not the empty tree's", None)
+        seen = by_size.get(size)
+        if seen is not None and seen.checkpoint.root != cp.root:
+            return report.fail(f"two signed checkpoints at size {size} have different roots: "
+                               "the hub signed two histories", None)
+        by_size[size] = signed
+    if not by_size:
+        return report.fail("no signed checkpoint: there is nothing to verify the entries "
+                           "against", None)
     tree = merkle.MemoryTree()
     previous: tuple[int, bytes] | None = None
     for position, (stored_seq, entry) in enumerate(entries, start=1):
@@ -77,6 +103,10 @@ def verify_log(
                 "entries were deleted, inserted or reordered", position)
         tree.append(entry)
         report.entries = position
+        if pinned is not None and position == pinned[0] and tree.root() != pinned[1]:
+            return report.fail(
+                f"the log up to entry #{position} differs from the checkpoint at size "
+                f"{position} accepted before: a forked history", position)
         covering = by_size.get(position)
         if covering is None:
             continue
@@ -107,7 +137,27 @@ def verify_log(
             f"a signed checkpoint covers {beyond[-1]} entries but only {report.entries} are "
             f"present: entries #{report.entries + 1} to #{beyond[-1]} were deleted",
             report.entries + 1)
-    if report.entries and report.entries not in by_size:
-        report.notes.append(f"no checkpoint covers the last entries after "
-                            f"#{previous[0] if previous else 0}")
+    if pinned is not None and pinned[0] > report.entries:
+        return report.fail(
+            f"the log holds {report.entries} entries, but a checkpoint at size {pinned[0]} "
+            f"was accepted before: entries #{report.entries + 1} to #{pinned[0]} were "
+            "removed (the log was rolled back)", report.entries + 1)
+    last = max(by_size)
+    if report.entries > last:
+        return report.fail(
+            f"entries #{last + 1} to #{report.entries} are covered by no signed checkpoint: "
+            "they cannot be verified", last + 1)
     return report
+
+
+def signed_prefix(entries: Sequence[bytes], notes: Sequence[str]) -> list[bytes]:
+    """The entries up to the size of the last of ``notes`` (signed checkpoints).
+
+    For reading a live log: read its checkpoints first, then its entries, and
+    keep the entries the checkpoints cover. The hub appends while a reader
+    reads (the reads themselves are audited); read the other way round, a
+    checkpoint could cover entries the reader never saw.
+    """
+    if not notes:
+        return list(entries)
+    return list(entries[:SignedCheckpoint.from_text(notes[-1]).checkpoint.size])

@@ -47,7 +47,7 @@ def _now() -> dt.datetime:
 
 def run_demo(directory: Path | None, *, keep: bool, records: int, console: Console) -> int:
     """Run the story; returns the process exit code."""
-    from accord.auditlog import verify_log
+    from accord.auditlog import signed_prefix, verify_log
     from accord.checkpoint import SignedCheckpoint
     from accord.cli.main import (
         _all_checkpoints,
@@ -317,8 +317,9 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
             doc = json.loads(raw)
             console.print(f"   #{doc['seq']:<3} {doc['event']:<18} {doc['outcome']:<7} "
                           f"{doc['actor']:<12} {', '.join(doc['reasons'])}", markup=False)
-        everything, _ = asyncio.run(_all_entries(investigator, auditor, {}))
         notes = asyncio.run(_all_checkpoints(investigator, auditor))
+        everything = signed_prefix(asyncio.run(_all_entries(investigator, auditor, {}))[0],
+                                   notes)
         verified = verify_log(enumerate(everything, start=1),
                             [SignedCheckpoint.from_text(n) for n in notes],
                             load_ed25519_public_key(hub_config.signing_key.with_name(

@@ -15,7 +15,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -1034,12 +1034,23 @@ def audit_export(config_path: Path, jwt_text: str | None, fmt: str, out: Path,
     import csv
 
     token = _require_token(jwt_text)
-    entries, _ = asyncio.run(_all_entries(config_path, token, _filters(**filters)))
+    whole = fmt == "jsonl" and not any(filters.values())
+    if whole:
+        entries, notes = asyncio.run(_signed_log(config_path, token))
+    else:
+        entries, _ = asyncio.run(_all_entries(config_path, token, _filters(**filters)))
     if fmt == "jsonl":
         out.write_bytes(b"".join(e + b"\n" for e in entries))
-        if not any(filters.values()):
-            notes = asyncio.run(_all_checkpoints(config_path, token))
-            Path(f"{out}.checkpoints").write_text("".join(notes))
+        checkpoints = Path(f"{out}.checkpoints")
+        if whole:
+            checkpoints.write_text("".join(notes))
+        else:
+            # A filtered export is a selection, not the log: it cannot be
+            # verified as a whole, and an older export's checkpoints must not
+            # sit beside it as if they were its own.
+            checkpoints.unlink(missing_ok=True)
+            console.print("filtered: this export cannot be verified as a whole "
+                          "(export without filters to verify)")
     else:
         with out.open("w", newline="") as f:
             writer = csv.writer(f)
@@ -1062,7 +1073,11 @@ def _cell(value: object) -> object:
 
 
 def _split_notes(text: str) -> list[str]:
-    """Signed notes written one after another (each ends with its signature line)."""
+    """Signed notes written one after another (each ends with its signature line).
+
+    Raises InvalidArgument for text after the last signature line: a note cut
+    short is not silently left out.
+    """
     notes: list[str] = []
     current: list[str] = []
     for line in text.splitlines(keepends=True):
@@ -1072,7 +1087,41 @@ def _split_notes(text: str) -> list[str]:
         if line.startswith("\u2014 "):
             notes.append("".join(current))
             current = []
+    if current:
+        raise InvalidArgument(f"checkpoint {len(notes) + 1}: has no signature line "
+                              "(the file is cut short)")
     return notes
+
+
+async def _signed_log(config_path: Path, jwt_text: str) -> tuple[list[bytes], list[str]]:
+    """The log's entries up to its latest signed checkpoint, and its checkpoints."""
+    from accord.auditlog import signed_prefix
+
+    notes = await _all_checkpoints(config_path, jwt_text)
+    entries, _ = await _all_entries(config_path, jwt_text, {})
+    return signed_prefix(entries, notes), notes
+
+
+def _pinned_by_node(config: Any) -> tuple[tuple[int, bytes] | None, str]:
+    """The checkpoint this node accepted (releases pin it), and where it came from."""
+    from sqlalchemy.engine import make_url
+
+    from node.store import NodeStore
+
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return None, f"the node's database {url.database} was not found"
+    try:
+        store = NodeStore.open(config.database_url, auto_migrate=False)
+        try:
+            pinned = store.last_checkpoint()
+        finally:
+            store.close()
+    except Exception as exc:  # an extra anchor: its absence is reported, never fatal
+        return None, f"the node's database could not be read ({type(exc).__name__})"
+    if pinned is None:
+        return None, "the node has accepted no checkpoint yet"
+    return pinned, f"the node's accepted checkpoint at size {pinned[0]}"
 
 
 @audit.command("verify")
@@ -1085,53 +1134,124 @@ def _split_notes(text: str) -> list[str]:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The hub's public key; repeat for keys it used before a rotation "
                    "(default with --config: the node's hub keys).")
-@click.option("--origin", default="accord-hub", show_default=True)
+@click.option("--origin", default=None,
+              help="The log's name in its checkpoints (default: the node's log_origin "
+                   "with --config, else accord-hub).")
+@click.option("--expect-checkpoint", "expected_path",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint accepted before (see --save-checkpoint): the log must "
+                   "contain it, or it was rolled back or forked.")
+@click.option("--save-checkpoint", "save_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="On success, write the latest verified checkpoint here, for the next "
+                   "run's --expect-checkpoint.")
 @json_option
 def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: Path | None,
-                 hub_keys: tuple[Path, ...], origin: str, as_json: bool) -> None:
+                 hub_keys: tuple[Path, ...], origin: str | None, expected_path: Path | None,
+                 save_path: Path | None, as_json: bool) -> None:
     """Recompute the Merkle tree and check every signed checkpoint against it.
 
-    Names the first altered, deleted or reordered entry. Needs only the hub's
-    public key.
+    Names the first altered, deleted or reordered entry, and fails for
+    entries no signed checkpoint covers. A log cut back to an earlier
+    checkpoint still verifies by itself: pin what you accepted before with
+    --expect-checkpoint (with --config, the node's own accepted checkpoint
+    is pinned too). Needs only the hub's public key.
 
     \b
     Examples:
-      accord audit verify --config fed/nodes/lakeside_so/node.toml --token "$AUDITOR"
-      accord audit verify --entries audit.jsonl --hub-key fed/hub/public_key.pem
+      accord audit verify --config fed/nodes/lakeside_so/node.toml --token "$AUDITOR" \\
+          --save-checkpoint audit.checkpoint
+      accord audit verify --entries audit.jsonl --hub-key fed/hub/public_key.pem \\
+          --expect-checkpoint audit.checkpoint
     """
-    from accord.auditlog import verify_log
+    from accord.auditlog import VerifyReport, verify_log
     from accord.checkpoint import SignedCheckpoint
     from node.server import load_ed25519_public_key
 
+    anchors: list[str] = []
+    pinned: tuple[int, bytes] | None = None
+    problem = ""
+    notes: list[str] = []
     if entries_path is not None:
         if not hub_keys:
             raise InvalidArgument("--hub-key: needed to verify an export")
         entries = [line for line in entries_path.read_bytes().split(b"\n") if line]
         notes_path = Path(f"{entries_path}.checkpoints")
-        notes = _split_notes(notes_path.read_text()) if notes_path.exists() else []
+        if not notes_path.exists():
+            problem = (f"{notes_path}: not found; an export is verified against its signed "
+                       "checkpoints (a filtered export has none)")
+        else:
+            try:
+                notes = _split_notes(notes_path.read_text())
+            except InvalidArgument as exc:
+                problem = f"{notes_path}: {exc.message}"
+        origin = origin or "accord-hub"
     elif config_path is not None:
         from node.config import NodeConfig
 
         token = _require_token(jwt_text)
-        entries, _ = asyncio.run(_all_entries(config_path, token, {}))
-        notes = asyncio.run(_all_checkpoints(config_path, token))
+        node_config = NodeConfig.load(config_path)
+        entries, notes = asyncio.run(_signed_log(config_path, token))
         if not hub_keys:
-            node_config = NodeConfig.load(config_path)
             hub_keys = (node_config.hub_public_key, *node_config.hub_previous_public_keys)
+        origin = origin or node_config.log_origin
+        pinned, anchor = _pinned_by_node(node_config)
+        anchors.append(anchor)
     else:
         raise InvalidArgument("give --config (the live log) or --entries (an export)")
-    report = verify_log(zip(range(1, len(entries) + 1), entries, strict=True),
-                        [SignedCheckpoint.from_text(n) for n in notes],
-                        [load_ed25519_public_key(k) for k in hub_keys], "accord-hub", origin)
+    keys = [load_ed25519_public_key(k) for k in hub_keys]
+    signed: list[SignedCheckpoint] = []
+    for i, note in enumerate(notes, start=1):
+        try:
+            signed.append(SignedCheckpoint.from_text(note))
+        except InvalidArgument as exc:
+            problem = problem or f"checkpoint {i}: malformed: {exc.message}"
+    if expected_path is not None and not problem:
+        expected = _expected_checkpoint(expected_path, keys, origin)
+        if isinstance(expected, str):
+            problem = expected
+        else:
+            if pinned is not None and pinned[0] > expected[0]:
+                anchors.append(f"{expected_path} (size {expected[0]}; the node's is newer)")
+            else:
+                pinned = expected
+                anchors.append(f"{expected_path} (size {expected[0]})")
+    if problem:
+        report = VerifyReport().fail(problem, None)
+    else:
+        report = verify_log(zip(range(1, len(entries) + 1), entries, strict=True), signed,
+                            keys, "accord-hub", origin, pinned=pinned)
+    if report.ok and save_path is not None and notes:
+        save_path.write_text(notes[-1])
     if as_json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), "anchors": anchors})
     elif report.ok:
         console.print(f"[bold green]log verified[/]: {report.entries} entries, "
                       f"{report.checkpoints} signed checkpoints, root {report.root.hex()}")
+        console.print("pinned: " + ("; ".join(anchors) if anchors else
+                                    "nothing (a log cut back to an earlier checkpoint would "
+                                    "also verify; see --expect-checkpoint)"))
+        if save_path is not None:
+            console.print(f"latest checkpoint saved to {save_path}")
     else:
         console.print(f"[bold red]log does NOT verify[/]: {report.problem}")
     if not report.ok:
         sys.exit(4)
+
+
+def _expected_checkpoint(path: Path, keys: Sequence[Any], origin: str
+                         ) -> tuple[int, bytes] | str:
+    """The (size, root) of a saved checkpoint, verified; or what is wrong with it."""
+    from accord.checkpoint import SignedCheckpoint, verify_checkpoint
+    from accord.errors import CryptoError
+
+    try:
+        cp = verify_checkpoint(SignedCheckpoint.from_text(path.read_text()), keys,
+                               "accord-hub", origin)
+    except InvalidArgument as exc:
+        return f"{path}: not a checkpoint: {exc.message}"
+    except CryptoError:
+        return f"{path}: not signed by the hub's key for the log {origin!r}"
+    return cp.size, cp.root
 
 
 @audit.command("proof")

@@ -26,6 +26,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from accord.auditlog import signed_prefix
 from accord.checkpoint import SignedCheckpoint
 from accord.errors import AccordError, InvalidArgument, RemoteError
 from accord.identity import ROLES, Principal, TokenVerifier
@@ -553,8 +554,8 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     s = console.settings
     try:
         filters = _audit_filters(request)
-        everything, _ = await console.backend.entries(session.token, {})
         notes = await console.backend.checkpoints(session.token)
+        everything = signed_prefix((await console.backend.entries(session.token, {}))[0], notes)
         report = await asyncio.to_thread(analytics.verify_entries, everything, notes,
                                          s.hub_keys, s.log_origin)
         docs = analytics.parse(everything)

@@ -93,6 +93,15 @@ async def test_release_and_audit_commands(federation: LiveFederation, tmp_path: 
     # One signed checkpoint per commit (a release's request and grant commit together).
     assert report["ok"] and report["entries"] > 10
     assert 1 <= report["checkpoints"] <= report["entries"]
+    assert report["anchors"] == ["the node has accepted no checkpoint yet"]
+    # The tip line released a record: its node pins the checkpoint it accepted then.
+    code, out, err = await accord("audit", "verify", "--config", hotline, "--token",
+                                  federation.token("tip_hotline", sub="aud.li",
+                                                   roles=("auditor",)), "--json")
+    assert code == 0, err
+    pinned = federation.nodes["tip_hotline"].store.last_checkpoint()
+    assert pinned is not None
+    assert json.loads(out)["anchors"] == [f"the node's accepted checkpoint at size {pinned[0]}"]
 
     code, out, err = await accord("audit", "proof", "3", "--config", lakeside, "--token",
                                   auditor, "--json")

@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 
 from accord import merkle
 from accord.auditlog import VerifyReport, verify_log
-from accord.checkpoint import Ed25519Signer
+from accord.checkpoint import Checkpoint, Ed25519Signer, SignedCheckpoint, sign_checkpoint
 from accord.cli.main import cli
 from accord.db import make_engine
 from hub.audit import AuditEvent, AuditLog, audit_entries
@@ -147,3 +147,128 @@ def test_an_altered_entry_in_a_commit_of_several_names_the_commit(log: AuditLog)
     assert (report.ok, report.bad_seq) == (False, 31)
     assert report.problem == ("entries #31 to #33 do not match the signed checkpoint at size "
                               "33: one of them was altered")
+
+
+# --- what the log alone cannot prove, and the anchors that prove it ---------------------------
+
+
+def entries_of(log: AuditLog, upto: int | None = None) -> list[tuple[int, bytes]]:
+    return [(e.seq, e.entry) for e in log.entries()][:upto]
+
+
+def checkpoints_of(log: AuditLog, upto: int | None = None) -> list[SignedCheckpoint]:
+    return [c for c in log.checkpoints() if upto is None or c.checkpoint.size <= upto]
+
+
+def test_entries_without_any_checkpoint_do_not_verify(log: AuditLog) -> None:
+    report = verify_log(entries_of(log), [], SIGNER.public_key(), "accord-hub", ORIGIN)
+    assert not report.ok and report.problem.startswith("no signed checkpoint")
+
+
+def test_entries_after_the_last_checkpoint_do_not_verify(log: AuditLog) -> None:
+    report = verify_log(entries_of(log), checkpoints_of(log, 27), SIGNER.public_key(),
+                        "accord-hub", ORIGIN)
+    assert (report.ok, report.bad_seq) == (False, 28)
+    assert report.problem == ("entries #28 to #30 are covered by no signed checkpoint: "
+                              "they cannot be verified")
+
+
+def test_a_log_cut_back_is_caught_by_the_checkpoint_pinned_before(log: AuditLog) -> None:
+    latest = log.latest_checkpoint()
+    assert latest is not None
+    pinned = (latest.checkpoint.size, latest.checkpoint.root)
+    # Cut back with its checkpoints, the shorter log verifies by itself ...
+    short = entries_of(log, 20), checkpoints_of(log, 20)
+    assert verify_log(*short, SIGNER.public_key(), "accord-hub", ORIGIN).ok
+    # ... but not against what was accepted before.
+    report = verify_log(*short, SIGNER.public_key(), "accord-hub", ORIGIN, pinned=pinned)
+    assert (report.ok, report.bad_seq, report.pinned_size) == (False, 21, 30)
+    assert "rolled back" in report.problem
+    # A pinned root the log does not have is a fork.
+    report = verify_log(entries_of(log), checkpoints_of(log), SIGNER.public_key(),
+                        "accord-hub", ORIGIN, pinned=(10, b"\x00" * 32))
+    assert (report.ok, report.bad_seq) == (False, 10) and "forked" in report.problem
+    assert verify_log(entries_of(log), checkpoints_of(log), SIGNER.public_key(), "accord-hub",
+                      ORIGIN, pinned=pinned).ok
+
+
+def test_two_signed_roots_for_one_size_are_caught(log: AuditLog) -> None:
+    other = sign_checkpoint(Checkpoint(ORIGIN, 5, b"\x01" * 32), SIGNER)
+    report = verify_log(entries_of(log), [*checkpoints_of(log), other], SIGNER.public_key(),
+                        "accord-hub", ORIGIN)
+    assert not report.ok and "two histories" in report.problem
+    empty = sign_checkpoint(Checkpoint(ORIGIN, 0, b"\x01" * 32), SIGNER)
+    report = verify_log(entries_of(log), [empty, *checkpoints_of(log)], SIGNER.public_key(),
+                        "accord-hub", ORIGIN)
+    assert not report.ok and "empty tree" in report.problem
+
+
+def test_a_checkpoint_of_another_log_is_named_as_such(log: AuditLog) -> None:
+    report = verify_log(entries_of(log), checkpoints_of(log), SIGNER.public_key(),
+                        "accord-hub", "another-hub")
+    assert report.problem == "checkpoint at size 1: for the log 'accord-hub', not 'another-hub'"
+
+
+@pytest.fixture
+def exported(log: AuditLog, tmp_path: Path) -> tuple[Path, Path]:
+    key = tmp_path / "hub_public.pem"
+    key.write_bytes(SIGNER.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    path = tmp_path / "audit.jsonl"
+    export(log, path)
+    return path, key
+
+
+def verify_cli(path: Path, key: Path, *extra: str) -> tuple[int, dict[str, object]]:
+    result = CliRunner().invoke(cli, ["audit", "verify", "--entries", str(path),
+                                      "--hub-key", str(key), "--json", *extra])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_an_export_without_its_checkpoints_does_not_verify(
+    exported: tuple[Path, Path],
+) -> None:
+    path, key = exported
+    Path(f"{path}.checkpoints").unlink()
+    code, report = verify_cli(path, key)
+    assert (code, report["ok"]) == (4, False)
+    assert str(report["problem"]).endswith("not found; an export is verified against its "
+                                           "signed checkpoints (a filtered export has none)")
+
+
+def test_checkpoints_cut_short_or_malformed_do_not_verify(exported: tuple[Path, Path]) -> None:
+    path, key = exported
+    notes = Path(f"{path}.checkpoints")
+    text = notes.read_text()
+    notes.write_text(text[: text.rindex("\u2014 ")])  # the last signature line cut off
+    code, report = verify_cli(path, key)
+    assert (code, report["ok"]) == (4, False)
+    assert str(report["problem"]).endswith("checkpoint 30: has no signature line "
+                                           "(the file is cut short)")
+    notes.write_text(text.replace("\n30\n", "\n030\n"))
+    code, report = verify_cli(path, key)
+    assert (code, report["ok"]) == (4, False)
+    assert str(report["problem"]).startswith("checkpoint 30: malformed: ")
+
+
+def test_a_saved_checkpoint_pins_the_next_verification(
+    log: AuditLog, exported: tuple[Path, Path], tmp_path: Path,
+) -> None:
+    path, key = exported
+    saved = tmp_path / "last.checkpoint"
+    code, report = verify_cli(path, key, "--save-checkpoint", str(saved))
+    assert (code, report["ok"], report["anchors"]) == (0, True, [])
+    # The log cut back to 20 entries, checkpoints and all.
+    path.write_bytes(b"".join(e + b"\n" for _, e in entries_of(log, 20)))
+    Path(f"{path}.checkpoints").write_text(
+        "".join(c.to_text() + "\n" for c in checkpoints_of(log, 20)))
+    assert verify_cli(path, key)[0] == 0
+    code, report = verify_cli(path, key, "--expect-checkpoint", str(saved))
+    assert (code, report["ok"], report["pinned_size"]) == (4, False, 30)
+    assert report["anchors"] == [f"{saved} (size 30)"]
+    # A saved checkpoint the hub's key did not sign pins nothing: it fails.
+    other = Ed25519Signer(Ed25519PrivateKey.generate(), "accord-hub")
+    saved.write_text(sign_checkpoint(Checkpoint(ORIGIN, 30, b"\x00" * 32), other).to_text())
+    code, report = verify_cli(path, key, "--expect-checkpoint", str(saved))
+    assert (code, report["problem"]) == (
+        4, f"{saved}: not signed by the hub's key for the log 'accord-hub'")
