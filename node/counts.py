@@ -126,7 +126,7 @@ def tally(rows: Iterable[tuple[str, dt.date, Iterable[str], str]], query: CountQ
             continue
         total += 1
         tables["record_type"][record_type] += 1
-        tables["month"][occurred_on.strftime("%Y-%m")] += 1
+        tables["month"][f"{occurred_on.year:04d}-{occurred_on.month:02d}"] += 1
         tables["county"][(jurisdiction or "").strip()[:64] or UNKNOWN_COUNTY] += 1
     return Tally(total, tables)
 

@@ -232,7 +232,7 @@ class Matcher:
             if "record_type" in fields:
                 pointer.record_type = m.record_type.value
             if "coarse_date" in fields:
-                pointer.coarse_date = m.occurred_on.strftime("%Y-%m")
+                pointer.coarse_date = f"{m.occurred_on.year:04d}-{m.occurred_on.month:02d}"
             if "matched" in fields:
                 pointer.matched.extend(scored.exact_kinds)
                 pointer.agreements.extend(scored.comparison.to_proto())

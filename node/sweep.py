@@ -236,7 +236,7 @@ class Sweeps:
             if "record_type" in fields:
                 pointer.record_type = match.record_type.value
             if "coarse_date" in fields:
-                pointer.coarse_date = match.occurred_on.strftime("%Y-%m")
+                pointer.coarse_date = f"{match.occurred_on.year:04d}-{match.occurred_on.month:02d}"
             if "matched" in fields:
                 pointer.matched.extend(sorted(int(k) for k in matched))
             hits.append(node_pb2.SweepHit(pointer=pointer, tokens=list(indexes)))

@@ -423,6 +423,10 @@ class Mapping:
                 **values,
             )
         except InvalidRecord as exc:
+            head, _, reason = exc.message.partition(": ")
+            for spec in self.extra:
+                if head == f"extra.{spec.name}":
+                    raise InvalidRecord(f"{_context(spec)}: {reason}") from exc
             raise _reword(exc, self.record, _RECORD_FIELDS) from exc
 
 

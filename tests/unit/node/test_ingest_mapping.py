@@ -595,3 +595,32 @@ def test_a_mapping_pickles_to_an_equal_mapping(path: Path) -> None:
               *(s for part in (*copy.people, *copy.vehicles) for s in part.fields.values())]
     assert [s.codes for s in copies] == [s.codes for s in specs]
     assert all(isinstance(s.codes, MappingProxyType) for s in copies if s.codes is not None)
+
+
+@pytest.mark.parametrize(("cell", "year"), [("0999-09-14", 999), ("0001-01-01", 1),
+                                            ("9999-12-31", 9999)])
+def test_a_date_format_reads_only_the_years_the_normaliser_reads(
+    tmp_path: Path, cell: str, year: int,
+) -> None:
+    # strptime takes year 1; such a record, once stored, made every pointer to it malformed.
+    iso = '{ column = "%s", date_format = "%%Y-%%m-%%d" }'
+    mapping = load(tmp_path, BASE.replace('occurred_on = "Date"', f"occurred_on = {iso % 'Date'}")
+                   .replace('name = "Name"', f'name = "Name"\ndobs = {iso % "Dob"}'))
+    good = {"Id": "1", "Date": "2026-09-14", "Name": "Ann Lee", "Dob": "1999-03-04"}
+    assert mapping.to_record(good).occurred_on == dt.date(2026, 9, 14)
+    with pytest.raises(InvalidRecord) as info:
+        mapping.to_record({**good, "Date": cell})
+    assert info.value.message == (f"record.occurred_on (column 'Date'): got {cell}, "
+                                  f"year {year} outside 1800..2199")
+    with pytest.raises(InvalidRecord) as info:
+        mapping.to_record({**good, "Dob": cell})
+    assert info.value.message.startswith("[[people]][0].dobs (column 'Dob'): got ")
+
+
+def test_extra_columns_are_checked_like_any_text(tmp_path: Path) -> None:
+    mapping = load(tmp_path, BASE + '\n[record.extra]\nnote = "Note"\n')
+    good = {"Id": "1", "Date": "2026-09-14", "Name": "Ann Lee"}
+    assert mapping.to_record({**good, "Note": " seen "}).extra == {"note": "seen"}
+    with pytest.raises(InvalidRecord) as info:
+        mapping.to_record({**good, "Note": "bell\x07"})
+    assert info.value.message == "record.extra.note (column 'Note'): contains control characters"
