@@ -538,7 +538,7 @@ def _dates_to_text(value: Any) -> Any:
     return value
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 
 
 def _field(parts: Iterable[Any]) -> str:
@@ -629,6 +629,35 @@ def _schema_error(error: Any) -> tuple[list[Any], str]:
 # ----------------------------------------------------------------------------- parsing
 
 
+def _first_control_character(value: Any, parts: list[Any]) -> tuple[list[Any], str] | None:
+    """Where the first key or text with a control character is, and the character.
+
+    Checked before the schema: its patterns end in ``$``, which Python's
+    ``re`` (and so jsonschema) also matches before a final newline, so
+    ``"local-pilot\\n"`` would pass for an agreement id.
+    """
+    if isinstance(value, str):
+        found = _CONTROL.search(value)
+        return (parts, found.group()) if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found_key = _CONTROL.search(key) if isinstance(key, str) else None
+            if found_key:
+                return [*parts, key], found_key.group()
+            inner = _first_control_character(item, [*parts, key])
+            if inner is not None:
+                return inner
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            inner = _first_control_character(item, [*parts, i])
+            if inner is not None:
+                return inner
+    return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class _Parser:
     """Turns one checked document into an :class:`Agreement`; every error names file and field."""
 
@@ -643,6 +672,11 @@ class _Parser:
 
     def agreement(self, raw: Any) -> Agreement:
         doc = _dates_to_text(raw)
+        control = _first_control_character(doc, [])
+        if control is not None:
+            parts, char = control
+            raise self.fail(parts, f"contains the control character U+{ord(char):04X}; "
+                                   "every value of an agreement is one line of text")
         error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
         if error is not None:
             raise self.fail(*_schema_error(error))

@@ -144,7 +144,7 @@ def section(path: Path, data: Mapping[str, Any], name: str) -> Section:
     return Section(path, name, table)
 
 
-AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
 
 
 def parse_hostport(value: str, where: str) -> str:

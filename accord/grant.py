@@ -62,15 +62,15 @@ SIGNATURE_BYTES = 64
 KEY_BYTES = 32
 LEAF_BYTES = 32
 
-GRANT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # 22 base64url characters = 128 bits
+GRANT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}\Z")  # 22 base64url characters = 128 bits
 # These repeat hub.search.HANDLE_RE and the agreement schema's patterns (accord
 # must not import hub, and the schema's patterns are not exported).
-_POINTER_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}$")
-_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-_PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-_B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
+_POINTER_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}\Z")
+_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
+_PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
+_AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
+_RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
+_B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT = 256
 

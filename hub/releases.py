@@ -132,8 +132,8 @@ DENIED = common_pb2.RELEASE_STATE_DENIED
 DELIVERED = common_pb2.RELEASE_STATE_DELIVERED
 FAILED = common_pb2.RELEASE_STATE_FAILED
 
-RELEASE_ID_RE = re.compile(r"^rel_[A-Za-z0-9_-]{16,40}$")
-REQUEST_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
+RELEASE_ID_RE = re.compile(r"^rel_[A-Za-z0-9_-]{16,40}\Z")
+REQUEST_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,80}\Z")
 MAX_JUSTIFICATION = 2000
 MAX_REASON = 500
 #: A pointer can be used for a release this long after the search.
@@ -489,7 +489,7 @@ class ReleaseService:
         return release, bytes(response.ciphertext), row.grant_id, list(response.withheld)
 
 
-REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 MAX_NODE_REASONS = 16
 
 

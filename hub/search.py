@@ -48,12 +48,12 @@ if TYPE_CHECKING:
 
 #: The deepest a search may sweep, whatever an agreement says.
 MAX_DEPTH = 3
-WORD_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
-HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}$")
-RECORD_TYPE_RE = re.compile(r"^[a-z][a-z_]{1,31}$")
-COARSE_DATE_RE = re.compile(r"^\d{4}-\d{2}$")
+WORD_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
+AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
+CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\Z")
+HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}\Z")
+RECORD_TYPE_RE = re.compile(r"^[a-z][a-z_]{1,31}\Z")
+COARSE_DATE_RE = re.compile(r"^\d{4}-\d{2}\Z")
 _KINDS = frozenset(common_pb2.IdentifierKind.values()) - {
     common_pb2.IDENTIFIER_KIND_UNSPECIFIED
 }

@@ -75,7 +75,7 @@ MAX_WATCHES_PER_INVESTIGATOR = 50
 CLOCK_MARGIN = dt.timedelta(minutes=2)
 #: Watches checked at once (each check is a fan-out to the nodes in scope).
 CONCURRENT_CHECKS = 8
-WATCH_ID_RE = re.compile(r"^w_[0-9a-f]{24}$")
+WATCH_ID_RE = re.compile(r"^w_[0-9a-f]{24}\Z")
 LABEL_MAX = 120
 
 ACTIVE, EXPIRED, REMOVED = "active", "expired", "removed"

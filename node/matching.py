@@ -43,8 +43,8 @@ from node.tokens import Kind, Token
 ALWAYS_EXCLUDED = frozenset({"sealed"})
 #: The most candidate records one query scores (the most specific first).
 MAX_CANDIDATES = 2000
-_SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+_SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
+_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
 
 
 def strength(kinds: frozenset[Kind]) -> int:

@@ -48,7 +48,7 @@ class Role(enum.StrEnum):
 #: agreements in ``policies/`` know about.
 KNOWN_LABELS = frozenset({"victim", "juvenile", "sealed", "confidential_source"})
 
-_LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TEXT = 4096
 MAX_ITEMS = 64

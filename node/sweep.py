@@ -49,10 +49,10 @@ PIVOT_KINDS: dict[str, Kind] = {
 SWEEP_KINDS = frozenset(PIVOT_KINDS.values())
 #: The most handles one pivot request may name.
 MAX_PIVOT_HANDLES = 100
-_HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}$")
-_SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-_WORD_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}\Z")
+_SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
+_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
+_WORD_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 
 
 def _check_common(name: str, search_id: str, requesting_agency: str, purpose: str,

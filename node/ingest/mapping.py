@@ -185,9 +185,9 @@ _FORMATS: dict[str, Format] = {"csv": "csv", "jsonl": "jsonl"}
 _DATE_ORDERS: dict[str, DateOrder] = {"MDY": "MDY", "DMY": "DMY"}
 _ENCODINGS: dict[str, CsvEncoding] = {"utf-8": "utf-8", "latin-1": "latin-1", "cp1252": "cp1252"}
 _T = TypeVar("_T")
-_SOURCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_REGION_RE = re.compile(r"^[A-Z]{2}$")
-_EXTRA_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_SOURCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+_REGION_RE = re.compile(r"^[A-Z]{2}\Z")
+_EXTRA_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 
 
 class Kind(enum.Enum):

@@ -92,3 +92,13 @@ def test_bad_pointer_explanations_are_refused(agreements: list[common_pb2.FieldA
     with pytest.raises(InvalidArgument) as info:
         Pointer.from_node(pointer(*agreements), "rivertown_pd")
     assert info.value.message.startswith(message)
+
+
+@pytest.mark.parametrize("field", ["case_number", "purpose", "agreement"])
+def test_a_trailing_newline_is_refused(field: str) -> None:
+    # With re.match, "$" also matched before a final newline: "LS-1\n" was audited as a case.
+    ask = request([])
+    setattr(ask, field, getattr(ask, field) + "\n")
+    with pytest.raises(InvalidArgument) as info:
+        SearchQuery.from_proto(ask)
+    assert info.value.message.startswith(f"SearchRequest.{field}: ")
