@@ -10,6 +10,7 @@ Secrets are referenced by path, never inlined.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -52,14 +53,21 @@ class Section:
         value = self._get(key, _REQUIRED if default is None else default, str, "a string")
         return str(value)
 
-    def integer(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int | None = None, *, minimum: int = 0,
+                maximum: int | None = None) -> int:
         value = self._get(key, _REQUIRED if default is None else default, int, "an integer")
         if value < minimum:
             raise ConfigError(f"{self._where(key)}: got {value}, want at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{self._where(key)}: got {value}, want at most {maximum}")
         return int(value)
 
     def number(self, key: str, default: float | None = None, *, minimum: float = 0.0) -> float:
         value = self._get(key, _REQUIRED if default is None else default, (int, float), "a number")
+        # TOML has nan and inf; nan compares false with everything, so it
+        # would pass the minimum (and a rate of nan allows every request).
+        if not math.isfinite(value):
+            raise ConfigError(f"{self._where(key)}: got {value}, want a finite number")
         if value < minimum:
             raise ConfigError(f"{self._where(key)}: got {value}, want at least {minimum}")
         return float(value)
@@ -222,7 +230,9 @@ def read_limits(path: Path, data: Mapping[str, Any]) -> Limits:
     sec = Section(path, "limits", raw)
     d = Limits()
     limits = Limits(
-        max_message_bytes=sec.integer("max_message_bytes", d.max_message_bytes, minimum=1024),
+        # gRPC takes a C int.
+        max_message_bytes=sec.integer("max_message_bytes", d.max_message_bytes, minimum=1024,
+                                      maximum=2**31 - 1),
         max_concurrent_rpcs=sec.integer("max_concurrent_rpcs", d.max_concurrent_rpcs, minimum=1),
         search_per_minute=sec.number("search_per_minute", d.search_per_minute, minimum=0.01),
         search_burst=sec.integer("search_burst", d.search_burst, minimum=1),

@@ -441,15 +441,34 @@ class AuditLog:
             committer.join(timeout=30)
 
     def _run_committer(self) -> None:
-        while True:
-            with self._wake:
-                while not self._pending and not self._closed:
-                    self._wake.wait()
-                if not self._pending:
+        try:
+            while True:
+                with self._wake:
+                    while not self._pending and not self._closed:
+                        self._wake.wait()
+                    if not self._pending:
+                        return
+                    batch = self._pending[:MAX_BATCH]
+                    del self._pending[:MAX_BATCH]
+                jobs = [(w, f) for w, f in batch if f.set_running_or_notify_cancel()]
+                try:
+                    self._commit_batch(jobs)
+                except BaseException as exc:
+                    # Whatever ends this thread, no caller of the batch waits forever.
+                    log.critical("alert_audit_unavailable", error=type(exc).__name__)
+                    for _, future in jobs:
+                        if not future.done():
+                            future.set_exception(
+                                AuditUnavailable("audit log unavailable; action refused"))
                     return
-                batch = self._pending[:MAX_BATCH]
-                del self._pending[:MAX_BATCH]
-            self._commit_batch([(w, f) for w, f in batch if f.set_running_or_notify_cancel()])
+        finally:
+            with self._wake:
+                # The next submit starts a new committer (this one may have died).
+                self._committer = None
+                if self._pending and not self._closed:
+                    self._committer = threading.Thread(target=self._run_committer,
+                                                       name="audit-committer", daemon=True)
+                    self._committer.start()
 
     def _commit_batch(self, jobs: list[tuple[Callable[[AuditTransaction], Any],
                                              concurrent.futures.Future[Any]]]) -> None:
@@ -467,13 +486,19 @@ class AuditLog:
                     for i, (work, _) in enumerate(jobs):
                         try:
                             results.append(work(tx))
-                        except Exception as exc:
+                        except BaseException as exc:  # a job's failure is its own, whatever it is
                             failed = (i, exc)
                             raise _JobFailed from exc
             except _JobFailed:
                 assert failed is not None
                 index, error = failed
-                if isinstance(error, self.sql.errors):
+                if not isinstance(error, Exception):
+                    # SystemExit and the like would stop the caller's event loop.
+                    wrapped = AuditUnavailable(f"audit work failed ({type(error).__name__}); "
+                                               "action refused")
+                    wrapped.__cause__ = error
+                    error = wrapped
+                elif isinstance(error, self.sql.errors):
                     log.critical("alert_audit_unavailable", error=type(error).__name__)
                     wrapped = AuditUnavailable("audit log unavailable; action refused")
                     wrapped.__cause__ = error

@@ -106,6 +106,31 @@ async def test_a_failing_job_fails_alone_and_leaves_no_trace(log: AuditLog) -> N
     assert verified(log).ok
 
 
+async def test_a_job_raising_a_base_exception_fails_alone_and_the_log_goes_on(
+    log: AuditLog,
+) -> None:
+    # It killed the committer thread, and every later commit waited forever.
+    def fatal(_tx: AuditTransaction) -> int:
+        raise SystemExit("job gone")
+
+    with pytest.raises(AuditUnavailable, match=r"audit work failed \(SystemExit\)"):
+        await asyncio.wait_for(log.commit(fatal), 5)
+    assert await asyncio.wait_for(log.append_async(search("AFTER")), 5) == 1
+    assert verified(log).ok
+
+
+async def test_a_dead_committer_is_replaced(log: AuditLog) -> None:
+    def kill(_jobs: Any) -> None:
+        raise SystemExit("committer gone")
+
+    original = log._commit_batch
+    log._commit_batch = kill  # type: ignore[method-assign]
+    with pytest.raises(AuditUnavailable):
+        await asyncio.wait_for(log.append_async(search("LOST")), 5)
+    log._commit_batch = original  # type: ignore[method-assign]
+    assert await asyncio.wait_for(log.append_async(search("AFTER")), 5) == 1
+
+
 async def test_a_failed_commit_fails_every_caller_in_the_batch(log: AuditLog) -> None:
     def refuse(_conn: Any) -> None:
         raise OSError("disk gone")
