@@ -146,11 +146,12 @@ class WatchAsk:
         if req.days > MAX_DAYS:
             raise InvalidArgument(f"AddWatchRequest.days: got {req.days}, want 1 to {MAX_DAYS} "
                                   f"(0 means {DEFAULT_DAYS})")
-        label = req.label.strip()
-        if len(label) > LABEL_MAX or not label.isprintable():
-            raise InvalidArgument(f"AddWatchRequest.label: want at most {LABEL_MAX} printable "
-                                  "characters")
-        return cls(query, req.days or DEFAULT_DAYS, label)
+        if req.label:
+            # An investigator's label is free text that may name the very
+            # identifiers the watch is for: the hub takes none.
+            raise InvalidArgument("AddWatchRequest.label: the hub keeps no labels; add the "
+                                  "watch through your node, which keeps its label")
+        return cls(query, req.days or DEFAULT_DAYS, "")
 
 
 def check_watch_id(watch_id: str, where: str) -> str:

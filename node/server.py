@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -326,15 +326,43 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
 
     async def add_watch(self, request: node_pb2.LocalAddWatchRequest,
                         metadata: list[tuple[str, str]]) -> hub_pb2.AddWatchResponse:
-        """Tokenise a watch's identifiers here and register it at the hub (also the console's)."""
+        """Tokenise a watch's identifiers here and register it at the hub (also the console's).
+
+        The label stays here: it is the investigator's free text ("Jazzy's
+        phone") and may name the very identifiers the hub must never see.
+        """
+        label = request.label.strip()
+        if len(label) > WATCH_LABEL_MAX or not label.isprintable():
+            raise InvalidArgument(f"LocalAddWatchRequest.label: want at most {WATCH_LABEL_MAX} "
+                                  "printable characters")
         agreement, tokens, filters = self._encode(request)
         response: hub_pb2.AddWatchResponse = await call(
             self._hub.AddWatch,
             hub_pb2.AddWatchRequest(case_number=request.case_number, purpose=request.purpose,
                                     tokens=tokens, agreement=agreement, filters=filters,
-                                    days=request.days, label=request.label),
+                                    days=request.days),
             timeout=GATEWAY_TIMEOUT, metadata=metadata)
+        if label:
+            await asyncio.to_thread(self._store.label_watch, response.watch.watch_id, label,
+                                    self._clock())
+            response.watch.label = label
         return response
+
+    def label_watches(self, watches: Iterable[hub_pb2.Watch]) -> None:
+        """Fill in the labels this node keeps for ``watches`` (the hub holds none)."""
+        label_watches(self._store, watches)
+
+
+#: The most characters of a watch's label.
+WATCH_LABEL_MAX = 120
+
+
+def label_watches(store: NodeStore, watches: Iterable[hub_pb2.Watch]) -> None:
+    """Fill in the labels ``store`` keeps for ``watches``, in place."""
+    watches = list(watches)
+    labels = store.watch_label_map(w.watch_id for w in watches)
+    for w in watches:
+        w.label = labels.get(w.watch_id, "")
 
 
 @dataclass

@@ -135,6 +135,17 @@ release_log = Table(
     Column("released_at", DateTime(timezone=True), nullable=False),
 )
 
+#: Requesting side: the investigators' own labels of their watches ("Jazzy's
+#: phone"). Free text that may name the very identifiers the watch is for, so
+#: it stays here: the hub registers the watch without it.
+watch_labels = Table(
+    "watch_labels",
+    metadata,
+    Column("watch_id", String(40), primary_key=True),
+    Column("label", String(120), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 #: The last hub checkpoint this node accepted (one row): every new one must be
 #: consistent with it.
 log_state = Table(
@@ -630,6 +641,23 @@ class NodeStore:
             row = conn.execute(select(records.c.body, records.c.labels).where(
                 records.c.id == record_id)).one_or_none()
         return None if row is None else (dict(row.body), frozenset(row.labels))
+
+    def label_watch(self, watch_id: str, label: str, now: dt.datetime) -> None:
+        """Keep the label of one of our investigators' watches (never sent to the hub)."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(watch_labels).values(watch_id=watch_id, label=label,
+                                                     created_at=now))
+
+    def watch_label_map(self, watch_ids: Iterable[str]) -> dict[str, str]:
+        """The labels kept for these watches (those that have one)."""
+        ids = list(dict.fromkeys(watch_ids))
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(ids, 500):
+                rows = conn.execute(select(watch_labels.c.watch_id, watch_labels.c.label)
+                                    .where(watch_labels.c.watch_id.in_(chunk)))
+                found.update((row.watch_id, row.label) for row in rows)
+        return found
 
     def grant_used(self, grant_id: str) -> bool:
         with self.engine.connect() as conn:

@@ -844,6 +844,39 @@ def watch_add(config_path: Path, jwt_text: str | None, case_number: str, purpose
         print_watches([data])
 
 
+def _label_watches(config_path: Path, watches: Sequence[Any]) -> None:
+    """Fill in the labels the node keeps for ``watches`` (the hub holds none).
+
+    Labels are read from the node's database; where it cannot be read (the
+    command run on another machine) the watches are shown without them.
+    """
+    from node.config import NodeConfig
+    from node.server import label_watches
+
+    store = _node_store(NodeConfig.load(config_path))
+    if store is None:
+        return
+    try:
+        label_watches(store, watches)
+    finally:
+        store.close()
+
+
+def _node_store(config: Any) -> Any:
+    """The node's store, opened as it is (no migration); None if it cannot be opened."""
+    from sqlalchemy.engine import make_url
+
+    from node.store import NodeStore
+
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return None
+    try:
+        return NodeStore.open(config.database_url, auto_migrate=False)
+    except Exception:  # an extra the command can do without
+        return None
+
+
 @watch.command("list")
 @config_option
 @token_option
@@ -860,6 +893,7 @@ def watch_list(config_path: Path, jwt_text: str | None, include_inactive: bool,
     response = asyncio.run(hub_call(config_path, _require_token(jwt_text), "HubService",
                                     "ListWatches",
                                     hub_pb2.ListWatchesRequest(include_inactive=include_inactive)))
+    _label_watches(config_path, response.watches)
     rows = [watch_to_dict(w) for w in response.watches]
     if as_json:
         emit_json(rows)
@@ -881,6 +915,7 @@ def watch_remove(watch_id: str, config_path: Path, jwt_text: str | None, as_json
     """
     response = asyncio.run(hub_call(config_path, _require_token(jwt_text), "HubService",
                                     "RemoveWatch", hub_pb2.RemoveWatchRequest(watch_id=watch_id)))
+    _label_watches(config_path, [response.watch])
     data = watch_to_dict(response.watch)
     if as_json:
         emit_json(data)
@@ -1104,21 +1139,15 @@ async def _signed_log(config_path: Path, jwt_text: str) -> tuple[list[bytes], li
 
 def _pinned_by_node(config: Any) -> tuple[tuple[int, bytes] | None, str]:
     """The checkpoint this node accepted (releases pin it), and where it came from."""
-    from sqlalchemy.engine import make_url
-
-    from node.store import NodeStore
-
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
-        return None, f"the node's database {url.database} was not found"
+    store = _node_store(config)
+    if store is None:
+        return None, "the node's database could not be read"
     try:
-        store = NodeStore.open(config.database_url, auto_migrate=False)
-        try:
-            pinned = store.last_checkpoint()
-        finally:
-            store.close()
+        pinned = store.last_checkpoint()
     except Exception as exc:  # an extra anchor: its absence is reported, never fatal
         return None, f"the node's database could not be read ({type(exc).__name__})"
+    finally:
+        store.close()
     if pinned is None:
         return None, "the node has accepted no checkpoint yet"
     return pinned, f"the node's accepted checkpoint at size {pinned[0]}"

@@ -9,6 +9,8 @@ list`` do.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Protocol
 
 import grpc
@@ -38,6 +40,8 @@ class Gateway(Protocol):
 
     async def add_watch(self, request: node_pb2.LocalAddWatchRequest,
                         metadata: list[tuple[str, str]]) -> hub_pb2.AddWatchResponse: ...
+
+    def label_watches(self, watches: Iterable[hub_pb2.Watch]) -> None: ...
 
 
 def bearer(token: str, request_id: str = "") -> list[tuple[str, str]]:
@@ -77,12 +81,14 @@ class Backend:
         response: hub_pb2.ListWatchesResponse = await call(
             self._hub.ListWatches, hub_pb2.ListWatchesRequest(include_inactive=True),
             timeout=TIMEOUT, metadata=bearer(token))
+        await asyncio.to_thread(self._gateway.label_watches, response.watches)  # kept here
         return response
 
     async def remove_watch(self, token: str, watch_id: str) -> hub_pb2.RemoveWatchResponse:
         response: hub_pb2.RemoveWatchResponse = await call(
             self._hub.RemoveWatch, hub_pb2.RemoveWatchRequest(watch_id=watch_id),
             timeout=TIMEOUT, metadata=bearer(token))
+        await asyncio.to_thread(self._gateway.label_watches, [response.watch])
         return response
 
     async def notifications(self, token: str) -> hub_pb2.ListNotificationsResponse:

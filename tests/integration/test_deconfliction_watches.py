@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from accord.errors import RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
@@ -157,6 +158,18 @@ async def test_a_watch_reports_a_record_ingested_later_once(federation: LiveFede
                              hub_pb2.ListWatchesRequest(),
                              federation.token("lakeside_so"))).watches  # type: ignore[attr-defined]
     assert listed.notifications == 1
+    # The label stays at the investigator's node: the hub holds none, and refuses one.
+    assert listed.label == ""
+    with federation.hub.audit.engine.connect() as conn:
+        assert conn.execute(text("SELECT label FROM watches")).scalars().all() == [""]
+    assert federation.nodes["lakeside_so"].store.watch_label_map([watch.watch_id]) == {
+        watch.watch_id: "Jazzy's phone"}
+    with pytest.raises(RemoteError) as info:
+        await hub_as(federation, "lakeside_so", "AddWatch", hub_pb2.AddWatchRequest(
+            case_number=CASE, purpose="human_trafficking", agreement="local-pilot",
+            tokens=[common_pb2.Token(kind=PHONE, value=bytes(32))], label="Jazzy's phone"),
+            federation.token("lakeside_so"))
+    assert info.value.message.startswith("AddWatchRequest.label: the hub keeps no labels")
 
 
 async def test_a_watch_does_not_report_records_older_than_itself(

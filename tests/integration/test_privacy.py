@@ -152,7 +152,8 @@ def test_hub_files_hold_no_plaintext_identifier(tmp_path: Path) -> None:
             await gateway_call(fed.node_config("lakeside_so"), token, "LocalAddWatch",
                                node_pb2.LocalAddWatchRequest(
                                    case_number="LS-1", purpose="human_trafficking",
-                                   phone=PERSON["phone"], label="her phone"))
+                                   phone=PERSON["phone"],
+                                   label=f"{PERSON['name']}, {PERSON['phone']}"))
             return results
 
         released: list[dict[str, object]] = []
