@@ -445,8 +445,27 @@ class ReleaseService:
             return release_to_proto(row), b"", "", []
         signed = SignedGrant.from_bytes(bytes(row.grant))
         if signed.grant.expires_at <= now:
+            # A new grant is a new decision: the node takes the requester's
+            # role and justification on the hub's word, so the policy is asked
+            # again, with the roles the requester holds now.
+            current = dict(row._mapping)
+            decision = await self._decide(current, sorted(principal.roles), now,
+                                          "approved" if row.approved else "none")
+            blocking = tuple(r for r in decision.reasons
+                             if not (r == "approval_required" and row.approved))
+            if blocking or not (decision.allow or row.approved):
+                blocking = blocking or (DENIED_WITHOUT_REASON,)
+                with self._audit.transaction() as tx:
+                    appended = tx.append(self._event("release_denied", "denied", now, principal,
+                                                     current, blocking))
+                    tx.conn.execute(update(releases).where(
+                        releases.c.release_id == release_id, releases.c.state == GRANTED).values(
+                        state=DENIED, reasons=list(blocking), audit_seq=appended.seq,
+                        updated_at=now))
+                raise PermissionDenied(f"release denied: {', '.join(blocking)}",
+                                       reasons=blocking)
             with self._audit.transaction() as tx:
-                self._grant(tx, principal, dict(row._mapping), now)
+                self._grant(tx, principal, current, now)
             with self._engine.connect() as conn:
                 row = conn.execute(select(releases).where(
                     releases.c.release_id == release_id)).one()

@@ -359,6 +359,38 @@ async def test_grant_whose_entry_is_not_in_the_log_is_refused(federation: LiveFe
                   grpc.StatusCode.UNAUTHENTICATED)
 
 
+@pytest.mark.parametrize("roles", [("investigator",), ("custodian",)])
+async def test_an_expired_grant_is_issued_again_only_if_the_policy_still_allows(
+    federation: LiveFederation, roles: tuple[str, ...],
+) -> None:
+    # A grant lives minutes; a fetch after that gets a new one. The node takes the
+    # requester's role on the hub's word, so the hub decides again, with the roles the
+    # requester holds now (here: still an investigator, or no longer allowed to release).
+    attack = await granted(federation)
+    expired = attack.regrant(now=NOW - dt.timedelta(hours=1))
+    release_id = attack.row.release_id  # type: ignore[attr-defined]
+    with federation.hub.audit.engine.begin() as conn:
+        conn.execute(releases_table.update().where(releases_table.c.release_id == release_id)
+                     .values(grant=expired))
+    token = federation.token("lakeside_so", roles=roles)
+    fetch = hub_pb2.FetchReleaseRequest(release_id=release_id)
+    events = lambda: [e.doc["event"] for e in federation.hub.audit.entries()  # noqa: E731
+                      if e.doc["details"].get("release_id") == release_id]
+    if roles == ("investigator",):
+        fetched = await gateway(federation, "lakeside_so", "LocalFetchRelease", fetch, token)
+        assert fetched.release.state == common_pb2.RELEASE_STATE_DELIVERED  # type: ignore[attr-defined]
+        assert events()[-3:] == ["release_granted", "release_granted", "release_delivered"]
+        return
+    with pytest.raises(RemoteError) as info:
+        await gateway(federation, "lakeside_so", "LocalFetchRelease", fetch, token)
+    assert info.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert info.value.message == "release denied: role_not_allowed_to_release"
+    assert events()[-2:] == ["release_granted", "release_denied"]
+    assert federation.nodes["rivertown_pd"].store.releases() == []
+    listed = await gateway(federation, "lakeside_so", "LocalFetchRelease", fetch)
+    assert listed.release.state == common_pb2.RELEASE_STATE_DENIED  # type: ignore[attr-defined]
+
+
 class _DeniesReleasesWithoutReason:
     """A policy engine answering every release question with a bare ``allow: false``."""
 
