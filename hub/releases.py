@@ -489,8 +489,10 @@ class ReleaseService:
                     (("owner_refused" if refused else "owner_unavailable"),),
                     detail=detail[:300], grant_id=row.grant_id))
                 if refused:
+                    # Never over a delivery (a concurrent fetch may have got the record).
                     tx.conn.execute(update(releases).where(
-                        releases.c.release_id == release_id).values(
+                        releases.c.release_id == release_id,
+                        releases.c.state == GRANTED).values(
                         state=FAILED, reasons=["owner_refused"], audit_seq=appended.seq,
                         updated_at=now))
             if refused:

@@ -6,7 +6,8 @@ Before a record leaves, this node checks, itself, in this order:
 1. the grant's Ed25519 signature by the hub, that it is for this node, and
    that it is within its short validity;
 2. that the grant was never used (the release log's primary key is the grant
-   id, so even a race cannot use it twice);
+   id, so even a race cannot use it twice); the same grant again gets the
+   answer already sent, so a hub whose first answer was lost can retry;
 3. that the pointer exists and was issued to the requesting agency;
 4. that the audit entry it was given is the grant's (leaf hash, sequence
    number, event, and every term: pointer, owner, requester and their key,
@@ -167,9 +168,14 @@ class Releaser:
         # 1. the grant itself
         grant = verify_grant(SignedGrant.from_bytes(req.grant), self._hub.public_keys,
                              owner=self._agency, now=now)
-        # 2. single use
-        if await asyncio.to_thread(self._store.grant_used, grant.grant_id):
-            raise PermissionDenied("grant already used")
+        # 2. single use: the same grant again (the hub retrying an answer lost on
+        # its way) gets the answer already logged and sent, nothing more
+        earlier = await asyncio.to_thread(self._store.released, grant.grant_id)
+        if earlier is not None:
+            sent, withheld_before = earlier
+            if sent is None:  # logged before answers were kept
+                raise PermissionDenied("grant already used")
+            return node_pb2.ReleaseResponse(ciphertext=sent, withheld=withheld_before)
         # 3. the pointer, issued to this requester's agency
         record_id, body, labels = await asyncio.to_thread(
             self._record_for, grant.pointer, grant.requester_agency, now)
@@ -196,7 +202,7 @@ class Releaser:
             "requester_agency": grant.requester_agency, "requester": grant.requester,
             "purpose": grant.purpose, "case_number": grant.case,
             "audit_seq": grant.audit_seq, "checkpoint_size": checkpoint.size,
-            "withheld": withheld, "released_at": now,
+            "withheld": withheld, "released_at": now, "ciphertext": ciphertext,
         }, (newest.size, newest.root))
         return node_pb2.ReleaseResponse(ciphertext=ciphertext, withheld=withheld)
 

@@ -133,6 +133,10 @@ release_log = Table(
     Column("checkpoint_size", Integer, nullable=False),
     Column("withheld", JSON, nullable=False),
     Column("released_at", DateTime(timezone=True), nullable=False),
+    #: What was sent (sealed to the requester): the answer to the same grant
+    #: again, when the first answer was lost on its way. Empty in rows logged
+    #: before it was kept.
+    Column("ciphertext", LargeBinary, nullable=True),
 )
 
 #: Requesting side: the investigators' own labels of their watches ("Jazzy's
@@ -660,9 +664,17 @@ class NodeStore:
         return found
 
     def grant_used(self, grant_id: str) -> bool:
+        return self.released(grant_id) is not None
+
+    def released(self, grant_id: str) -> tuple[bytes | None, list[str]] | None:
+        """(ciphertext sent, fields withheld) for a grant already used; None if unused."""
         with self.engine.connect() as conn:
-            return conn.execute(select(release_log.c.grant_id).where(
-                release_log.c.grant_id == grant_id)).first() is not None
+            row = conn.execute(select(release_log.c.ciphertext, release_log.c.withheld).where(
+                release_log.c.grant_id == grant_id)).first()
+        if row is None:
+            return None
+        return (bytes(row.ciphertext) if row.ciphertext is not None else None,
+                list(row.withheld))
 
     def last_checkpoint(self) -> tuple[int, bytes] | None:
         with self.engine.connect() as conn:

@@ -335,13 +335,31 @@ async def test_grant_for_another_recipient_cannot_be_rebound(federation: LiveFed
                   grpc.StatusCode.UNAUTHENTICATED)
 
 
-async def test_replayed_grant_is_refused(federation: LiveFederation) -> None:
+async def test_a_grant_used_again_releases_nothing_more(federation: LiveFederation) -> None:
+    # The hub retries when the node's answer is lost (a deadline, a crash, the network):
+    # the same grant gets the answer already logged and sent, and nothing new is logged.
     attack = await granted(federation)
     first = await attack.send(attack.request())
     assert first.ciphertext  # type: ignore[attr-defined]
-    with pytest.raises(RemoteError) as info:
-        await attack.send(attack.request())
-    assert info.value.message == "grant already used"
+    again = await attack.send(attack.request())
+    assert again.ciphertext == first.ciphertext  # type: ignore[attr-defined]
+    assert list(again.withheld) == list(first.withheld)  # type: ignore[attr-defined]
+    [logged] = federation.nodes["rivertown_pd"].store.releases()
+    assert logged["ciphertext"] == first.ciphertext  # type: ignore[attr-defined]
+
+
+async def test_a_fetch_whose_answer_was_lost_is_delivered_on_retry(
+    federation: LiveFederation,
+) -> None:
+    # The node released, but the hub never got the answer: the retry delivers it (it
+    # was marked FAILED for good, "grant already used").
+    attack = await granted(federation)
+    await attack.send(attack.request())  # the answer the hub never saw
+    release_id = attack.row.release_id  # type: ignore[attr-defined]
+    fetched = await gateway(federation, "lakeside_so", "LocalFetchRelease",
+                            hub_pb2.FetchReleaseRequest(release_id=release_id))
+    assert fetched.release.state == common_pb2.RELEASE_STATE_DELIVERED  # type: ignore[attr-defined]
+    assert json.loads(fetched.record_json)["source_id"] == "CAD-2026-004211"  # type: ignore[attr-defined]
     assert len(federation.nodes["rivertown_pd"].store.releases()) == 1
 
 
