@@ -323,13 +323,23 @@ class ReleaseService:
         row["state"] = PENDING if needs_approval else GRANTED
         row["reasons"] = ["approval_required"] if needs_approval else []
         with self._audit.transaction() as tx:
-            appended = tx.append(self._event(
-                "release_requested", "ok", now, principal, row,
-                needs_approval=needs_approval, justification_given=bool(row["justification"])))
-            row["audit_seq"] = appended.seq
-            tx.conn.execute(insert(releases).values(**row))
-            if not needs_approval:
-                self._grant(tx, principal, row, now)
+            # Checked again where appends are serialised: the same request sent
+            # twice at once is one release, not an error.
+            twin = tx.conn.execute(select(releases).where(
+                releases.c.requester_agency == principal.agency,
+                releases.c.requester == principal.subject,
+                releases.c.request_key == ask.request_key)).one_or_none()
+            if twin is None:
+                appended = tx.append(self._event(
+                    "release_requested", "ok", now, principal, row,
+                    needs_approval=needs_approval,
+                    justification_given=bool(row["justification"])))
+                row["audit_seq"] = appended.seq
+                tx.conn.execute(insert(releases).values(**row))
+                if not needs_approval:
+                    self._grant(tx, principal, row, now)
+        if twin is not None:
+            return release_to_proto(twin)
         return await self.get(row["release_id"])
 
     async def _refuse(self, principal: Principal, row: dict[str, Any], now: dt.datetime,
@@ -482,6 +492,11 @@ class ReleaseService:
         except (RemoteError, TimeoutError) as exc:
             refused = isinstance(exc, RemoteError) and exc.status.name in {
                 "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION", "NOT_FOUND"}
+            if isinstance(exc, RemoteError) and exc.message in CLOCK_REFUSALS:
+                # The owner's clock and ours disagree about the grant's few
+                # minutes: worth another try (a new grant once this one is
+                # expired here too), not the end of the release.
+                refused = False
             detail = exc.message if isinstance(exc, RemoteError) else "timed out"
             with self._audit.transaction() as tx:
                 appended = tx.append(self._event(
@@ -498,7 +513,8 @@ class ReleaseService:
             if refused:
                 raise PermissionDenied(
                     f"release {release_id}: {row.owner} refused it: {detail}") from exc
-            raise Unavailable(f"release {release_id}: {row.owner} unavailable; try again") from exc
+            raise Unavailable(f"release {release_id}: {row.owner} could not release it now "
+                              f"({detail}); try again") from exc
         with self._audit.transaction() as tx:
             appended = tx.append(self._event(
                 "release_delivered", "ok", now, principal, data, grant_id=row.grant_id,
@@ -509,6 +525,9 @@ class ReleaseService:
         release = await self.get(release_id)
         return release, bytes(response.ciphertext), row.grant_id, list(response.withheld)
 
+
+#: A node's refusals of a grant that only say its clock and the hub's disagree.
+CLOCK_REFUSALS = frozenset({"grant expired", "grant not yet valid"})
 
 REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 MAX_NODE_REASONS = 16

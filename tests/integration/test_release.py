@@ -3,6 +3,7 @@ a grant can be abused, refused by the owning node."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -407,6 +408,52 @@ async def test_an_expired_grant_is_issued_again_only_if_the_policy_still_allows(
     assert federation.nodes["rivertown_pd"].store.releases() == []
     listed = await gateway(federation, "lakeside_so", "LocalFetchRelease", fetch)
     assert listed.release.state == common_pb2.RELEASE_STATE_DENIED  # type: ignore[attr-defined]
+
+
+async def test_a_grant_the_owners_clock_disagrees_with_can_be_fetched_again(
+    federation: LiveFederation,
+) -> None:
+    # A node whose clock is behind the hub's by more than the leeway sees a fresh grant
+    # as not yet valid: that is worth another try, not the end of the release.
+    attack = await granted(federation)
+    release_id = attack.row.release_id  # type: ignore[attr-defined]
+    early = attack.regrant(now=NOW + dt.timedelta(minutes=2))
+
+    def store_grant(grant: bytes) -> None:
+        with federation.hub.audit.engine.begin() as conn:
+            conn.execute(releases_table.update().where(
+                releases_table.c.release_id == release_id).values(grant=grant))
+
+    store_grant(early)
+    fetch = hub_pb2.FetchReleaseRequest(release_id=release_id)
+    with pytest.raises(RemoteError) as info:
+        await gateway(federation, "lakeside_so", "LocalFetchRelease", fetch)
+    assert info.value.status == grpc.StatusCode.UNAVAILABLE
+    assert info.value.message == (f"release {release_id}: rivertown_pd could not release it "
+                                  "now (grant not yet valid); try again")
+    failed = [e.doc for e in federation.hub.audit.entries() if e.doc["event"] == "release_failed"]
+    assert failed[-1]["reasons"] == ["owner_unavailable"]
+    store_grant(bytes(attack.row.grant))  # type: ignore[attr-defined]
+    fetched = await gateway(federation, "lakeside_so", "LocalFetchRelease", fetch)
+    assert fetched.release.state == common_pb2.RELEASE_STATE_DELIVERED  # type: ignore[attr-defined]
+
+
+async def test_the_same_request_sent_twice_at_once_is_one_release(
+    federation: LiveFederation,
+) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
+    token = federation.token("lakeside_so")
+    key = RecipientKey.generate().public_bytes
+    request = hub_pb2.RequestReleaseRequest(
+        pointer=pointer, case_number=CASE, purpose="human_trafficking",
+        justification="victim identification", requester_key=key, request_key="retry-0001")
+    both = await asyncio.gather(*(hub_as(federation, "lakeside_so", "RequestRelease", request,
+                                         token) for _ in range(2)), return_exceptions=True)
+    assert not [r for r in both if isinstance(r, BaseException)], both
+    assert len({r.release.release_id for r in both}) == 1  # type: ignore[union-attr]
+    events = [e.doc["event"] for e in federation.hub.audit.entries()]
+    assert events.count("release_requested") == 1
 
 
 class _DeniesReleasesWithoutReason:
