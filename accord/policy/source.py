@@ -80,6 +80,10 @@ class PolicySource:
     async def build(self) -> tuple[AgreementSet, PolicyEngine]:
         """Load and compile everything into a new engine; raises ConfigError."""
         agreements, modules, data = await asyncio.to_thread(self.load)
+        # Compiled here first, whichever engine decides: an OPA server takes
+        # modules one by one, so a file that does not compile would otherwise
+        # be refused only after the files before it were live.
+        engine = await asyncio.to_thread(RegoEngine, modules, data)
         if self.engine.kind == "opa":
             opa = OpaEngine(self.engine.opa_host, self.engine.opa_port,
                             timeout=self.engine.timeout)
@@ -90,7 +94,6 @@ class PolicySource:
                     await opa.close()
                     raise ConfigError(f"OPA server rejected the policies: {exc}") from exc
             return agreements, opa
-        engine = await asyncio.to_thread(RegoEngine, modules, data)
         return agreements, engine
 
     async def open(self) -> tuple[AgreementSet, PolicyPoint]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -186,6 +187,27 @@ async def test_hub_on_an_opa_server_decides_the_same_and_fails_closed(tmp_path: 
     reasons = [e.doc["reasons"] for e in live.hub.audit.entries()
                if e.doc["event"] == "search_denied"]
     assert reasons[-2:] == [["policy_error"], ["policy_timeout"]]
+
+
+async def test_a_reload_that_does_not_compile_pushes_nothing_to_opa(
+    federation: LiveFederation, tmp_path: Path,
+) -> None:
+    # OPA takes modules one at a time: a broken last file was refused only after the
+    # files before it were live, and the "rejected" reload half applied.
+    policies = tmp_path / "policies"
+    shutil.copytree(federation.hub_config.policy.policy_dir, policies)
+    async with running_opa() as (opa, port):
+        source = replace(federation.hub_config.policy, policy_dir=policies,
+                         engine=EngineSettings(kind="opa", opa_port=port))
+        _, point = await source.open()
+        pushed = dict(opa.modules)
+        release = policies / "accord" / "release.rego"
+        release.write_text(release.read_text() + "\n# edited\n")
+        scope = policies / "accord" / "scope.rego"
+        scope.write_text(scope.read_text() + "\nthis is not rego {\n")
+        assert await reload_once(source, point) is None
+        assert opa.modules == pushed
+        await point.close()
 
 
 async def test_agreement_changes_reload_live_and_bad_versions_are_rejected(
