@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from accord.errors import InvalidArgument, PermissionDenied, RemoteError
-from accord.identity import Principal
+from accord.identity import ROLES, Principal
 from accord.policy.engine import SCOPE, PolicyPoint
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
@@ -182,6 +182,13 @@ class Aggregator:
     async def aggregate(self, principal: Principal, query: AggregateQuery, source: str,
                         now: dt.datetime) -> hub_pb2.AggregateCountsResponse:
         """Decide, fan out, merge, suppress, audit; the answer."""
+        if not principal.roles & ROLES:
+            # A verified token with no role is someone the agency gave no part.
+            reasons = ("role_missing",)
+            await asyncio.to_thread(self._audit.append, self._event(
+                principal, query, source, now, "denied", reasons))
+            raise PermissionDenied("aggregate counts need a role: one of "
+                                   f"{', '.join(sorted(ROLES))}", reasons=reasons)
         scope = await self._scope(principal, query, source, now)
         outcomes = await asyncio.gather(*(self._ask(a, scope[a], principal)
                                           for a in sorted(scope)))

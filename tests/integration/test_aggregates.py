@@ -7,26 +7,30 @@ import dataclasses
 import datetime as dt
 
 import grpc
+import jwt
 import pytest
 
 from accord.errors import RemoteError
+from accord.identity import HUB_AUDIENCE, DevIdentityProvider
 from accord.rpc import call, channel_options
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from node.records import Record, RecordType
+from tests.conftest import NOW
 from tests.integration.conftest import LiveFederation
 from tests.integration.test_search import cad_call, tip
 
 
 async def aggregate(live: LiveFederation, agency: str, purpose: str,
-                    roles: tuple[str, ...] = ("auditor",)) -> hub_pb2.AggregateCountsResponse:
+                    roles: tuple[str, ...] = ("auditor",),
+                    token: str | None = None) -> hub_pb2.AggregateCountsResponse:
     config = live.node_configs[agency]
+    token = token or live.token(agency, sub="aud.kim", roles=roles)
     async with grpc.aio.secure_channel(config.hub, config.tls.channel_credentials(),
                                        options=channel_options()) as channel:
         response: hub_pb2.AggregateCountsResponse = await call(
             hub_pb2_grpc.HubServiceStub(channel).AggregateCounts,
             hub_pb2.AggregateCountsRequest(agreement="local-pilot", purpose=purpose),
-            timeout=30, metadata=[("authorization",
-                                   f"Bearer {live.token(agency, sub='aud.kim', roles=roles)}")])
+            timeout=30, metadata=[("authorization", f"Bearer {token}")])
         return response
 
 
@@ -88,6 +92,24 @@ async def test_a_purpose_outside_the_requesters_is_denied_and_audited(
     [denied] = [e.doc for e in federation.hub.audit.entries()
                 if e.doc["event"] == "aggregate_denied"]
     assert denied["outcome"] == "denied" and denied["agency"] == "tip_hotline"
+
+
+async def test_a_token_without_a_role_gets_no_counts(federation: LiveFederation) -> None:
+    # The identity provider's own token, with an empty roles claim (the dev IdP refuses to
+    # make one; a real one may well send it).
+    idp = DevIdentityProvider.load(federation.fed.idp_dir("lakeside_so"), "lakeside_so")
+    claims = {"iss": idp.issuer, "sub": "someone", "aud": HUB_AUDIENCE,
+              "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 600,
+              "jti": "no-role-token-01", "agency": "lakeside_so", "roles": []}
+    token = jwt.encode(claims, idp.key, algorithm="EdDSA", headers={"kid": idp.kid})
+    with pytest.raises(RemoteError) as raised:
+        await aggregate(federation, "lakeside_so", "human_trafficking", token=token)
+    assert raised.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert raised.value.message == ("aggregate counts need a role: one of auditor, custodian, "
+                                    "investigator, steward")
+    [denied] = [e.doc for e in federation.hub.audit.entries()
+                if e.doc["event"] == "aggregate_denied"]
+    assert denied["reasons"] == ["role_missing"]
 
 
 async def test_only_the_hub_may_ask_a_node_for_counts(federation: LiveFederation) -> None:
