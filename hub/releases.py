@@ -318,7 +318,10 @@ class ReleaseService:
             await self._refuse(principal, row, now, node_blocking)
             raise PermissionDenied(f"release denied: {', '.join(node_blocking)}",
                                    reasons=node_blocking)
-        needs_approval = hub_needs or node.needs_approval
+        # Asked for in either form (the flag or the reason), approval is needed.
+        needs_approval = (hub_needs or node.needs_approval
+                          or "approval_required" in decision.reasons
+                          or "approval_required" in node_reasons)
         row["withhold"] = _withhold_rules(decision.result.get("withhold", []))
         row["state"] = PENDING if needs_approval else GRANTED
         row["reasons"] = ["approval_required"] if needs_approval else []

@@ -457,14 +457,15 @@ async def test_the_same_request_sent_twice_at_once_is_one_release(
 
 
 class _DeniesReleasesWithoutReason:
-    """A policy engine answering every release question with a bare ``allow: false``."""
+    """A policy engine answering every release question with ``answer`` (a bare ``allow: false``)."""
 
-    def __init__(self, inner: PolicyEngine) -> None:
+    def __init__(self, inner: PolicyEngine, answer: object = None) -> None:
         self.inner = inner
+        self.answer = answer if answer is not None else {"allow": False}
 
     async def evaluate(self, decision: str, input: dict[str, object]) -> object:
         if decision == RELEASE:
-            return {"allow": False}
+            return self.answer
         return await self.inner.evaluate(decision, input)
 
     async def close(self) -> None:
@@ -486,6 +487,21 @@ async def test_a_deny_without_reasons_refuses_the_release(
         await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
     assert info.value.status == grpc.StatusCode.PERMISSION_DENIED
     assert info.value.message == f"release denied: {reason}"
+    assert federation.nodes["rivertown_pd"].store.releases() == []
+
+
+async def test_approval_asked_for_only_by_its_reason_is_still_needed(
+    federation: LiveFederation,
+) -> None:
+    # A policy (or a half-applied one) that says approval_required without the flag.
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
+    point = federation.hub.policy
+    await point.replace(_DeniesReleasesWithoutReason(
+        point._engine, {"allow": False, "reasons": ["approval_required"], "withhold": []}),
+        "reason-only")
+    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    assert requested.release.state == PENDING  # type: ignore[attr-defined]
     assert federation.nodes["rivertown_pd"].store.releases() == []
 
 
