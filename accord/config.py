@@ -14,7 +14,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,8 +108,14 @@ class Section:
 _REQUIRED: Any = object()
 
 
-def load_toml(path: Path, env_prefix: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Read a TOML file and apply environment overrides to its scalar keys."""
+def load_toml(path: Path, env_prefix: str, env: Mapping[str, str] | None = None,
+              tables: Collection[str] | None = None) -> dict[str, Any]:
+    """Read a TOML file and apply environment overrides to its scalar keys.
+
+    ``PREFIX_TABLE_KEY=value`` sets ``key`` in ``[table]``; ``tables`` are the
+    tables the file may hold, and a variable naming another is refused with
+    its name (not blamed on the file).
+    """
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)
@@ -125,23 +131,35 @@ def load_toml(path: Path, env_prefix: str, env: Mapping[str, str] | None = None)
         section, _, key = var[len(prefix) :].lower().partition("_")
         if not key:
             continue
+        if tables is not None and section not in tables:
+            raise ConfigError(f"environment: {var}: [{section}] is not a table of {path.name} "
+                              f"(its tables: {', '.join(sorted(tables))})")
         table = data.setdefault(section, {})
         if isinstance(table, dict):
-            table[key] = _coerce(raw, table.get(key))
+            table[key] = _coerce(var, raw, table.get(key))
     return data
 
 
-def _coerce(raw: str, current: Any) -> Any:
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _coerce(var: str, raw: str, current: Any) -> Any:
     """Give an environment value the type of the value it replaces (or its own)."""
-    if isinstance(current, bool) or (current is None and raw.lower() in {"true", "false"}):
-        return raw.lower() in {"1", "true", "yes", "on"}
-    for kind in (int, float):
+    word = raw.strip().lower()
+    if isinstance(current, bool) or (current is None and word in {"true", "false"}):
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise ConfigError(f"environment: {var}: got {raw!r}, want true or false")
+    for kind, name in ((int, "an integer"), (float, "a number")):
         if isinstance(current, kind) or current is None:
             try:
                 return kind(raw)
             except ValueError:
                 if current is not None:
-                    raise ConfigError(f"environment: {raw!r} is not a {kind.__name__}") from None
+                    raise ConfigError(f"environment: {var}: got {raw!r}, want {name}") from None
     return raw
 
 

@@ -71,6 +71,9 @@ from accord.identity import IssuerConfig, load_public_key
 from accord.policy.source import PolicySource
 from accord.tls import TlsFiles
 
+#: The tables the file may hold.
+TABLES = frozenset({"hub", "tls", "policy", "limits"})
+
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -112,7 +115,7 @@ class HubConfig:
     @classmethod
     def load(cls, path: Path, env: dict[str, str] | None = None) -> HubConfig:
         path = path.resolve()
-        data = load_toml(path, "ACCORD_HUB", env)
+        data = load_toml(path, "ACCORD_HUB", env, TABLES)
         hub = section(path, data, "hub")
         data_dir = hub.path("data_dir", ".")
         agreement_files = tuple(hub.path_list("agreements"))
@@ -145,7 +148,7 @@ class HubConfig:
             watch_interval=hub.number("watch_interval_seconds", 60.0, minimum=0.1),
         )
         hub.check_unknown()
-        unknown = set(data) - {"hub", "tls", "policy", "limits"}
+        unknown = set(data) - TABLES
         if unknown:
             raise ConfigError(f"{path}: unknown table [{sorted(unknown)[0]}]")
         return config

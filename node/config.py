@@ -65,6 +65,9 @@ from accord.tls import TlsFiles
 from node.console.config import ConsoleConfig
 from node.tokens import Keyring
 
+#: The tables the file may hold.
+TABLES = frozenset({"node", "tls", "local", "policy", "limits", "console"})
+
 
 @dataclass(frozen=True, slots=True)
 class NodeConfig:
@@ -102,7 +105,7 @@ class NodeConfig:
     @classmethod
     def load(cls, path: Path, env: dict[str, str] | None = None) -> NodeConfig:
         path = path.resolve()
-        data = load_toml(path, "ACCORD_NODE", env)
+        data = load_toml(path, "ACCORD_NODE", env, TABLES)
         node = section(path, data, "node")
         data_dir = node.path("data_dir", ".")
         agency = parse_agency(node.text("agency"), f"{path}: node.agency")
@@ -145,7 +148,7 @@ class NodeConfig:
             console=ConsoleConfig.read(path, data),
         )
         node.check_unknown()
-        unknown = set(data) - {"node", "tls", "local", "policy", "limits", "console"}
+        unknown = set(data) - TABLES
         if unknown:
             raise ConfigError(f"{path}: unknown table [{sorted(unknown)[0]}]")
         return config

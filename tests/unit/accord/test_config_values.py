@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.config import read_limits
+from accord.config import load_toml, read_limits
 from accord.errors import ConfigError
 
 HUB = Path("/etc/accord/hub.toml")
@@ -32,3 +32,44 @@ def test_bad_limits_are_refused(key: str, value: float, want: str) -> None:
 def test_good_limits_are_read() -> None:
     limits = read_limits(HUB, {"limits": {"search_per_minute": 30, "max_message_bytes": 2**31 - 1}})
     assert (limits.search_per_minute, limits.max_message_bytes) == (30.0, 2**31 - 1)
+
+
+def toml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "node.toml"
+    path.write_text(text)
+    return path
+
+
+TABLES = frozenset({"node", "console"})
+
+
+@pytest.mark.parametrize(("var", "raw", "want"), [
+    ("ACCORD_NODE_CONSOLE_ENABLED", "ture", "got 'ture', want true or false"),
+    ("ACCORD_NODE_NODE_BATCH", "2.5", "got '2.5', want an integer"),
+    ("ACCORD_NODE_NODE_RATE", "fast", "got 'fast', want a number"),
+])
+def test_a_bad_environment_value_names_the_variable(tmp_path: Path, var: str, raw: str,
+                                                    want: str) -> None:
+    # "ture" became False: the console silently off.
+    path = toml(tmp_path, "[node]\nbatch = 500\nrate = 1.5\n[console]\nenabled = true\n")
+    with pytest.raises(ConfigError) as info:
+        load_toml(path, "ACCORD_NODE", {var: raw}, TABLES)
+    assert info.value.message == f"environment: {var}: {want}"
+
+
+def test_environment_values_take_the_type_they_replace(tmp_path: Path) -> None:
+    path = toml(tmp_path, "[node]\nbatch = 500\nrate = 1.5\n[console]\nenabled = true\n")
+    data = load_toml(path, "ACCORD_NODE", {"ACCORD_NODE_CONSOLE_ENABLED": "off",
+                                           "ACCORD_NODE_NODE_BATCH": "20",
+                                           "ACCORD_NODE_NODE_RATE": "3"}, TABLES)
+    assert (data["console"]["enabled"], data["node"]["batch"], data["node"]["rate"]) == (
+        False, 20, 3.0)
+
+
+def test_a_variable_naming_no_table_is_refused_by_its_name(tmp_path: Path) -> None:
+    # It was blamed on the file: "node.toml: unknown table [log]".
+    path = toml(tmp_path, "[node]\n")
+    with pytest.raises(ConfigError) as info:
+        load_toml(path, "ACCORD_NODE", {"ACCORD_NODE_LOG_LEVEL": "debug"}, TABLES)
+    assert info.value.message == ("environment: ACCORD_NODE_LOG_LEVEL: [log] is not a table of "
+                                  "node.toml (its tables: console, node)")
