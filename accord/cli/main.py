@@ -262,7 +262,7 @@ def node_reindex(config_path: Path, as_json: bool) -> None:
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Map and encode rows in this many worker processes (1: in this process). "
                    "One per CPU core loads large files fastest.")
-@click.option("--show-rejected", type=int, default=20, show_default=True,
+@click.option("--show-rejected", type=click.IntRange(0), default=20, show_default=True,
               help="How many rejected rows to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
@@ -279,12 +279,16 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
     """
     from node.config import NodeConfig
     from node.ingest.mapping import Mapping
-    from node.ingest.reader import count_rows
+    from node.ingest.reader import count_rows, open_rows
     from node.loader import Workers, ingest_file
     from node.store import NodeStore
 
     config = NodeConfig.load(config_path)
     mapping = Mapping.load(mapping_path)
+    for path in files:
+        # Every file's format and header first: a bad one among several stops
+        # the run before anything is loaded, not after the files before it.
+        open_rows(mapping, path)
     keys = config.keyring().all()
     store = NodeStore.open(config.database_url)
     reports = []
@@ -310,10 +314,11 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
             console.print(f"{report.path.name}: {report.rows} rows: {c.loaded} loaded, "
                           f"{c.updated} updated, {c.unchanged} unchanged, "
                           f"{report.rejected} rejected")
-            for rejection in report.rejections[:show_rejected]:
+            shown = report.rejections[:show_rejected]
+            for rejection in shown:
                 console.print(f"  rejected {rejection.reason}", highlight=False, markup=False)
-            if report.rejected > show_rejected:
-                console.print(f"  ... and {report.rejected - show_rejected} more "
+            if report.rejected > len(shown):
+                console.print(f"  ... and {report.rejected - len(shown)} more "
                               "(--show-rejected N or --json for all)")
     if any(r.rejected for r in reports):
         sys.exit(3)

@@ -130,6 +130,32 @@ def test_ingest_reports_rejected_rows_by_line_and_loads_the_rest(tmp_path: Path,
         store.close()
 
 
+def test_ingest_of_several_files_checks_every_header_before_loading(tmp_path: Path) -> None:
+    # The good file was loaded, its report lost, and the run failed on the second.
+    root = init(tmp_path)
+    config = root / "nodes" / "rivertown_pd" / "node.toml"
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('version = 1\nsource = "cad"\n[record]\nsource_id = "id"\n'
+                       'record_type = { value = "cad_call" }\noccurred_on = "date"\n'
+                       '[[people]]\nrole = { value = "other" }\nname = "name"\n')
+    good = tmp_path / "good.csv"
+    good.write_text("id,date,name\n1,2026-01-02,Ana Lopez\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,when,name\n2,2026-01-03,Bo Li\n")
+    code, out, err = run("node", "ingest", "--config", str(config), "--mapping", str(mapping),
+                         str(good), str(bad))
+    assert code == 1 and out == ""
+    assert "bad.csv" in err and "'date'" in err
+    store = NodeStore.open(NodeConfig.load(config).database_url)
+    try:
+        assert store.count_records() == 0
+    finally:
+        store.close()
+    code, _, err = run("node", "ingest", "--config", str(config), "--mapping", str(mapping),
+                       str(good), "--show-rejected", "-1")
+    assert code == 2 and "-1" in err
+
+
 def test_ingest_with_a_broken_mapping_names_file_and_key(tmp_path: Path) -> None:
     root = init(tmp_path)
     mapping = tmp_path / "bad.toml"
