@@ -129,7 +129,7 @@ class NodeConfig:
                                         if node.text("federation_secret_rotation", "")
                                         else None),
             request_key_file=node.path("request_key_file", str(data_dir / "request_keys.key")),
-            default_region=node.text("default_region", "US"),
+            default_region=_region(path, node.text("default_region", "US")),
             max_pointers=node.integer("max_pointers", 100, minimum=1),
             reflection=node.flag("reflection", False),
             tls=read_tls(path, data),
@@ -184,3 +184,13 @@ def _local_rules(path: Path, data: dict[str, object], agency: str) -> dict[str, 
     }
     sec.check_unknown()
     return rules
+
+
+def _region(path: Path, region: str) -> str:
+    """A region phone numbers without a country code are read in (ISO 3166, like 'US')."""
+    import phonenumbers
+
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"{path}: node.default_region: got {region!r}, want a region code "
+                          "like 'US' (ISO 3166, one the phone number library knows)")
+    return region

@@ -155,6 +155,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, TypeVar
 
+import phonenumbers
+
 from accord.errors import InvalidArgument, InvalidRecord, MappingError
 from node.normalize import DateOrder, parse_date
 from node.records import (
@@ -817,8 +819,9 @@ class _Loader:
         if "date_order" in doc:
             self.date_order = self.choice(doc["date_order"], _DATE_ORDERS, "date_order")
         region = self.string(doc.get("default_region", "US"), "default_region")
-        if not _REGION_RE.match(region):
-            raise self.error("default_region", f"got {region!r}, want a region code like 'US'")
+        if not _REGION_RE.match(region) or region not in phonenumbers.SUPPORTED_REGIONS:
+            raise self.error("default_region", f"got {region!r}, want a region code like 'US' "
+                             "(ISO 3166, one the phone number library knows)")
         record_table = self.table(self.required(doc, "record", ""), "record")
         record = self.part(record_table, "record", _RECORD_FIELDS, ("extra",))
         for name in _RECORD_REQUIRED:

@@ -73,3 +73,12 @@ def test_a_variable_naming_no_table_is_refused_by_its_name(tmp_path: Path) -> No
         load_toml(path, "ACCORD_NODE", {"ACCORD_NODE_LOG_LEVEL": "debug"}, TABLES)
     assert info.value.message == ("environment: ACCORD_NODE_LOG_LEVEL: [log] is not a table of "
                                   "node.toml (its tables: console, node)")
+
+
+def test_a_node_default_region_must_be_a_real_region() -> None:
+    from node.config import _region
+
+    assert _region(Path("node.toml"), "GB") == "GB"
+    with pytest.raises(ConfigError) as info:
+        _region(Path("node.toml"), "XX")
+    assert info.value.message.startswith("node.toml: node.default_region: got 'XX', want")

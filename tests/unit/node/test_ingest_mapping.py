@@ -213,6 +213,8 @@ LOAD_ERRORS: list[tuple[str, str, str]] = [
     (base_with(top='date_order = "YMD"'), "date_order", "got 'YMD', want one of [MDY, DMY]"),
     (base_with(top='format = "xlsx"'), "format", "got 'xlsx', want one of [csv, jsonl]"),
     (base_with(top='default_region = "usa"'), "default_region", "got 'usa', want a region code"),
+    # Well formed, but no region: every phone was then rejected, row by row.
+    (base_with(top='default_region = "XX"'), "default_region", "got 'XX', want a region code"),
     (
         BASE.replace('"test_src"', '"Test Source"'),
         "source",
