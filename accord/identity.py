@@ -324,6 +324,9 @@ class DevIdentityProvider:
         """Mint a signed token for ``subject`` with ``roles``, valid for ``ttl``."""
         if not subject.strip():
             raise InvalidArgument("subject: must not be empty")
+        if not subject.isprintable():
+            # The hub would refuse the token as malformed: refuse to make it.
+            raise InvalidArgument(f"subject: got {subject!r}, want printable text")
         unknown = set(roles) - ROLES
         if unknown or not roles:
             raise InvalidArgument(

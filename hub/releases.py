@@ -422,6 +422,8 @@ class ReleaseService:
         return await self.get(release_id)
 
     async def list_for(self, principal: Principal, state: int) -> list[common_pb2.Release]:
+        if state and state not in common_pb2.ReleaseState.values():
+            raise InvalidArgument(f"ListReleasesRequest.state: got {state}, unknown")
         query = select(releases).order_by(releases.c.created_at)
         if principal.has_role("custodian"):
             query = query.where(releases.c.owner == principal.agency)

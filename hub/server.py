@@ -428,10 +428,17 @@ class AuditServicer(hub_pb2_grpc.AuditServiceServicer):
     ) -> hub_pb2.ListCheckpointsResponse:
         await self._auth.authenticate(context, self._clock(), "auditor")
         check_position("ListCheckpointsRequest.start_size", request.start_size)
-        limit = min(request.limit or 1000, 10_000)
+        if request.limit > MAX_CHECKPOINTS_PER_PAGE:
+            raise InvalidArgument(f"ListCheckpointsRequest.limit: {request.limit}, at most "
+                                  f"{MAX_CHECKPOINTS_PER_PAGE}")
+        limit = request.limit or 1000
         notes, next_size = await asyncio.to_thread(
             self._audit.checkpoint_range, request.start_size or 1, limit)
         return hub_pb2.ListCheckpointsResponse(checkpoints=notes, next_size=next_size)
+
+
+#: The most checkpoints one ListCheckpoints page holds.
+MAX_CHECKPOINTS_PER_PAGE = 10_000
 
 
 class NodeChannels:

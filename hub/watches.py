@@ -140,9 +140,14 @@ class WatchAsk:
 
     @classmethod
     def from_proto(cls, req: hub_pb2.AddWatchRequest) -> WatchAsk:
-        query = SearchQuery.from_proto(hub_pb2.SearchRequest(
-            case_number=req.case_number, purpose=req.purpose, tokens=req.tokens,
-            agreement=req.agreement, filters=req.filters))
+        try:
+            query = SearchQuery.from_proto(hub_pb2.SearchRequest(
+                case_number=req.case_number, purpose=req.purpose, tokens=req.tokens,
+                agreement=req.agreement, filters=req.filters))
+        except InvalidArgument as exc:
+            # Name the message the caller sent, not the one it is checked as.
+            message = exc.message.replace("SearchRequest.", "AddWatchRequest.", 1)
+            raise InvalidArgument(message) from exc
         if req.days > MAX_DAYS:
             raise InvalidArgument(f"AddWatchRequest.days: got {req.days}, want 1 to {MAX_DAYS} "
                                   f"(0 means {DEFAULT_DAYS})")

@@ -86,6 +86,10 @@ def test_token_issue_refuses_unknown_roles(tmp_path: Path) -> None:
     code, _, err = run("token", "issue", "--idp", str(root / "idp" / "lakeside_so"),
                        "--sub", "x", "--role", "root")
     assert code == 2 and "roles: got ['root']" in err
+    # A token the hub would refuse as malformed is not made.
+    code, _, err = run("token", "issue", "--idp", str(root / "idp" / "lakeside_so"),
+                       "--sub", "det\x01x")
+    assert code == 2 and "subject: got 'det\\x01x', want printable text" in err
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -456,6 +456,26 @@ async def test_the_same_request_sent_twice_at_once_is_one_release(
     assert events.count("release_requested") == 1
 
 
+async def test_listing_with_an_unknown_state_or_too_many_checkpoints_is_refused(
+    federation: LiveFederation,
+) -> None:
+    with pytest.raises(RemoteError) as info:
+        await hub_as(federation, "lakeside_so", "ListReleases",
+                     hub_pb2.ListReleasesRequest(state=99),  # type: ignore[arg-type]
+                     federation.token("lakeside_so"))
+    assert (info.value.status, info.value.message) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "ListReleasesRequest.state: got 99, unknown")
+    config = federation.node_configs["lakeside_so"]
+    auditor = federation.token("lakeside_so", roles=("auditor",))
+    async with grpc.aio.secure_channel(config.hub, config.tls.channel_credentials(),
+                                       options=channel_options()) as channel:
+        with pytest.raises(RemoteError) as info:
+            await call(hub_pb2_grpc.AuditServiceStub(channel).ListCheckpoints,
+                       hub_pb2.ListCheckpointsRequest(limit=50_000), timeout=30,
+                       metadata=[("authorization", f"Bearer {auditor}")])
+    assert info.value.message == "ListCheckpointsRequest.limit: 50000, at most 10000"
+
+
 class _DeniesReleasesWithoutReason:
     """A policy engine answering every release question with ``answer`` (a bare ``allow: false``)."""
 

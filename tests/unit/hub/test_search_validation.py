@@ -102,3 +102,13 @@ def test_a_trailing_newline_is_refused(field: str) -> None:
     with pytest.raises(InvalidArgument) as info:
         SearchQuery.from_proto(ask)
     assert info.value.message.startswith(f"SearchRequest.{field}: ")
+
+
+def test_a_watch_request_is_named_as_such_in_its_errors() -> None:
+    from hub.watches import WatchAsk
+
+    with pytest.raises(InvalidArgument) as info:
+        WatchAsk.from_proto(hub_pb2.AddWatchRequest(case_number="LS-1\n",
+                                                    purpose="human_trafficking",
+                                                    agreement="local-pilot"))
+    assert info.value.message.startswith("AddWatchRequest.case_number: ")
