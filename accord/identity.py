@@ -115,6 +115,18 @@ class _Verified(NamedTuple):
                      self.leeway, now)
 
 
+#: Audit reasons for PyJWT's refusals, most specific first.
+_JWT_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.InvalidSignatureError, "token_bad_signature"),
+    (jwt.ExpiredSignatureError, "token_expired"),
+    (jwt.ImmatureSignatureError, "token_not_yet_valid"),
+    (jwt.InvalidAudienceError, "token_wrong_audience"),
+    (jwt.InvalidIssuerError, "token_wrong_issuer"),
+    (jwt.MissingRequiredClaimError, "token_claim_missing"),
+    (jwt.DecodeError, "token_malformed"),
+)
+
+
 class TokenVerifier:
     """Verifies investigator JWTs against the configured issuers.
 
@@ -146,7 +158,10 @@ class TokenVerifier:
         except Unauthenticated:
             raise
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
-            raise Unauthenticated("invalid token", reasons=("token_invalid",)) from exc
+            # The caller is told only "invalid token"; the audit log, why.
+            reason = next((r for kind, r in _JWT_REASONS if isinstance(exc, kind)),
+                          "token_invalid")
+            raise Unauthenticated("invalid token", reasons=(reason,)) from exc
         with self._lock:
             self._verified[token] = verified
             if len(self._verified) > VERIFIED_TOKENS:

@@ -60,7 +60,7 @@ def test_valid_token_gives_the_principal() -> None:
 
 @pytest.mark.parametrize("missing", ["exp", "iat", "aud", "iss", "sub", "jti"])
 def test_every_required_claim_is_required(missing: str) -> None:
-    expected = "token_unknown_issuer" if missing == "iss" else "token_invalid"
+    expected = "token_unknown_issuer" if missing == "iss" else "token_claim_missing"
     assert reason(sign(claims(**{missing: None}))) == expected
 
 
@@ -128,7 +128,7 @@ def test_overlong_lifetime_is_refused() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"aud": "someone-else"}, "token_invalid"),
+        ({"aud": "someone-else"}, "token_wrong_audience"),
         ({"iss": "https://evil.example"}, "token_unknown_issuer"),
         ({"agency": "rivertown_pd"}, "token_agency_mismatch"),
         ({"roles": "investigator"}, "token_roles_malformed"),
@@ -175,12 +175,12 @@ def test_key_reference_headers_are_refused_never_fetched(header: str) -> None:
 
 def test_oversized_and_garbage_tokens_are_refused() -> None:
     assert reason(sign(claims(pad="x" * 9000))) == "token_too_large"
-    assert reason("not.a.jwt") == "token_invalid"
-    assert reason("") == "token_invalid"
+    assert reason("not.a.jwt") == "token_malformed"
+    assert reason("") == "token_malformed"
 
 
 def test_another_agencys_key_cannot_sign_for_this_agency() -> None:
-    assert reason(sign(claims(), key=OTHER.key)) == "token_invalid"
+    assert reason(sign(claims(), key=OTHER.key)) == "token_bad_signature"
 
 
 def test_issuer_config_refuses_unsafe_settings() -> None:
