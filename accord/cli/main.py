@@ -32,7 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from accord.errors import AccordError, InvalidArgument, RemoteError
+from accord.errors import AccordError, CryptoError, InvalidArgument, RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from accord.views import (
     notification_to_dict,
@@ -1307,16 +1307,23 @@ def audit_proof(seq: int, config_path: Path, jwt_text: str | None, as_json: bool
 
     config = NodeConfig.load(config_path)
     token = _require_token(jwt_text)
-    entries, note = asyncio.run(_all_entries(config_path, token, {}))
-    signed = SignedCheckpoint.from_text(note)
-    checkpoint = verify_checkpoint(signed, load_ed25519_public_key(config.hub_public_key),
-                                   "accord-hub", config.log_origin)
+    # The one entry, and the latest checkpoint (ListEntries answers with it).
+    page = asyncio.run(hub_call(config_path, token, "AuditService", "ListEntries",
+                                hub_pb2.ListEntriesRequest(start_seq=seq, limit=1)))
+    note = page.checkpoint
+    keys = [load_ed25519_public_key(k)
+            for k in (config.hub_public_key, *config.hub_previous_public_keys)]
+    checkpoint = verify_checkpoint(SignedCheckpoint.from_text(note), keys, "accord-hub",
+                                   config.log_origin)
+    if not page.entries or seq > checkpoint.size:
+        raise InvalidArgument(f"seq: {seq}, the log's latest signed checkpoint covers "
+                              f"{checkpoint.size} entries")
+    entry = page.entries[0]
+    if json.loads(entry).get("seq") != seq:
+        raise CryptoError()
     response = asyncio.run(hub_call(config_path, token, "LogService", "GetInclusionProof",
                                     hub_pb2.GetInclusionProofRequest(
                                         seq=seq, tree_size=checkpoint.size)))
-    if seq > len(entries):
-        raise InvalidArgument(f"seq: {seq}, the log has {len(entries)} entries")
-    entry = entries[seq - 1]
     merkle.verify_inclusion(merkle.leaf_hash(entry), seq - 1, checkpoint.size,
                             list(response.proof), checkpoint.root)
     data = {"seq": seq, "entry": json.loads(entry), "tree_size": checkpoint.size,

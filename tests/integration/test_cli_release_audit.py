@@ -106,7 +106,11 @@ async def test_release_and_audit_commands(federation: LiveFederation, tmp_path: 
     code, out, err = await accord("audit", "proof", "3", "--config", lakeside, "--token",
                                   auditor, "--json")
     assert code == 0, err
-    assert json.loads(out)["verified"] is True
+    proved = json.loads(out)
+    assert (proved["verified"], proved["entry"]["seq"]) == (True, 3)
+    code, _, err = await accord("audit", "proof", "100000", "--config", lakeside, "--token",
+                                auditor)
+    assert code == 2 and "seq: 100000, the log's latest signed checkpoint covers" in err
 
     export = tmp_path / "audit.jsonl"
     code, out, err = await accord("audit", "export", "--config", lakeside, "--token", auditor,
