@@ -158,6 +158,7 @@ class Workers:
         self.fingerprint = _fingerprint(keysets)
         # Spawned, not forked: a fork would copy the caller's threads' locks
         # (logging, database pools) in whatever state they are in.
+        self._broken = False
         self._pool = ProcessPoolExecutor(
             count, mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker, initargs=(keysets,))
@@ -169,6 +170,17 @@ class Workers:
         self.close()
 
     def close(self) -> None:
+        if self._broken:
+            # A worker died. Waiting for the pool can then hang for good (CPython
+            # gh-94777: a worker killed while the call queue is being fed), as it
+            # did here once in a few hundred runs: end the other workers instead.
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(timeout=5)
+            return
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def outcomes(self, source: RowSource) -> Iterator[Outcome]:
@@ -182,6 +194,7 @@ class Workers:
             while pending:
                 yield from pending.popleft().result()
         except BrokenProcessPool as exc:
+            self._broken = True
             raise Unavailable(f"{source.path}: an ingest worker process died ({exc}); "
                               "rows committed before it are kept, run the ingest again") from exc
         finally:

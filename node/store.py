@@ -382,9 +382,19 @@ class NodeStore:
         """:meth:`upsert` of records already made into rows (:meth:`Prepared.row`)."""
         if not batch:
             return UpsertCounts()
-        # Later duplicates of the same source record within a batch win.
-        latest = {(r.source, r.source_id): r for r in batch}
+        # Later duplicates of the same source record within a batch win; each
+        # is counted as it would be in a batch of its own (an update of the
+        # one before it, or unchanged), so the report adds up to the rows.
         loaded = updated = unchanged = 0
+        latest: dict[tuple[str, str], IndexRow] = {}
+        for r in batch:
+            before = latest.get((r.source, r.source_id))
+            if before is not None:
+                if before.content_hash == r.content_hash:
+                    unchanged += 1
+                else:
+                    updated += 1
+            latest[(r.source, r.source_id)] = r
         with self.engine.begin() as conn:
             existing = _existing(conn, list(latest))
             token_rows: list[tuple[Any, ...]] = []

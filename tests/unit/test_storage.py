@@ -54,8 +54,10 @@ def test_upsert_counts_and_never_duplicates(store: NodeStore) -> None:
 
 
 def test_duplicate_in_one_batch_keeps_the_last(store: NodeStore) -> None:
-    counts = store.upsert([rec("1", "503-555-0101"), rec("1", "503-555-0102")], NOW)
-    assert counts.loaded == 1
+    counts = store.upsert([rec("1", "503-555-0101"), rec("1", "503-555-0102"),
+                           rec("1", "503-555-0102")], NOW)
+    # Counted as batches of one would count them: loaded, then updated, then unchanged.
+    assert (counts.loaded, counts.updated, counts.unchanged) == (1, 1, 1)
     assert [m.record_id for m in store.match(phone("503-555-0101"), limit=10)] == []
     assert len(store.match(phone("503-555-0102"), limit=10)) == 1
 
