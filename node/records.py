@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from accord.errors import InvalidRecord
+from node.normalize import MAX_YEAR, MIN_YEAR
 
 
 class RecordType(enum.StrEnum):
@@ -92,8 +93,6 @@ def _in_years(value: dt.date, where: str) -> None:
     (A mapping's ``date_format`` parses with ``strptime``, which takes year 1;
     such a date would then be refused, as malformed, in every pointer to it.)
     """
-    from node.normalize import MAX_YEAR, MIN_YEAR
-
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise InvalidRecord(f"{where}: got {value.isoformat()}, year {value.year} outside "
                             f"{MIN_YEAR}..{MAX_YEAR}")
@@ -173,7 +172,8 @@ class Person:
             object.__setattr__(self, name, _texts(tuple(getattr(self, name)), f"person.{name}"))
         object.__setattr__(self, "dobs", tuple(dict.fromkeys(self.dobs)))
         for i, dob in enumerate(self.dobs):
-            _in_years(dob, f"person.dobs[{i}]")
+            if not MIN_YEAR <= dob.year <= MAX_YEAR:
+                _in_years(dob, f"person.dobs[{i}]")
         object.__setattr__(self, "labels", parse_labels(tuple(self.labels), "person.labels"))
         if not (self.full_name or self.aliases or self.nicknames or self.phones or self.emails):
             raise InvalidRecord("person: needs at least a name, alias, nickname, phone or email")
@@ -243,8 +243,9 @@ class Record:
         object.__setattr__(self, "summary", _text(self.summary, "summary"))
         object.__setattr__(self, "labels", parse_labels(tuple(self.labels), "labels"))
         _in_years(self.occurred_on, "occurred_on")
-        object.__setattr__(self, "extra", {name: _text(value, f"extra.{name}")
-                                           for name, value in self.extra.items()})
+        if self.extra:
+            object.__setattr__(self, "extra", {name: _text(value, f"extra.{name}")
+                                               for name, value in self.extra.items()})
         if len(self.people) > MAX_ITEMS:
             raise InvalidRecord(f"people: {len(self.people)} people, at most {MAX_ITEMS} allowed")
         if len(self.vehicles) > MAX_ITEMS:
