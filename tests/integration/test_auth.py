@@ -50,7 +50,7 @@ async def test_token_signed_by_a_forger_is_rejected(federation: LiveFederation) 
 
     await expect_status(federation.search("lakeside_so", token, **PHONE),
                         grpc.StatusCode.UNAUTHENTICATED)
-    assert auth_failures(federation)[-1]["reasons"] == ["token_invalid"]
+    assert auth_failures(federation)[-1]["reasons"] == ["token_bad_signature"]
 
 
 async def test_unsigned_token_is_rejected(federation: LiveFederation) -> None:
