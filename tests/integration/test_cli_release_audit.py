@@ -86,8 +86,9 @@ async def test_release_and_audit_commands(federation: LiveFederation, tmp_path: 
     reads = [e.doc for e in federation.hub.audit.entries() if e.doc["event"] == "audit_read"]
     assert len(reads) == 2 and reads[-1]["details"]["filters"] == {"event": "release_approved"}
 
+    saved = tmp_path / "audit.checkpoint"
     code, out, err = await accord("audit", "verify", "--config", lakeside, "--token", auditor,
-                                  "--json")
+                                  "--json", "--save-checkpoint", str(saved))
     assert code == 0, err
     report = json.loads(out)
     # One signed checkpoint per commit (a release's request and grant commit together).
@@ -117,9 +118,10 @@ async def test_release_and_audit_commands(federation: LiveFederation, tmp_path: 
                                   "--out", str(export))
     assert code == 0, err
     code, out, err = await accord("audit", "verify", "--entries", str(export), "--hub-key",
-                                  str(federation.fed.root / "hub" / "public_key.pem"))
+                                  str(federation.fed.root / "hub" / "public_key.pem"),
+                                  "--expect-checkpoint", str(saved))
     assert code == 0, out + err
-    assert "log verified" in out
+    assert "log verified" in out and f"pinned: {saved} (size " in out
     csv_out = tmp_path / "audit.csv"
     code, _, err = await accord("audit", "export", "--config", lakeside, "--token", auditor,
                                 "--format", "csv", "--out", str(csv_out), "--case", "LS-1")
