@@ -279,10 +279,7 @@ class ReleaseService:
     async def request(self, principal: Principal, ask: ReleaseAsk, now: dt.datetime
                       ) -> common_pb2.Release:
         with self._engine.connect() as conn:
-            existing = conn.execute(select(releases).where(
-                releases.c.requester_agency == principal.agency,
-                releases.c.requester == principal.subject,
-                releases.c.request_key == ask.request_key)).one_or_none()
+            existing = _by_request_key(conn, principal, ask.request_key)
             if existing is not None:
                 return release_to_proto(existing)  # a retried request: same release
             pointer = self._pointer(conn, principal, ask.pointer, now)
@@ -328,10 +325,7 @@ class ReleaseService:
         with self._audit.transaction() as tx:
             # Checked again where appends are serialised: the same request sent
             # twice at once is one release, not an error.
-            twin = tx.conn.execute(select(releases).where(
-                releases.c.requester_agency == principal.agency,
-                releases.c.requester == principal.subject,
-                releases.c.request_key == ask.request_key)).one_or_none()
+            twin = _by_request_key(tx.conn, principal, ask.request_key)
             if twin is None:
                 appended = tx.append(self._event(
                     "release_requested", "ok", now, principal, row,
@@ -529,6 +523,14 @@ class ReleaseService:
                 audit_seq=appended.seq, updated_at=now))
         release = await self.get(release_id)
         return release, bytes(response.ciphertext), row.grant_id, list(response.withheld)
+
+
+def _by_request_key(conn: Connection, principal: Principal, request_key: str) -> Any:
+    """The release this principal already asked for under ``request_key``, or None."""
+    return conn.execute(select(releases).where(
+        releases.c.requester_agency == principal.agency,
+        releases.c.requester == principal.subject,
+        releases.c.request_key == request_key)).one_or_none()
 
 
 #: A node's refusals of a grant that only say its clock and the hub's disagree.

@@ -87,15 +87,15 @@ def _text(value: str, where: str, *, required: bool = False) -> str:
     return value
 
 
-def _in_years(value: dt.date, where: str) -> None:
-    """Dates outside the years the normaliser reads are refused, however they were parsed.
+def _year_refused(value: dt.date, where: str) -> InvalidRecord:
+    """The error for a date outside the years the normaliser reads (MIN_YEAR..MAX_YEAR).
 
-    (A mapping's ``date_format`` parses with ``strptime``, which takes year 1;
-    such a date would then be refused, as malformed, in every pointer to it.)
+    Such dates are refused however they were parsed: a mapping's
+    ``date_format`` parses with ``strptime``, which takes year 1, and such a
+    date would then be refused, as malformed, in every pointer to it.
     """
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise InvalidRecord(f"{where}: got {value.isoformat()}, year {value.year} outside "
-                            f"{MIN_YEAR}..{MAX_YEAR}")
+    return InvalidRecord(f"{where}: got {value.isoformat()}, year {value.year} outside "
+                         f"{MIN_YEAR}..{MAX_YEAR}")
 
 
 def _texts(values: tuple[str, ...], where: str) -> tuple[str, ...]:
@@ -173,7 +173,7 @@ class Person:
         object.__setattr__(self, "dobs", tuple(dict.fromkeys(self.dobs)))
         for i, dob in enumerate(self.dobs):
             if not MIN_YEAR <= dob.year <= MAX_YEAR:
-                _in_years(dob, f"person.dobs[{i}]")
+                raise _year_refused(dob, f"person.dobs[{i}]")
         object.__setattr__(self, "labels", parse_labels(tuple(self.labels), "person.labels"))
         if not (self.full_name or self.aliases or self.nicknames or self.phones or self.emails):
             raise InvalidRecord("person: needs at least a name, alias, nickname, phone or email")
@@ -242,7 +242,8 @@ class Record:
         object.__setattr__(self, "jurisdiction", _text(self.jurisdiction, "jurisdiction"))
         object.__setattr__(self, "summary", _text(self.summary, "summary"))
         object.__setattr__(self, "labels", parse_labels(tuple(self.labels), "labels"))
-        _in_years(self.occurred_on, "occurred_on")
+        if not MIN_YEAR <= self.occurred_on.year <= MAX_YEAR:
+            raise _year_refused(self.occurred_on, "occurred_on")
         if self.extra:
             object.__setattr__(self, "extra", {name: _text(value, f"extra.{name}")
                                                for name, value in self.extra.items()})

@@ -53,7 +53,7 @@ from node.encodings import encode_query
 from node.keywrap import RequestKeyWrap
 from node.matching import Matcher, MatchQuery
 from node.release import HubKeys, Releaser
-from node.store import NodeStore
+from node.store import WATCH_LABEL_MAX, NodeStore
 from node.sweep import PivotQuery, SweepQuery, Sweeps
 from node.tokens import Keyring, Query
 
@@ -351,10 +351,6 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     def label_watches(self, watches: Iterable[hub_pb2.Watch]) -> None:
         """Fill in the labels this node keeps for ``watches`` (the hub holds none)."""
         label_watches(self._store, watches)
-
-
-#: The most characters of a watch's label.
-WATCH_LABEL_MAX = 120
 
 
 def label_watches(store: NodeStore, watches: Iterable[hub_pb2.Watch]) -> None:

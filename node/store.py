@@ -142,11 +142,12 @@ release_log = Table(
 #: Requesting side: the investigators' own labels of their watches ("Jazzy's
 #: phone"). Free text that may name the very identifiers the watch is for, so
 #: it stays here: the hub registers the watch without it.
+WATCH_LABEL_MAX = 120
 watch_labels = Table(
     "watch_labels",
     metadata,
     Column("watch_id", String(40), primary_key=True),
-    Column("label", String(120), nullable=False),
+    Column("label", String(WATCH_LABEL_MAX), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -672,9 +673,6 @@ class NodeStore:
                                     .where(watch_labels.c.watch_id.in_(chunk)))
                 found.update((row.watch_id, row.label) for row in rows)
         return found
-
-    def grant_used(self, grant_id: str) -> bool:
-        return self.released(grant_id) is not None
 
     def released(self, grant_id: str) -> tuple[bytes | None, list[str]] | None:
         """(ciphertext sent, fields withheld) for a grant already used; None if unused."""

@@ -1276,7 +1276,6 @@ def _expected_checkpoint(path: Path, keys: Sequence[Any], origin: str
                          ) -> tuple[int, bytes] | str:
     """The (size, root) of a saved checkpoint, verified; or what is wrong with it."""
     from accord.checkpoint import SignedCheckpoint, verify_checkpoint
-    from accord.errors import CryptoError
 
     try:
         cp = verify_checkpoint(SignedCheckpoint.from_text(path.read_text()), keys,
@@ -1319,14 +1318,15 @@ def audit_proof(seq: int, config_path: Path, jwt_text: str | None, as_json: bool
         raise InvalidArgument(f"seq: {seq}, the log's latest signed checkpoint covers "
                               f"{checkpoint.size} entries")
     entry = page.entries[0]
-    if json.loads(entry).get("seq") != seq:
+    doc = json.loads(entry)
+    if doc.get("seq") != seq:
         raise CryptoError()
     response = asyncio.run(hub_call(config_path, token, "LogService", "GetInclusionProof",
                                     hub_pb2.GetInclusionProofRequest(
                                         seq=seq, tree_size=checkpoint.size)))
     merkle.verify_inclusion(merkle.leaf_hash(entry), seq - 1, checkpoint.size,
                             list(response.proof), checkpoint.root)
-    data = {"seq": seq, "entry": json.loads(entry), "tree_size": checkpoint.size,
+    data = {"seq": seq, "entry": doc, "tree_size": checkpoint.size,
             "root": checkpoint.root.hex(), "proof": [p.hex() for p in response.proof],
             "checkpoint": note, "verified": True}
     if as_json:

@@ -92,6 +92,15 @@ def test_token_issue_refuses_unknown_roles(tmp_path: Path) -> None:
     assert code == 2 and "subject: got 'det\\x01x', want printable text" in err
 
 
+def stored_records(config: Path) -> int:
+    """How many records the node of ``config`` (node.toml) holds."""
+    store = NodeStore.open(NodeConfig.load(config).database_url)
+    try:
+        return store.count_records()
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ingest_reports_rejected_rows_by_line_and_loads_the_rest(tmp_path: Path,
                                                                  workers: str) -> None:
@@ -127,11 +136,7 @@ def test_ingest_reports_rejected_rows_by_line_and_loads_the_rest(tmp_path: Path,
                        str(data), "--json")
     again = json.loads(out)[0]
     assert (again["loaded"], again["unchanged"], again["rejected"]) == (0, 2, 3)
-    store = NodeStore.open(NodeConfig.load(config).database_url)
-    try:
-        assert store.count_records() == 2
-    finally:
-        store.close()
+    assert stored_records(config) == 2
 
 
 def test_ingest_of_several_files_checks_every_header_before_loading(tmp_path: Path) -> None:
@@ -150,11 +155,7 @@ def test_ingest_of_several_files_checks_every_header_before_loading(tmp_path: Pa
                          str(good), str(bad))
     assert code == 1 and out == ""
     assert "bad.csv" in err and "'date'" in err
-    store = NodeStore.open(NodeConfig.load(config).database_url)
-    try:
-        assert store.count_records() == 0
-    finally:
-        store.close()
+    assert stored_records(config) == 0
     code, _, err = run("node", "ingest", "--config", str(config), "--mapping", str(mapping),
                        str(good), "--show-rejected", "-1")
     assert code == 2 and "-1" in err
