@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import ConfigError
+from accord.ids import AGENCY_RE
 from accord.policy.source import EngineSettings, PolicySource
 from accord.tls import TlsFiles
 
@@ -170,7 +170,6 @@ def section(path: Path, data: Mapping[str, Any], name: str) -> Section:
     return Section(path, name, table)
 
 
-AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
 
 
 def parse_hostport(value: str, where: str) -> str:

@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from accord.agreement import PERSON_FIELDS, PERSON_ROLES, RECORD_FIELDS
 from accord.checkpoint import Signer
 from accord.errors import CryptoError, InvalidArgument, PermissionDenied
+from accord.ids import AGENCY_RE, AGREEMENT_RE, POINTER_RE, PURPOSE_RE
 
 #: Grants are short-lived: the node must act on one within minutes of issue.
 GRANT_TTL = dt.timedelta(minutes=5)
@@ -63,12 +64,6 @@ KEY_BYTES = 32
 LEAF_BYTES = 32
 
 GRANT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}\Z")  # 22 base64url characters = 128 bits
-# These repeat hub.search.HANDLE_RE and the agreement schema's patterns (accord
-# must not import hub, and the schema's patterns are not exported).
-_POINTER_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}\Z")
-_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
-_PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
-_AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 _RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 _B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -264,12 +259,12 @@ class Grant:
         set_ = object.__setattr__
         _matching(self.grant_id, "grant_id", GRANT_ID_RE, "22 to 64 base64url characters")
         _matching(self.release_id, "release_id", _RELEASE_ID_RE, "an id of letters, digits and ._:-")
-        _matching(self.pointer, "pointer", _POINTER_RE, "a pointer handle 'ptr_...'")
-        _matching(self.owner, "owner", _AGENCY_RE, "an agency id like 'rivertown_pd'")
-        _matching(self.requester_agency, "requester_agency", _AGENCY_RE, "an agency id like 'rivertown_pd'")
+        _matching(self.pointer, "pointer", POINTER_RE, "a pointer handle 'ptr_...'")
+        _matching(self.owner, "owner", AGENCY_RE, "an agency id like 'rivertown_pd'")
+        _matching(self.requester_agency, "requester_agency", AGENCY_RE, "an agency id like 'rivertown_pd'")
         _text(self.requester, "requester", required=True)
-        _matching(self.purpose, "purpose", _PURPOSE_RE, "a purpose id like 'missing_person'")
-        _matching(self.agreement, "agreement", _AGREEMENT_RE, "an agreement id like 'local-pilot'")
+        _matching(self.purpose, "purpose", PURPOSE_RE, "a purpose id like 'missing_person'")
+        _matching(self.agreement, "agreement", AGREEMENT_RE, "an agreement id like 'local-pilot'")
         _text(self.case, "case", required=False)
         set_(self, "requester_key", _raw(self.requester_key, "requester_key", KEY_BYTES))
         if isinstance(self.audit_seq, bool) or not isinstance(self.audit_seq, int):

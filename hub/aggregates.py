@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 from accord.errors import InvalidArgument, PermissionDenied, RemoteError
 from accord.identity import ROLES, Principal
+from accord.ids import AGREEMENT_RE, PURPOSE_RE
 from accord.policy.engine import SCOPE, PolicyPoint
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
-from hub.search import AGREEMENT_RE, WORD_RE
 
 #: The smallest count that leaves the hub (and, asked of the nodes, leaves a node).
 MIN_CELL = 11
@@ -44,7 +44,7 @@ class AggregateQuery:
         if not AGREEMENT_RE.match(req.agreement):
             raise InvalidArgument(f"AggregateCountsRequest.agreement: got {req.agreement[:80]!r}, "
                                   "want an agreement id")
-        if not WORD_RE.match(req.purpose):
+        if not PURPOSE_RE.match(req.purpose):
             raise InvalidArgument(f"AggregateCountsRequest.purpose: got {req.purpose[:80]!r}, "
                                   "want a purpose id like 'human_trafficking'")
         return cls(req.agreement, req.purpose)

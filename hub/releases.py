@@ -60,10 +60,11 @@ from accord.errors import (
 )
 from accord.grant import SignedGrant, issue_grant
 from accord.identity import Principal
+from accord.ids import POINTER_RE, PURPOSE_RE
 from accord.policy.engine import DENIED_WITHOUT_REASON, RELEASE, PolicyPoint
 from accord.v1 import common_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
-from hub.search import CASE_RE, HANDLE_RE, WORD_RE
+from hub.search import CASE_RE
 
 metadata = MetaData()
 
@@ -153,14 +154,14 @@ class ReleaseAsk:
 
     @classmethod
     def from_proto(cls, req: Any) -> ReleaseAsk:
-        if not HANDLE_RE.match(req.pointer):
+        if not POINTER_RE.match(req.pointer):
             raise InvalidArgument("RequestReleaseRequest.pointer: malformed, want 'ptr_...'")
         if not CASE_RE.match(req.case_number):
             raise InvalidArgument(
                 f"RequestReleaseRequest.case_number: got {req.case_number[:80]!r}, want 1-64 "
                 "letters, digits or ._/-"
             )
-        if not WORD_RE.match(req.purpose):
+        if not PURPOSE_RE.match(req.purpose):
             raise InvalidArgument(
                 f"RequestReleaseRequest.purpose: got {req.purpose[:80]!r}, want a purpose id"
             )

@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 
 from accord.errors import InvalidArgument, PermissionDenied, RemoteError
 from accord.identity import Principal
+from accord.ids import AGREEMENT_RE, POINTER_RE, PURPOSE_RE
 from accord.policy.engine import SCOPE, SEARCH, Decision, PolicyPoint
 from accord.tokens import (
     AGREEMENT_KINDS,
@@ -48,10 +49,7 @@ if TYPE_CHECKING:
 
 #: The deepest a search may sweep, whatever an agreement says.
 MAX_DEPTH = 3
-WORD_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
-AGREEMENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\Z")
-HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}\Z")
 RECORD_TYPE_RE = re.compile(r"^[a-z][a-z_]{1,31}\Z")
 COARSE_DATE_RE = re.compile(r"^\d{4}-\d{2}\Z")
 _KINDS = frozenset(common_pb2.IdentifierKind.values()) - {
@@ -88,7 +86,7 @@ class SearchQuery:
                 f"SearchRequest.case_number: got {req.case_number[:80]!r}, want 1-64 letters, "
                 "digits or ._/- starting with a letter or digit"
             )
-        if not WORD_RE.match(req.purpose):
+        if not PURPOSE_RE.match(req.purpose):
             raise InvalidArgument(
                 f"SearchRequest.purpose: got {req.purpose[:80]!r}, want a purpose id like "
                 "'human_trafficking'"
@@ -167,7 +165,7 @@ class Pointer:
     @classmethod
     def from_node(cls, msg: common_pb2.MatchPointer, agency: str) -> Pointer:
         """Check a node's pointer; the agency is the node's own, whatever it claimed."""
-        if not HANDLE_RE.match(msg.handle):
+        if not POINTER_RE.match(msg.handle):
             raise InvalidArgument("pointer.handle: malformed")
         # record_type, coarse_date and matched may be withheld by the agreement.
         if msg.record_type and not RECORD_TYPE_RE.match(msg.record_type):

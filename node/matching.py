@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from accord.errors import InvalidArgument, PermissionDenied
+from accord.ids import AGENCY_RE, SEARCH_ID_RE
 from accord.policy.engine import POINTER, Decision, PolicyPoint
 from accord.times import parse_rfc3339
 from accord.tokens import (
@@ -43,8 +43,6 @@ from node.tokens import Kind, Token
 ALWAYS_EXCLUDED = frozenset({"sealed"})
 #: The most candidate records one query scores (the most specific first).
 MAX_CANDIDATES = 2000
-_SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
-_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
 
 
 def strength(kinds: frozenset[Kind]) -> int:
@@ -97,9 +95,9 @@ class MatchQuery:
 
     @classmethod
     def from_proto(cls, req: node_pb2.MatchTokensRequest, default_max: int) -> MatchQuery:
-        if not _SEARCH_ID_RE.match(req.search_id):
+        if not SEARCH_ID_RE.match(req.search_id):
             raise InvalidArgument("MatchTokensRequest.search_id: malformed")
-        if not _AGENCY_RE.match(req.requesting_agency):
+        if not AGENCY_RE.match(req.requesting_agency):
             raise InvalidArgument("MatchTokensRequest.requesting_agency: malformed")
         if not req.purpose:
             raise InvalidArgument("MatchTokensRequest.purpose: empty")

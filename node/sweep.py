@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from accord.errors import InvalidArgument, InvalidRecord
+from accord.ids import AGENCY_RE, AGREEMENT_RE, POINTER_RE, SEARCH_ID_RE
 from accord.sealing import withhold
 from accord.tokens import MAX_TOKENS_PER_QUERY, TOKEN_BYTES
 from accord.v1 import common_pb2, node_pb2
@@ -49,21 +49,17 @@ PIVOT_KINDS: dict[str, Kind] = {
 SWEEP_KINDS = frozenset(PIVOT_KINDS.values())
 #: The most handles one pivot request may name.
 MAX_PIVOT_HANDLES = 100
-_HANDLE_RE = re.compile(r"^ptr_[A-Za-z0-9_-]{16,64}\Z")
-_SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
-_AGENCY_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
-_WORD_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 
 
 def _check_common(name: str, search_id: str, requesting_agency: str, purpose: str,
                   agreement: str) -> None:
-    if not _SEARCH_ID_RE.match(search_id):
+    if not SEARCH_ID_RE.match(search_id):
         raise InvalidArgument(f"{name}.search_id: malformed")
-    if not _AGENCY_RE.match(requesting_agency):
+    if not AGENCY_RE.match(requesting_agency):
         raise InvalidArgument(f"{name}.requesting_agency: malformed")
-    if not _WORD_RE.match(purpose):
+    if not AGREEMENT_RE.match(purpose):
         raise InvalidArgument(f"{name}.purpose: got {purpose[:40]!r}, want a purpose id")
-    if not _WORD_RE.match(agreement):
+    if not AGREEMENT_RE.match(agreement):
         raise InvalidArgument(f"{name}.agreement: got {agreement[:40]!r}, want an agreement id")
 
 
@@ -86,7 +82,7 @@ class PivotQuery:
             raise InvalidArgument(
                 f"PivotRequest.handles: {len(req.handles)} handles, want 1 to {MAX_PIVOT_HANDLES}")
         for i, handle in enumerate(req.handles):
-            if not _HANDLE_RE.match(handle):
+            if not POINTER_RE.match(handle):
                 raise InvalidArgument(f"PivotRequest.handles[{i}]: malformed")
         limit = min(req.max_tokens or MAX_TOKENS_PER_QUERY, MAX_TOKENS_PER_QUERY)
         return cls(req.search_id, req.requesting_agency, req.purpose, req.agreement,

@@ -32,9 +32,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from accord.agreement import RECORD_TYPES, Agreement, read_document
-from accord.config import AGENCY_RE
 from accord.errors import InvalidArgument
 from accord.identity import DevIdentityProvider
+from accord.ids import AGENCY_RE
 from accord.tls import HUB_IDENTITY, CertificateAuthority, agency_identity
 
 AGREEMENT_ID = "local-pilot"

@@ -27,9 +27,9 @@ from accord.agreement import (
     WithholdRule,
     load_agreements,
 )
-from accord.config import AGENCY_RE
 from accord.errors import ConfigError, InvalidArgument, PermissionDenied
 from accord.identity import ALLOWED_ALGORITHMS, ROLES
+from accord.ids import AGENCY_RE
 from node.records import _LABEL_RE, Role
 from node.records import RecordType as NodeRecordType
 
