@@ -458,7 +458,7 @@ async def start_node(
         from node.console.service import start_console  # aiohttp only when the console runs
 
         console = await start_console(config, gateway, hub_channel, clock,
-                                      releaser_keys)
+                                      releaser_keys, store=store)
     log.info("node_started", agency=config.agency, listen=address, port=port,
              metrics_port=metrics_server.port if metrics_server else None,
              console=console.url if console else None)

@@ -31,11 +31,16 @@ SEARCH_EVENTS = frozenset({"search", "search_denied", "search_rate_limited"})
 
 
 def verify_entries(entries: Sequence[bytes], notes: Sequence[str],
-                   keys: Sequence[Ed25519PublicKey], origin: str) -> VerifyReport:
-    """Recompute the tree and check every signed checkpoint (the whole log)."""
+                   keys: Sequence[Ed25519PublicKey], origin: str, *,
+                   pinned: tuple[int, bytes] | None = None) -> VerifyReport:
+    """Recompute the tree and check every signed checkpoint (the whole log).
+
+    ``pinned`` is the (size, root) the node accepted before: the log must hold
+    it, or it was rolled back or forked (which the log alone cannot show).
+    """
     return verify_log(zip(range(1, len(entries) + 1), entries, strict=True),
                       [SignedCheckpoint.from_text(n) for n in notes], list(keys), KEY_NAME,
-                      origin)
+                      origin, pinned=pinned)
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,10 @@ class Activity:
 def parse(entries: Sequence[bytes]) -> list[dict[str, Any]]:
     docs = []
     for raw in entries:
-        doc = json.loads(raw)
+        try:
+            doc = json.loads(raw)
+        except ValueError:  # not an entry at all: the verification names it, nothing to chart
+            continue
         if isinstance(doc, dict):
             docs.append(doc)
     return docs

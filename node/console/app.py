@@ -61,6 +61,8 @@ SEARCH_FIELDS = ("name", "dob", "phone", "email", "plate", "address", "vin")
 AUDIT_FILTERS = ("actor", "agency", "case_number", "purpose", "event", "outcome", "since",
                  "until")
 MAX_FORM_BYTES = 64 * 1024
+#: The longest watch the hub sets (it checks again).
+WATCH_MAX_DAYS = 90
 SESSION_KEY: web.AppKey[Console] = web.AppKey("console")
 SESSION: web.RequestKey[Session] = web.RequestKey("session", Session)
 
@@ -173,7 +175,9 @@ async def _csrf_ok(request: web.Request, session: Session) -> bool:
 
 @web.middleware
 async def unexpected_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """An opaque 500 for anything unexpected; only the error's type reaches the log.
+    """A 400 naming the problem for bad input; an opaque 500 for anything unexpected.
+
+    Of an unexpected error only its type reaches the log.
 
     Never the message or a traceback with locals: they could hold what the
     user typed (a name, a phone) or a released record.
@@ -182,6 +186,11 @@ async def unexpected_errors(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
+    except InvalidArgument as exc:
+        # Input the person can correct (a field too long, not text): the message
+        # names the field and what is wanted, and goes to them, not to the log.
+        return console_of(request).render(request, "error.html", status=400,
+                                          title="Not accepted", message=exc.message)
     except Exception as exc:
         log.error("console_error", path=request.path, error=type(exc).__name__)
         return console_of(request).render(request, "error.html", status=500,
@@ -408,8 +417,10 @@ async def add_watch(request: web.Request) -> web.StreamResponse:
               ("case_number", "purpose", *SEARCH_FIELDS)}
     days = await form_text(request, "days") or "30"
     try:
-        if not days.isdigit():
-            raise InvalidArgument(f"days: got {days[:20]!r}, want a number of days from 1 to 90")
+        # isascii: str.isdigit() also takes "²", which int() refuses.
+        if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= WATCH_MAX_DAYS:
+            raise InvalidArgument(f"days: got {days[:20]!r}, want a number of days from 1 to "
+                                  f"{WATCH_MAX_DAYS}")
         ask = node_pb2.LocalAddWatchRequest(
             **fields, label=await form_text(request, "label", 120), days=int(days))
         await console.backend.add_watch(session.token, ask)
@@ -554,10 +565,14 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     s = console.settings
     try:
         filters = _audit_filters(request)
+        # The node's accepted checkpoint first: the log only grows, so one read
+        # before the log is never ahead of it (read after, a release in between
+        # could pin a checkpoint the log read has not reached yet).
+        pinned = await console.backend.pinned_checkpoint()
         notes = await console.backend.checkpoints(session.token)
         everything = signed_prefix((await console.backend.entries(session.token, {}))[0], notes)
         report = await asyncio.to_thread(analytics.verify_entries, everything, notes,
-                                         s.hub_keys, s.log_origin)
+                                         s.hub_keys, s.log_origin, pinned=pinned)
         docs = analytics.parse(everything)
         listed = (analytics.parse((await console.backend.entries(session.token, filters))[0])
                   if filters else docs)
@@ -565,8 +580,11 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         return console.render(request, "error.html", status=400, title="Audit log",
                               message=error_message(exc))
     activity = analytics.activity(docs)
+    anchor = (f"the node's accepted checkpoint at size {pinned[0]}" if pinned is not None
+              else "nothing (the node has accepted no checkpoint yet)")
     return console.render(
-        request, "audit.html", filters=filters, report=report, entries=listed[-500:][::-1],
+        request, "audit.html", filters=filters, report=report, anchor=anchor,
+        entries=listed[-500:][::-1],
         listed=len(listed), activity=activity, bars=analytics.bars,
         per_day=analytics.bars([(f"{a} {d}", n) for a, d, n in
                                 activity.searches_per_agency_day]))
@@ -590,7 +608,9 @@ async def audit_entry(request: web.Request) -> web.StreamResponse:
                               message=error_message(exc))
     except ValueError:
         raise web.HTTPNotFound() from None
-    doc = analytics.parse([entry])[0] if entry else {}
+    # An entry altered into something that is not an object still gets its page:
+    # the check above says it is not verified.
+    doc = next(iter(analytics.parse([entry])), {})
     # What the auditor's own browser needs to check the proof again, without
     # trusting this node: the entry's bytes, the proof, the signed note and
     # the hub's public keys (static/verify.js).

@@ -107,14 +107,20 @@ class Session:
 class Sessions:
     """In-memory sessions of one console process (signing in again after a restart is fine)."""
 
-    def __init__(self, lifetime: dt.timedelta) -> None:
+    def __init__(self, lifetime: dt.timedelta, limit: int = MAX_SESSIONS) -> None:
         self._lifetime = lifetime
+        self._limit = limit
         self._sessions: dict[str, Session] = {}
 
     def new(self, now: dt.datetime) -> Session:
         self._expire(now)
-        while len(self._sessions) >= MAX_SESSIONS:
-            self._sessions.pop(next(iter(self._sessions)))
+        while len(self._sessions) >= self._limit:
+            # The oldest session not signed in goes first: anyone can make those
+            # (a request without a cookie), so a flood of them must not sign
+            # people out. Only a table full of signed-in sessions drops one.
+            oldest = next((sid for sid, s in self._sessions.items() if s.principal is None),
+                          next(iter(self._sessions)))
+            del self._sessions[oldest]
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32),
                           now + self._lifetime)
         self._sessions[session.id] = session

@@ -10,7 +10,7 @@ list`` do.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import grpc
@@ -23,6 +23,10 @@ TIMEOUT = 30.0
 PAGE = 5000
 #: Most audit entries the auditor page reads for verification and charts.
 MAX_ENTRIES = 200_000
+
+#: The (size, root) of the hub checkpoint this node accepted last (with a
+#: release), or None before the first: ``NodeStore.last_checkpoint``.
+PinnedCheckpoint = Callable[[], tuple[int, bytes] | None]
 
 
 class Gateway(Protocol):
@@ -54,8 +58,10 @@ def bearer(token: str, request_id: str = "") -> list[tuple[str, str]]:
 class Backend:
     """Every remote operation the console performs; one seam to fake in tests."""
 
-    def __init__(self, gateway: Gateway, hub_channel: grpc.aio.Channel) -> None:
+    def __init__(self, gateway: Gateway, hub_channel: grpc.aio.Channel,
+                 pinned: PinnedCheckpoint) -> None:
         self._gateway = gateway
+        self._pinned = pinned
         self._hub = hub_pb2_grpc.HubServiceStub(hub_channel)
         self._audit = hub_pb2_grpc.AuditServiceStub(hub_channel)
         self._log = hub_pb2_grpc.LogServiceStub(hub_channel)
@@ -150,6 +156,10 @@ class Backend:
             if not response.next_size:
                 return notes
             start = response.next_size
+
+    async def pinned_checkpoint(self) -> tuple[int, bytes] | None:
+        """The checkpoint this node accepted, which the log must contain (None: none yet)."""
+        return await asyncio.to_thread(self._pinned)
 
     async def inclusion_proof(self, seq: int, tree_size: int) -> list[bytes]:
         response: hub_pb2.GetInclusionProofResponse = await call(

@@ -16,6 +16,7 @@ from node.console.app import Console, RunningConsole, Settings, serve
 from node.console.auth import DevSignIn, SignIn, agency_issuer, token_verifier
 from node.console.backend import Backend, Gateway
 from node.console.oidc import OidcSignIn
+from node.store import NodeStore
 
 
 def settings_for(config: NodeConfig, hub_keys: Sequence[Ed25519PublicKey]) -> Settings:
@@ -30,9 +31,13 @@ def settings_for(config: NodeConfig, hub_keys: Sequence[Ed25519PublicKey]) -> Se
 
 async def start_console(config: NodeConfig, gateway: Gateway, hub_channel: grpc.aio.Channel,
                         clock: Callable[[], dt.datetime],
-                        hub_keys: Sequence[Ed25519PublicKey], *,
+                        hub_keys: Sequence[Ed25519PublicKey], *, store: NodeStore,
                         listen: str | None = None) -> RunningConsole:
-    """Start the node's console on its configured address (``listen`` overrides it)."""
+    """Start the node's console on its configured address (``listen`` overrides it).
+
+    ``store`` is the node's own: the auditor page pins the checkpoint the node
+    accepted last, as ``accord audit verify --config`` does.
+    """
     console_config = config.console
     sign_in: SignIn | None = None
     if console_config.dev_idp is not None:
@@ -47,7 +52,8 @@ async def start_console(config: NodeConfig, gateway: Gateway, hub_channel: grpc.
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(console_config.tls_cert, console_config.tls_key)
-    console = Console(settings_for(config, hub_keys), Backend(gateway, hub_channel), sign_in,
+    console = Console(settings_for(config, hub_keys),
+                      Backend(gateway, hub_channel, store.last_checkpoint), sign_in,
                       verifier, clock, oidc=oidc)
     return await serve(console, listen or console_config.listen, context)
 

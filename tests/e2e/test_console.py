@@ -135,6 +135,17 @@ async def test_console_story(browser: Any, live: LiveFederation, screenshots: Pa
     aud = await sign_in(browser, lakeside, "aud.kim", ("auditor",))
     await aud.goto(f"{lakeside}/audit")
     await expect(aud.locator("#verification")).to_contain_text("Log verified")
+    # Lakeside only asked for records; the hotline released one and so pinned the
+    # checkpoint it accepted then, which its auditor page verifies the log against.
+    await expect(aud.locator("#pinned")).to_have_text(
+        "Pinned: nothing (the node has accepted no checkpoint yet).")
+    pinned = live.nodes["tip_hotline"].store.last_checkpoint()
+    assert pinned is not None
+    hotline_aud = await sign_in(browser, hotline, "aud.li", ("auditor",))
+    await hotline_aud.goto(f"{hotline}/audit")
+    await expect(hotline_aud.locator("#verification")).to_contain_text("Log verified")
+    await expect(hotline_aud.locator("#pinned")).to_have_text(
+        f"Pinned: the node's accepted checkpoint at size {pinned[0]}.")
     await expect(aud.locator("#entries")).to_contain_text("release_delivered")
     await expect(aud.locator("#investigators")).to_contain_text("det.morales")
     await assert_accessible(aud)

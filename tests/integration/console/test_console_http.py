@@ -7,6 +7,7 @@ what is tested here is the console's own boundary.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -15,7 +16,13 @@ import jwt
 import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
+from accord import merkle
+from accord.checkpoint import Checkpoint, Ed25519Signer, sign_checkpoint
 from accord.identity import DevIdentityProvider, IssuerConfig, TokenVerifier
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from node.console.app import CSP, Console, Settings, make_app
@@ -56,12 +63,16 @@ class FakeBackend:
     async def checkpoints(self, token: str) -> list[str]:
         return []
 
+    async def pinned_checkpoint(self) -> tuple[int, bytes] | None:
+        return None
+
     async def list_releases_broken(self, token: str, state: int = 0) -> None:
         raise ValueError("Jazmin Ramirez, 503-555-0142")  # what a bug might carry
 
 
 def standalone_console(backend: FakeBackend, clock: Callable[[], dt.datetime], *,
-                       dev_sign_in: bool) -> tuple[Console, DevIdentityProvider, IssuerConfig]:
+                       dev_sign_in: bool, hub_keys: tuple[Ed25519PublicKey, ...] = (),
+                       ) -> tuple[Console, DevIdentityProvider, IssuerConfig]:
     """A console of AGENCY on ``backend``, trusting a fresh development provider's key.
 
     Also returns that provider and its issuer, for tests that sign tokens or
@@ -70,7 +81,7 @@ def standalone_console(backend: FakeBackend, clock: Callable[[], dt.datetime], *
     idp = DevIdentityProvider.create(AGENCY)
     issuer = IssuerConfig(agency=AGENCY, issuer=idp.issuer, keys={idp.kid: idp.key.public_key()})
     console = Console(Settings(agency=AGENCY, agreements=("local-pilot",),
-                               purposes=("human_trafficking",), hub_keys=(),
+                               purposes=("human_trafficking",), hub_keys=hub_keys,
                                log_origin="accord-hub", session_minutes=30),
                       backend, DevSignIn(idp) if dev_sign_in else None,  # type: ignore[arg-type]
                       TokenVerifier({idp.issuer: issuer}), clock)
@@ -264,7 +275,7 @@ async def test_unexpected_errors_are_opaque_and_never_logged_in_full(
     client: TestClient[Any, Any], backend: FakeBackend, capsys: pytest.CaptureFixture[str],
 ) -> None:
     await sign_in(client, "investigator")
-    backend.list_releases = backend.list_releases_broken  # type: ignore[method-assign]
+    backend.list_releases = backend.list_releases_broken  # type: ignore[method-assign,assignment]
     response = await client.get("/releases")
     assert response.status == 500
     body = await response.text()
@@ -273,3 +284,140 @@ async def test_unexpected_errors_are_opaque_and_never_logged_in_full(
     captured = capsys.readouterr()
     assert "console_error" in captured.out + captured.err
     assert "Jazmin" not in captured.out + captured.err
+
+
+# --- input errors: precise, never the opaque 500 --------------------------------------
+
+
+@pytest.mark.parametrize(("path", "roles", "fields", "problem"), [
+    ("/search", ("investigator",),
+     {"case_number": "C-1", "purpose": "human_trafficking", "name": "x" * 257},
+     "name: longer than 256 characters"),
+    ("/releases", ("investigator",),
+     {"pointer": "ptr_1", "case_number": "C-1", "purpose": "human_trafficking",
+      "justification": "j" * 1001},
+     "justification: longer than 1000 characters"),
+    ("/watches", ("investigator",),
+     {"case_number": "C-1", "purpose": "human_trafficking", "phone": "5" * 257},
+     "phone: longer than 256 characters"),
+    ("/custodian/rel_1", ("custodian",), {"decision": "approve", "reason": "r" * 1001},
+     "reason: longer than 1000 characters"),
+])
+async def test_a_field_too_long_is_refused_with_its_name(
+    client: TestClient[Any, Any], backend: FakeBackend, path: str, roles: tuple[str, ...],
+    fields: dict[str, str], problem: str,
+) -> None:
+    token = await sign_in(client, *roles)
+    response = await client.post(path, data={"csrf_token": token, **fields},
+                                 allow_redirects=False)
+    assert response.status == 400
+    assert problem in await response.text()
+    assert [c[0] for c in backend.calls if c[0] not in ("list_releases",)] == []
+
+
+@pytest.mark.parametrize("days", ["\u00b2", "4294967296", "0", "91", "-3", "ten"])
+async def test_a_watch_with_bad_days_is_refused_with_a_precise_error(
+    client: TestClient[Any, Any], days: str,
+) -> None:
+    token = await sign_in(client, "investigator")
+    response = await client.post("/watches", data={
+        "csrf_token": token, "case_number": "C-1", "purpose": "human_trafficking",
+        "phone": "503-555-0142", "days": days}, allow_redirects=False)
+    assert response.status == 400
+    body = await response.text()
+    assert "Watch not set" in body
+    assert "want a number of days from 1 to 90" in body
+
+
+# --- sessions: anonymous visitors cannot push signed-in people out ----------------------
+
+
+def test_a_flood_of_anonymous_sessions_does_not_sign_anyone_out() -> None:
+    from accord.identity import Principal
+    from node.console.auth import Sessions
+
+    sessions = Sessions(dt.timedelta(minutes=30), limit=50)
+    principal = Principal(subject="det.a", agency=AGENCY, roles=frozenset({"investigator"}), token_id="jti-1",
+                          expires_at=NOW + dt.timedelta(minutes=30))
+    signed = sessions.sign_in(sessions.new(NOW), "token", principal, NOW)
+    anonymous = [sessions.new(NOW) for _ in range(200)]  # cookieless requests, say
+    assert sessions.get(signed.id, NOW) is signed
+    # The table stays bounded: the oldest anonymous sessions went instead.
+    assert sessions.get(anonymous[0].id, NOW) is None
+    assert sessions.get(anonymous[-1].id, NOW) is anonymous[-1]
+    assert len([s for s in anonymous if sessions.get(s.id, NOW) is not None]) == 49
+
+
+def test_signed_in_sessions_beyond_the_limit_drop_the_oldest() -> None:
+    from accord.identity import Principal
+    from node.console.auth import Sessions
+
+    sessions = Sessions(dt.timedelta(minutes=30), limit=3)
+    principal = Principal(subject="det.a", agency=AGENCY, roles=frozenset({"investigator"}), token_id="jti-1",
+                          expires_at=NOW + dt.timedelta(minutes=30))
+    signed = [sessions.sign_in(sessions.new(NOW), f"t{i}", principal, NOW) for i in range(4)]
+    assert [sessions.get(s.id, NOW) is not None for s in signed] == [False, True, True, True]
+
+
+# --- the auditor page with a log that is not what it should be ----------------------------
+
+
+async def test_an_entry_that_is_not_json_fails_verification_visibly(
+    client: TestClient[Any, Any], backend: FakeBackend,
+) -> None:
+    async def entries(token: str, filters: dict[str, str], start: int = 1,
+                      limit: int = 0) -> tuple[list[bytes], str]:
+        return [b'{"seq": 1, "event": "search"}', b"\xff not json"], ""
+
+    backend.entries = entries  # type: ignore[method-assign]
+    await sign_in(client, "auditor")
+    response = await client.get("/audit")
+    assert response.status == 200
+    body = await response.text()
+    assert "Log does NOT verify:</strong> no signed checkpoint" in body
+    assert 'href="/audit/entries/1"' in body  # the entry that parses is still listed
+
+
+class SignedLog(FakeBackend):
+    """A hub's log of three entries under one signed checkpoint; entry #2 altered since."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signer = Ed25519Signer(Ed25519PrivateKey.generate(), "accord-hub")
+        logged = [json.dumps({"seq": i, "event": "search", "outcome": "ok"},
+                             sort_keys=True).encode() for i in (1, 2, 3)]
+        self.tree = merkle.MemoryTree()
+        for entry in logged:
+            self.tree.append(entry)
+        self.note = sign_checkpoint(Checkpoint("accord-hub", 3, self.tree.root()),
+                                    self.signer).to_text()
+        self.stored = [logged[0], b"\xff altered", logged[2]]
+
+    async def entries(self, token: str, filters: dict[str, str], start: int = 1,
+                      limit: int = 0) -> tuple[list[bytes], str]:
+        return self.stored[start - 1:start - 1 + (limit or len(self.stored))], self.note
+
+    async def checkpoints(self, token: str) -> list[str]:
+        return [self.note]
+
+    async def inclusion_proof(self, seq: int, tree_size: int) -> list[bytes]:
+        return merkle.inclusion_proof(seq - 1, tree_size, self.tree)
+
+
+async def test_an_altered_entry_that_is_not_json_shows_as_not_verified() -> None:
+    backend = SignedLog()
+    console, _, _ = standalone_console(backend, lambda: NOW, dev_sign_in=True,
+                                       hub_keys=(backend.signer.public_key(),))
+    async with TestServer(make_app(console)) as server:
+        jar = CookieJar(unsafe=True, treat_as_secure_origin=str(server.make_url("/")))
+        client: TestClient[Any, Any] = TestClient(server, cookie_jar=jar)
+        async with client:
+            await sign_in(client, "auditor")
+            listing = await (await client.get("/audit")).text()
+            assert "Log does NOT verify:</strong> entry #2: not a valid entry" in listing
+            response = await client.get("/audit/entries/2")
+            assert response.status == 200
+            page = await response.text()
+            assert "Not verified:</strong> the proof does not verify" in page
+            assert "Audit entry #2" in page
+            assert (await client.get("/audit/entries/3")).status == 200
