@@ -1224,12 +1224,15 @@ def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: P
 
         token = _require_token(jwt_text)
         node_config = NodeConfig.load(config_path)
+        # The node's pin before the log: the log only grows, so a pin read first
+        # is never ahead of the log read after it (read the other way round, a
+        # release in between would look like a rolled-back log).
+        pinned, anchor = _pinned_by_node(node_config)
+        anchors.append(anchor)
         entries, notes = asyncio.run(_signed_log(config_path, token))
         if not hub_keys:
             hub_keys = (node_config.hub_public_key, *node_config.hub_previous_public_keys)
         origin = origin or node_config.log_origin
-        pinned, anchor = _pinned_by_node(node_config)
-        anchors.append(anchor)
     else:
         raise InvalidArgument("give --config (the live log) or --entries (an export)")
     keys = [load_ed25519_public_key(k) for k in hub_keys]
