@@ -73,5 +73,8 @@ def policy_check(policy: PolicyPoint) -> Check:
     """Healthy while the engine decides (a deny is fine; an error or timeout is not)."""
     async def check() -> bool:
         decision = await policy.decide(SEARCH, {"agreement": "", "purpose": "", "now": ""})
-        return not {"policy_error", "policy_timeout", "policy_undefined"} & set(decision.reasons)
+        # A revision mismatch (an OPA server that lost or has not finished a
+        # push) is unhealthy too; asking also starts the push again.
+        return not {"policy_error", "policy_timeout", "policy_undefined",
+                    "policy_revision_mismatch"} & set(decision.reasons)
     return check

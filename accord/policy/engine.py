@@ -20,12 +20,14 @@ keeps serving.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
 import os
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +44,39 @@ SCOPE = "accord/scope/decision"
 POINTER = "accord/pointer/decision"
 RELEASE = "accord/release/decision"
 DECISIONS = (SEARCH, SCOPE, POINTER, RELEASE)
+
+#: With ``opa_push``, Accord also pushes this module, and every decision is
+#: asked through it: one query answers both the decision and the revision of
+#: what the server holds, from one snapshot of its store. A push sets the
+#: revision to "pending" first and to its own last, so a decision made while
+#: a push is under way, cut off midway, or after the server restarted empty or
+#: took another process's push, carries a revision other than the one pushed,
+#: and is denied (``policy_revision_mismatch``).
+GUARD_ID = "accord_guard.rego"
+GUARD_PACKAGE = "accord_guard"
+GUARD_MODULE = """package accord_guard
+
+import rego.v1
+
+# Written by Accord (accord/policy/engine.py) with every push; do not edit.
+
+default revision := ""
+
+revision := data.accord_meta.revision
+
+search := {"revision": revision, "result": data.accord.search.decision}
+
+scope := {"revision": revision, "result": data.accord.scope.decision}
+
+pointer := {"revision": revision, "result": data.accord.pointer.decision}
+
+release := {"revision": revision, "result": data.accord.release.decision}
+"""
+#: The data document that holds the revision and what the last push wrote.
+META_KEY = "accord_meta"
+PENDING = "pending"
+#: After a mismatch, the soonest a push is tried again.
+REPUSH_INTERVAL = 5.0
 
 DEFAULT_TIMEOUT = 0.5
 #: The most decisions a RegoEngine remembers (distinct inputs) before starting afresh.
@@ -80,7 +115,8 @@ def read_policies(policy_dir: Path) -> dict[str, str]:
 class RegoEngine:
     """In-process Rego evaluation with regopy, compiled once into a bundle."""
 
-    def __init__(self, modules: Mapping[str, str], data: Mapping[str, Any]) -> None:
+    def __init__(self, modules: Mapping[str, str], data: Mapping[str, Any],
+                 entrypoints: Sequence[str] = DECISIONS) -> None:
         import regopy
 
         self._interpreter = regopy.Interpreter()
@@ -88,7 +124,7 @@ class RegoEngine:
             for name, source in modules.items():
                 self._interpreter.add_module(name, source)
             self._interpreter.add_data(dict(data))
-            self._bundle = self._interpreter.build(None, list(DECISIONS))
+            self._bundle = self._interpreter.build(None, list(entrypoints))
         except regopy.RegoError as exc:
             raise ConfigError(f"policies do not compile: {_describe(str(exc), modules)}") from exc
         # One interpreter holds the input between set_input and the query.
@@ -139,8 +175,30 @@ def _parse_output(output: str) -> Any:
     return expressions[0]
 
 
+def revision_of(modules: Mapping[str, str], data: Mapping[str, Any]) -> str:
+    """A digest of a policy set and its data: what a push stamps on the server."""
+    canonical = json.dumps([sorted(modules.items()), data], sort_keys=True,
+                           separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+class PolicyRevisionMismatch(Exception):
+    """The OPA server does not hold the revision this process pushed."""
+
+
+def _policy_id(name: str) -> str:
+    return name.replace("/", "_")
+
+
 class OpaEngine:
-    """Decisions from an OPA server over its Data API (``POST /v1/data/<path>``)."""
+    """Decisions from an OPA server over its Data API (``POST /v1/data/<path>``).
+
+    Without a push (the server loads files or bundles itself) each decision is
+    asked at its own path. After :meth:`push`, through the guard module
+    (:data:`GUARD_MODULE`), and only a decision carrying the pushed revision
+    counts: any other is denied, and if the server lost the push it is made
+    again (see :meth:`_push_again`).
+    """
 
     def __init__(self, host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT,
                  ssl: bool = False, token: str | None = None) -> None:
@@ -149,6 +207,12 @@ class OpaEngine:
         self._client = AsyncOpaClient(host=host, port=port, ssl=ssl, token=token,
                                       timeout=timeout, retries=0)
         self._opened = False
+        #: (modules, data, revision) of the last push, or None: not pushed.
+        self._pushed: tuple[Mapping[str, str], Mapping[str, Any], str] | None = None
+        self._repush: asyncio.Task[None] | None = None
+        self._repushed_at = -REPUSH_INTERVAL
+        #: When this process first saw the server's revision "pending", if it still is.
+        self._pending_since: float | None = None
 
     async def _open(self) -> None:
         if not self._opened:
@@ -156,20 +220,121 @@ class OpaEngine:
             self._opened = True
 
     async def push(self, modules: Mapping[str, str], data: Mapping[str, Any]) -> None:
-        """Load policies and data into the server (when it is not fed by bundles)."""
+        """Load policies and data into the server (when it is not fed by bundles).
+
+        OPA takes each policy and data document in a transaction of its own,
+        so the revision goes to "pending" first and to this push's last:
+        until the whole push has landed, no decision carries it. Policies and
+        data documents an earlier push wrote and this one does not are
+        deleted (deletions first, so a moved file never meets its old copy).
+        """
         await self._open()
-        for name, source in modules.items():
-            await self._client.update_policy_from_string(source, name.replace("/", "_"))
+        revision = revision_of(modules, data)
+        policies = {_policy_id(name): source for name, source in modules.items()}
+        policies[GUARD_ID] = GUARD_MODULE
+        before = await self._meta()
+        written = {"policies": sorted(set(before.get("policies", ())) | set(policies)),
+                   "data": sorted(set(before.get("data", ())) | set(data))}
+        # Everything this push or an earlier one may have written is listed
+        # before anything is written: a push cut off later leaves nothing untracked.
+        await self._client.update_or_create_data({"revision": PENDING, **written}, META_KEY)
+        for stale in sorted(set(written["policies"]) - set(policies)):
+            await self._delete(self._client.delete_policy, stale)
+        for stale in sorted(set(written["data"]) - set(data)):
+            await self._delete(self._client.delete_data, stale)
+        for policy_id, source in policies.items():
+            await self._client.update_policy_from_string(source, policy_id)
         for key, value in data.items():
             await self._client.update_or_create_data(value, key)
+        await self._client.update_or_create_data(
+            {"revision": revision, "policies": sorted(policies), "data": sorted(data)},
+            META_KEY)
+        self._pushed = (modules, data, revision)
+        log.info("opa_pushed", revision=revision, policies=len(policies), data=len(data))
+
+    async def _meta(self) -> dict[str, Any]:
+        from opa_client.errors import PolicyNotFoundError
+
+        try:
+            found = (await self._client.get_data(META_KEY)).get("result")
+        except PolicyNotFoundError:
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    @staticmethod
+    async def _delete(delete: Callable[[str], Awaitable[bool]], name: str) -> None:
+        from opa_client.errors import DeleteDataError, DeletePolicyError
+
+        try:
+            await delete(name)
+        except (DeletePolicyError, DeleteDataError) as exc:
+            if "not_found" not in str(exc.args[0] if exc.args else ""):
+                raise
 
     async def evaluate(self, decision: str, input: Mapping[str, Any]) -> Any:
         await self._open()
         package, _, rule = decision.rpartition("/")
-        response = await self._client.query_rule(dict(input), package, rule)
+        if self._pushed is None:
+            response = await self._client.query_rule(dict(input), package, rule)
+            return response.get("result") if isinstance(response, dict) else None
+        revision = self._pushed[2]
+        short = package.rpartition("/")[2]  # accord/search -> search
+        response = await self._client.query_rule(dict(input), GUARD_PACKAGE, short)
+        guarded = response.get("result") if isinstance(response, dict) else None
+        if isinstance(guarded, dict) and guarded.get("revision") == revision:
+            self._pending_since = None
+            return guarded.get("result")
+        # Undefined: the decision itself, or the guard is gone (a server that
+        # restarted empty). Which one, the revision alone tells.
+        held = guarded.get("revision") if isinstance(guarded, dict) else await self._revision()
+        if held == revision:
+            return None
+        self._push_again(held)
+        raise PolicyRevisionMismatch(f"the OPA server holds revision {held!r}, "
+                                     f"this process pushed {revision!r}")
+
+    async def _revision(self) -> Any:
+        response = await self._client.query_rule({}, GUARD_PACKAGE, "revision")
         return response.get("result") if isinstance(response, dict) else None
 
+    def _push_again(self, held: Any) -> None:
+        """Push the same policies and data again if the server lost them.
+
+        Only when the server holds no revision (it restarted empty) or has
+        held "pending" for :data:`REPUSH_INTERVAL` (a push cut off midway). A
+        different revision is another push's (a reload here, another
+        process): pushing over it would only make the two take turns.
+        """
+        now = time.monotonic()
+        if held == PENDING:
+            if self._pending_since is None:
+                self._pending_since = now
+            if now - self._pending_since < REPUSH_INTERVAL:
+                return
+        elif held not in ("", None):
+            return
+        if self._pushed is None or (self._repush is not None and not self._repush.done()):
+            return
+        if now - self._repushed_at < REPUSH_INTERVAL:
+            return
+        self._repushed_at = now
+        self._pending_since = None
+        modules, data, revision = self._pushed
+        log.warning("opa_push_again", held=held, pushed=revision)
+
+        async def again() -> None:
+            try:
+                await self.push(modules, data)
+            except Exception as exc:
+                log.error("opa_push_failed", error=type(exc).__name__, detail=str(exc)[:200])
+
+        self._repush = asyncio.get_running_loop().create_task(again())
+
     async def close(self) -> None:
+        if self._repush is not None:
+            self._repush.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._repush
         if self._opened:
             await self._client.__aexit__(None, None, None)
             self._opened = False
@@ -262,6 +427,9 @@ class PolicyPoint:
                 result = await self._engine.evaluate(decision, input)
         except TimeoutError:
             result = _TIMED_OUT
+        except PolicyRevisionMismatch as exc:
+            log.warning("policy_revision_mismatch", decision=decision, detail=str(exc))
+            return Decision.deny("policy_revision_mismatch")
         except Exception as exc:
             log.warning("policy_error", decision=decision, error=type(exc).__name__)
             return Decision.deny("policy_error")
