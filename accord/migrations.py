@@ -60,9 +60,14 @@ def ensure(script_location: Path, engine: Engine, *, auto: bool) -> None:
         upgrade(script_location, engine)
         return
     raise ConfigError(
-        f"database schema is at revision {have or 'none'}, this version needs {want}: "
+        f"database schema is at revision {describe(have)}, this version needs {want}: "
         "run `accord db upgrade --config ...` first"
     )
+
+
+def describe(revision: str | None) -> str:
+    """A schema revision as messages say it (every command the same way)."""
+    return revision or "none (an empty database)"
 
 
 def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:

@@ -256,13 +256,15 @@ class WatchService:
                 if (row is None or row.agency != principal.agency
                         or row.actor != principal.subject):
                     raise NotFound(f"watch {watch_id}: not found")
+                # What it found stays countable after it stops (as `watch list --all` shows).
+                found = self._counts(tx.conn, [watch_id]).get(watch_id, 0)
                 if row.state != ACTIVE:
-                    return self._proto(row._asdict(), 0, now)
+                    return self._proto(row._asdict(), found, now)
                 seq = tx.append(self._event("watch_removed", row, now, source=source,
                                             watch_id=watch_id)).seq
                 tx.conn.execute(update(watches).where(watches.c.watch_id == watch_id).values(
                     state=REMOVED, audit_seq=seq))
-                return self._proto({**row._asdict(), "state": REMOVED, "audit_seq": seq}, 0)
+                return self._proto({**row._asdict(), "state": REMOVED, "audit_seq": seq}, found)
 
         return await asyncio.to_thread(commit)
 

@@ -55,10 +55,12 @@ def bench(ctx: click.Context) -> None:
               help="Interleaved rounds per measurement.")
 @click.option("--per-round", type=click.IntRange(1), default=100, show_default=True,
               help="Searches per variant per round.")
-@click.option("--records-per-node", type=click.IntRange(1), default=2000, show_default=True)
+@click.option("--records-per-node", type=click.IntRange(1), default=2000, show_default=True,
+              help="Records indexed at each searched node.")
 @click.option("--tput-seconds", type=click.FloatRange(0.5), default=4.0, show_default=True,
               help="Seconds per saturated throughput run.")
-@click.option("--index-small", type=click.IntRange(1), default=100_000, show_default=True)
+@click.option("--index-small", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Records in the small index (the lookup ratio's baseline).")
 @click.option("--index-large", type=click.IntRange(1), default=1_000_000, show_default=True,
               help="Records in the large index (10000000 for the issue's full size).")
 @click.option("--ingest-records", type=click.IntRange(10), default=2000, show_default=True,
@@ -66,14 +68,20 @@ def bench(ctx: click.Context) -> None:
 @click.option("--audit-appends", type=click.IntRange(10), default=200, show_default=True,
               help="Unbatched audit appends (and raw commits, and fsyncs) per round.")
 @click.option("--no-postgres", is_flag=True, help="SQLite only for the index benchmark.")
-@click.option("--no-plots", is_flag=True)
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON too.")
 def run(only: str = "", out: Path = Path("bench"), quick: bool = False, rounds: int = 5,
         per_round: int = 100, records_per_node: int = 2000, tput_seconds: float = 4.0,
         index_small: int = 100_000, index_large: int = 1_000_000, ingest_records: int = 2000,
         audit_appends: int = 200, no_postgres: bool = False, no_plots: bool = False,
         as_json: bool = False) -> None:
-    """Run the suite; write OUT/results.json, OUT/README.md and plots."""
+    """Run the suite; write OUT/results.json, OUT/README.md and plots.
+
+    \b
+    Example:
+      accord bench run                                  # defaults, < 15 min
+      accord bench run --only search,audit --rounds 9 --out /tmp/bench-sa
+    """
     args = ["--out", str(out), "--rounds", str(rounds), "--per-round", str(per_round),
             "--records-per-node", str(records_per_node), "--tput-seconds", str(tput_seconds),
             "--index-small", str(index_small), "--index-large", str(index_large),
@@ -86,12 +94,19 @@ def run(only: str = "", out: Path = Path("bench"), quick: bool = False, rounds: 
 
 @bench.command("profile")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("bench/profile"), show_default=True)
-@click.option("--seconds", type=click.FloatRange(1), default=15.0, show_default=True)
+              default=Path("bench/profile"), show_default=True,
+              help="Where the py-spy profiles go.")
+@click.option("--seconds", type=click.FloatRange(1), default=15.0, show_default=True,
+              help="Seconds to sample for.")
 @click.option("--in-flight", type=click.IntRange(1), default=1, show_default=True,
               help="1: the latency view; 64: the throughput view.")
 def profile(out: Path, seconds: float, in_flight: int) -> None:
-    """Sample the hub, the gateway and a node with py-spy while they serve searches."""
+    """Sample the hub, the gateway and a node with py-spy while they serve searches.
+
+    \b
+    Example:
+      accord bench profile --in-flight 64 --out /tmp/profile
+    """
     import asyncio
     import tempfile
 

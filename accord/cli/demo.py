@@ -411,7 +411,9 @@ def _wait_for_watch(config: Path, jwt_text: str, watch_id: str, timeout: float =
 
 
 def _keep(fed: Federation, procs: list[subprocess.Popen[bytes]], console: Console) -> None:
-    pids = " ".join(str(p.pid) for p in procs)
+    # Only the processes still running: one the story stopped (tip_hotline's
+    # node) is gone, and its pid may since belong to something else.
+    pids = " ".join(str(p.pid) for p in procs if p.poll() is None)
     (fed.root / "pids").write_text(pids + "\n")
     console.print("\n[bold]The federation keeps running.[/] Try:")
     console.print(f"   export ACCORD_TOKEN=$(accord token issue --idp {fed.idp_dir(INVESTIGATOR_AGENCY)}"

@@ -32,7 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from accord.errors import AccordError, CryptoError, InvalidArgument, RemoteError
+from accord.errors import AccordError, ConfigError, CryptoError, InvalidArgument, RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from accord.views import (
     notification_to_dict,
@@ -68,9 +68,15 @@ class AccordGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RemoteError as exc:
-            fail(f"{exc.status.name.lower()}: {exc.message}")
+            # The server's verdict on what was typed (a name without a family
+            # name, a plate without its state) is bad input too.
+            bad = exc.status is grpc.StatusCode.INVALID_ARGUMENT
+            fail(f"{exc.status.name.lower()}: {exc.message}", EXIT_USAGE if bad else EXIT_ERROR)
         except AccordError as exc:
-            fail(exc.message, EXIT_USAGE if isinstance(exc, InvalidArgument) else EXIT_ERROR)
+            # Bad input: an argument, or a file the command was given (a
+            # mapping, an agreement, a config) that does not parse or validate.
+            bad = isinstance(exc, InvalidArgument | ConfigError)
+            fail(exc.message, EXIT_USAGE if bad else EXIT_ERROR)
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -104,7 +110,7 @@ def cli() -> None:
 
 @cli.group()
 def federation() -> None:
-    """Create and inspect local federations."""
+    """Create a local federation (keys, certificates, configs)."""
 
 
 @federation.command("init")
@@ -258,7 +264,8 @@ def node_reindex(config_path: Path, as_json: bool) -> None:
               help="Mapping file (TOML) from the source's columns to the canonical schema.")
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="Records written per transaction.")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Map and encode rows in this many worker processes (1: in this process). "
                    "One per CPU core loads large files fastest.")
@@ -355,7 +362,7 @@ def _store_target(config_path: Path) -> tuple[str, Path, str]:
 @click.option("--config", "config_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="hub.toml or node.toml")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the revisions as JSON.")
 def db_upgrade(config_path: Path, as_json: bool) -> None:
     """Upgrade the store's schema to this version's.
 
@@ -375,13 +382,15 @@ def db_upgrade(config_path: Path, as_json: bool) -> None:
     if as_json:
         emit_json({"component": component, "from": before, "to": after})
     else:
-        console.print(f"{component} database upgraded from {before or 'empty'} to {after}")
+        console.print(f"{component} database upgraded from revision "
+                      f"{migrations.describe(before)} to {after}")
 
 
 @db.command("status")
 @click.option("--config", "config_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="hub.toml or node.toml")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def db_status(config_path: Path, as_json: bool) -> None:
     """Show the store's schema revision and whether it is current.
 
@@ -403,7 +412,8 @@ def db_status(config_path: Path, as_json: bool) -> None:
                    "up_to_date": have == want})
     else:
         state = "up to date" if have == want else "needs `accord db upgrade`"
-        console.print(f"{component} database at {have or 'empty'}, code wants {want}: {state}")
+        console.print(f"{component} database at revision {migrations.describe(have)}, "
+                      f"code wants {want}: {state}")
 
 
 # --- tokens -----------------------------------------------------------------------
@@ -527,14 +537,19 @@ def identifier_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed((
         click.option("--name", default="", help="Given and family name."),
         click.option("--dob", default="", help="Date of birth (with --name), any common format."),
-        click.option("--phone", default=""),
-        click.option("--email", default=""),
+        click.option("--phone", default="", help="Phone number, any common format."),
+        click.option("--email", default="", help="Email address."),
         click.option("--plate", default="", help="Plate with its state, e.g. OR:7KDX214."),
-        click.option("--vin", default=""),
-        click.option("--address", default=""),
+        click.option("--vin", default="", help="Vehicle identification number."),
+        click.option("--address", default="", help="Street address, e.g. '12 Oak St'."),
     )):
         command = option(command)
     return command
+
+
+agreement_option = click.option(
+    "--agreement", default="",
+    help="The agreement to act under (needed when your agency belongs to more than one).")
 
 
 @cli.command("search")
@@ -545,13 +560,14 @@ def identifier_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Your JWT (or set ACCORD_TOKEN).")
 @click.option("--case", "case_number", required=True, help="Case number.")
 @click.option("--purpose", required=True, help="Purpose, e.g. human_trafficking.")
+@agreement_option
 @identifier_options
 @click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
               help="2: also sweep the other identifiers in the records found (phones, "
                    "plates, ...) for linked records, as far as the agreement allows.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def search(config_path: Path, jwt_text: str | None, case_number: str, purpose: str,
-           depth: int, as_json: bool, **fields: str) -> None:
+           agreement: str, depth: int, as_json: bool, **fields: str) -> None:
     """Search the federation through your own agency's node.
 
     The node turns what you type into keyed tokens; only tokens go to the hub,
@@ -566,7 +582,7 @@ def search(config_path: Path, jwt_text: str | None, case_number: str, purpose: s
     if not jwt_text:
         raise InvalidArgument("--token: missing (or set ACCORD_TOKEN)")
     request = node_pb2.LocalSearchRequest(case_number=case_number, purpose=purpose,
-                                          depth=depth, **fields)
+                                          agreement=agreement, depth=depth, **fields)
     response = asyncio.run(local_search(config_path, jwt_text.strip(), request))
     data = search_to_dict(response)
     if as_json:
@@ -640,8 +656,8 @@ def release() -> None:
 @config_option
 @token_option
 @click.option("--pointer", required=True, help="A pointer handle from your search (ptr_...).")
-@click.option("--case", "case_number", required=True)
-@click.option("--purpose", required=True)
+@click.option("--case", "case_number", required=True, help="Case number.")
+@click.option("--purpose", required=True, help="Purpose, e.g. human_trafficking.")
 @click.option("--justification", required=True, help="Why you need this record.")
 @json_option
 def release_request(config_path: Path, jwt_text: str | None, pointer: str, case_number: str,
@@ -689,12 +705,21 @@ def release_fetch(release_id: str, config_path: Path, jwt_text: str | None,
                                         hub_pb2.FetchReleaseRequest(release_id=release_id)))
     data = release_to_dict(response.release)
     record = json.loads(response.record_json) if response.record_json else None
+    # Denied or failed is final: nothing will ever be collected, which a
+    # script must not take for success. Pending just means not yet.
+    final = record is None and data["state"] in ("denied", "failed")
     if as_json:
         emit_json({"release": data, "record": record, "withheld": list(response.withheld)})
+        if final:
+            sys.exit(EXIT_ERROR)
         return
     print_release(data)
+    if final:
+        fail(f"release {release_id} was {data['state']}: there is nothing to collect")
     if record is None:
-        console.print("  nothing to collect yet")
+        waiting = data["state"] == "pending_approval"
+        console.print("  nothing to collect yet"
+                      + (": the owning agency's custodian has not decided" if waiting else ""))
         return
     console.print_json(json.dumps(record))
     if response.withheld:
@@ -820,13 +845,14 @@ def watch() -> None:
 @token_option
 @click.option("--case", "case_number", required=True, help="Case number.")
 @click.option("--purpose", required=True, help="Purpose, e.g. human_trafficking.")
+@agreement_option
 @identifier_options
 @click.option("--days", type=click.IntRange(1, 90), default=30, show_default=True,
               help="How long the watch lasts.")
 @click.option("--label", default="", help="A short note for yourself, e.g. \"Jazzy's phone\".")
 @json_option
 def watch_add(config_path: Path, jwt_text: str | None, case_number: str, purpose: str,
-              days: int, label: str, as_json: bool, **fields: str) -> None:
+              agreement: str, days: int, label: str, as_json: bool, **fields: str) -> None:
     """Watch for records that match, ingested by any agency from now on.
 
     Your node turns the identifiers into keyed tokens, as for a search; the hub
@@ -840,8 +866,9 @@ def watch_add(config_path: Path, jwt_text: str | None, case_number: str, purpose
     """
     response = asyncio.run(gateway_call(
         config_path, _require_token(jwt_text), "LocalAddWatch",
-        node_pb2.LocalAddWatchRequest(case_number=case_number, purpose=purpose, days=days,
-                                      label=label, **fields)))
+        node_pb2.LocalAddWatchRequest(case_number=case_number, purpose=purpose,
+                                      agreement=agreement, days=days, label=label,
+                                      **fields)))
     data = watch_to_dict(response.watch)
     if as_json:
         emit_json(data)
@@ -977,13 +1004,14 @@ def audit() -> None:
 
 audit_filters = [
     click.option("--actor", default="", help="Investigator (token subject)."),
-    click.option("--agency", default=""),
-    click.option("--case", "case_number", default=""),
-    click.option("--purpose", default=""),
+    click.option("--agency", default="", help="The investigator's agency."),
+    click.option("--case", "case_number", default="", help="Case number."),
+    click.option("--purpose", default="", help="Purpose, e.g. human_trafficking."),
     click.option("--event", default="", help="e.g. search, search_denied, release_granted."),
-    click.option("--outcome", default="", type=click.Choice(["", "ok", "denied", "error"])),
+    click.option("--outcome", default="", type=click.Choice(["", "ok", "denied", "error"]),
+                 help="Only entries with this outcome."),
     click.option("--since", default="", help="ISO time, e.g. 2026-11-23T00:00:00Z."),
-    click.option("--until", default=""),
+    click.option("--until", default="", help="ISO time: entries before it."),
 ]
 
 
@@ -1058,7 +1086,7 @@ def audit_list(config_path: Path, jwt_text: str | None, as_json: bool, **filters
 @token_option
 @with_audit_filters
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
+              show_default=True, help="JSON Lines (verifiable offline) or CSV.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file; for JSON Lines, OUT.checkpoints gets the signed checkpoints.")
 def audit_export(config_path: Path, jwt_text: str | None, fmt: str, out: Path,
@@ -1389,14 +1417,14 @@ def policy_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 @policy.command("check")
 @policy_options
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def policy_check(config_path: Path | None, policies: Path | None, agreements: tuple[Path, ...],
                  as_json: bool) -> None:
     """Validate the agreements and compile the policies; errors name file and field.
 
     \b
     Example:
-      accord policy check --agreement deploy/agreements/local-pilot.yaml
+      accord policy check --agreement fed/agreements/local-pilot.yaml
       accord policy check --config fed/hub/hub.toml
     """
     source = _policy_source(config_path, policies, agreements)
@@ -1432,7 +1460,7 @@ DECISION_NAMES = ("search", "scope", "pointer", "release")
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help='JSON file: {"decision": "search|scope|pointer|release", "input": {...}}')
 @policy_options
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 def policy_explain(input_path: Path, config_path: Path | None, policies: Path | None,
                    agreements: tuple[Path, ...], as_json: bool) -> None:
     """Print the decision, and its reasons, for one request.
@@ -1446,7 +1474,7 @@ def policy_explain(input_path: Path, config_path: Path | None, policies: Path | 
                                "roles": ["investigator"]}}}
     \b
     Example:
-      accord policy explain --input search.json --agreement deploy/agreements/local-pilot.yaml
+      accord policy explain --input search.json --agreement fed/agreements/local-pilot.yaml
     """
     from accord.policy.engine import PolicyPoint
 
@@ -1490,13 +1518,17 @@ def synth() -> None:
 
 
 @synth.command("generate")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--people", type=click.IntRange(10), default=400, show_default=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the source files and their mappings.")
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="Random seed: the same seed gives the same data.")
+@click.option("--people", type=click.IntRange(10), default=400, show_default=True,
+              help="Distinct people the records are about.")
 @click.option("--records", "records_per_source", type=click.IntRange(1), default=300,
               show_default=True, help="Records per source file.")
-@click.option("--bad-rows", type=click.IntRange(0), default=0, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--bad-rows", type=click.IntRange(0), default=0, show_default=True,
+              help="Malformed rows to mix into each file (to try rejection reports).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def synth_generate(out: Path, seed: int, people: int, records_per_source: int, bad_rows: int,
                    as_json: bool) -> None:
     """Write seeded, deterministic source files, mappings and ground truth.
@@ -1533,6 +1565,11 @@ def demo(directory: Path | None, keep: bool, records: int) -> None:
     Three fictional agencies and a tip hotline; an investigator at one agency
     finds that another holds a call for service about the person she is
     looking for, without any records being copied.
+
+    \b
+    Example:
+      accord demo                      # tells the story, cleans up, exits 0
+      accord demo --keep --dir demo    # leaves the federation running
     """
     from accord.cli.demo import run_demo
 

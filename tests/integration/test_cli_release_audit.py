@@ -128,3 +128,40 @@ async def test_release_and_audit_commands(federation: LiveFederation, tmp_path: 
     assert code == 0, err
     rows = csv_out.read_text().splitlines()
     assert rows[0].startswith("seq,time,event") and len(rows) == 1 + 8
+
+
+async def test_fetching_a_release_says_whether_anything_will_come(
+    federation: LiveFederation,
+) -> None:
+    federation.ingest("tip_hotline", [tip()])
+    lakeside = str(federation.fed.node_config("lakeside_so"))
+    hotline = str(federation.fed.node_config("tip_hotline"))
+    investigator = federation.token("lakeside_so", sub="det.morales")
+    custodian = federation.token("tip_hotline", sub="cust.ng", roles=("custodian",))
+    code, out, err = await accord("search", "--config", lakeside, "--token", investigator,
+                                  "--case", "LS-1", "--purpose", "human_trafficking",
+                                  "--phone", "503-555-0142", "--json")
+    assert code == 0, err
+    [pointer] = [p["handle"] for p in json.loads(out)["pointers"]]
+    code, out, err = await accord("release", "request", "--config", lakeside, "--token",
+                                  investigator, "--pointer", pointer, "--case", "LS-1",
+                                  "--purpose", "human_trafficking", "--justification",
+                                  "identify the caller", "--json")
+    assert code == 0, err
+    release_id = json.loads(out)["release_id"]
+    fetch = ("release", "fetch", release_id, "--config", lakeside, "--token", investigator)
+
+    code, out, err = await accord(*fetch)
+    assert code == 0, err
+    assert "nothing to collect yet: the owning agency's custodian has not decided" in out
+
+    code, _, err = await accord("release", "deny", release_id, "--config", hotline,
+                                "--token", custodian, "--reason", "ongoing operation")
+    assert code == 0, err
+    code, out, err = await accord(*fetch)
+    assert code == 1
+    assert "denied" in out and "decided by cust.ng: ongoing operation" in out
+    assert err.strip() == f"error: release {release_id} was denied: there is nothing to collect"
+    code, out, _ = await accord(*fetch, "--json")
+    assert code == 1
+    assert (json.loads(out)["release"]["state"], json.loads(out)["record"]) == ("denied", None)

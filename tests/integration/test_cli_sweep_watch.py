@@ -92,13 +92,39 @@ async def test_watch_commands(federation: LiveFederation) -> None:
     code, out, err = await accord("watch", "remove", watch["watch_id"], "--config", lakeside,
                                   "--token", token, "--json")
     assert code == 0, err
-    assert json.loads(out)["state"] == "removed"
+    removed = json.loads(out)
+    assert (removed["state"], removed["notifications"]) == ("removed", 1)
     code, out, err = await accord("watch", "list", "--config", lakeside, "--token", token)
     assert code == 0, err
     assert "No watches." in out
 
     code, _, err = await accord("watch", "remove", "w_nonsense", "--config", lakeside,
                                 "--token", token)
-    assert code == 1
+    assert code == 2  # bad input, as the server says
     assert err.strip() == ("error: invalid_argument: RemoveWatchRequest.watch_id: got "
                            "'w_nonsense', want a watch id like 'w_3f9c...'")
+
+
+async def test_search_and_watch_name_their_agreement(federation: LiveFederation) -> None:
+    federation.ingest("rivertown_pd", [cad_call()])
+    lakeside = str(federation.fed.node_config("lakeside_so"))
+    token = federation.token("lakeside_so", sub="det.morales")
+    agreement = "local-pilot"  # the test federation's one agreement
+    ask = ("--config", lakeside, "--token", token, "--case", "LS-1",
+           "--purpose", "human_trafficking", "--phone", "503-555-0142")
+
+    code, out, err = await accord("search", *ask, "--agreement", agreement, "--json")
+    assert code == 0, err
+    assert [p["agency"] for p in json.loads(out)["pointers"]] == ["rivertown_pd"]
+
+    # Named, the agreement is checked: one the agency is not in is bad input (exit 2).
+    code, out, err = await accord("search", *ask, "--agreement", "other-pact")
+    assert (code, out) == (2, "")
+    assert err.strip() == ("error: invalid_argument: agreement: 'other-pact' is not an "
+                           "agreement lakeside_so belongs to; want one of [local-pilot]")
+
+    code, out, err = await accord("watch", "add", *ask, "--agreement", agreement, "--json")
+    assert code == 0, err
+    assert json.loads(out)["agreement"] == agreement
+    code, _, err = await accord("watch", "add", *ask, "--agreement", "other-pact")
+    assert code == 2 and "'other-pact' is not an agreement lakeside_so belongs to" in err
