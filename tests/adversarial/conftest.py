@@ -43,7 +43,13 @@ from node.config import NodeConfig
 from node.server import start_node
 from tests.adversarial.hub_process import generous_limits
 from tests.conftest import NOW
-from tests.integration.conftest import AGENCIES, LiveFederation, stop_federation
+from tests.integration.conftest import (
+    AGENCIES,
+    LiveFederation,
+    node_for_tests,
+    patient,
+    stop_federation,
+)
 
 settings.register_profile(
     "ci", max_examples=25, derandomize=True, deadline=None, print_blob=True,
@@ -95,10 +101,10 @@ async def start(
 ) -> LiveFederation:
     """A federation as tests/integration starts it, with the hub's config open to change."""
     fed = init_federation(root, AGENCIES, NOW, base_port=None, template=default_template())
-    hub = hub_config(replace(HubConfig.load(fed.hub_config), fanout_timeout=fanout_timeout,
-                             reload_seconds=0))
-    node_configs = {a: replace(NodeConfig.load(fed.node_config(a)), reload_seconds=0)
-                    for a in AGENCIES}
+    loaded = HubConfig.load(fed.hub_config)
+    hub = hub_config(replace(loaded, fanout_timeout=fanout_timeout, reload_seconds=0,
+                             policy=patient(loaded.policy)))
+    node_configs = {a: node_for_tests(NodeConfig.load(fed.node_config(a))) for a in AGENCIES}
     if node_config is not None:
         node_configs = {a: node_config(c) for a, c in node_configs.items()}
     running_hub = await start_hub(hub, clock=lambda: NOW)

@@ -70,6 +70,21 @@ class LiveFederation:
             return response
 
 
+#: The policy timeout of test federations: the default (0.5 s) is what
+#: production gets, but a test machine running several suites at once can
+#: stall a process that long. Tests of the timeout set their own.
+TEST_POLICY_TIMEOUT = 5.0
+
+
+def patient(source: PolicySource) -> PolicySource:
+    return replace(source, engine=replace(source.engine, timeout=TEST_POLICY_TIMEOUT))
+
+
+def node_for_tests(config: NodeConfig) -> NodeConfig:
+    """A node's config as test federations run it: no reloads, a patient policy timeout."""
+    return replace(config, reload_seconds=0, policy=patient(config.policy))
+
+
 async def start_federation(root: Path, *, down: Sequence[str] = (),
                            endpoint_overrides: dict[str, str] | None = None,
                            fanout_timeout: float = 2.0,
@@ -86,13 +101,12 @@ async def start_federation(root: Path, *, down: Sequence[str] = (),
         for m in hub_config.members
     )
     hub_config = replace(hub_config, members=members, fanout_timeout=fanout_timeout,
-                         reload_seconds=0)
+                         reload_seconds=0, policy=patient(hub_config.policy))
     if limits is not None:
         hub_config = replace(hub_config, limits=limits)
     if hub_policy is not None:
         hub_config = replace(hub_config, policy=hub_policy(hub_config.policy))
-    node_configs = {a: replace(NodeConfig.load(fed.node_config(a)), reload_seconds=0)
-                    for a in AGENCIES}
+    node_configs = {a: node_for_tests(NodeConfig.load(fed.node_config(a))) for a in AGENCIES}
     if node_config is not None:
         node_configs = {a: node_config(c) for a, c in node_configs.items()}
     hub = await start_hub(hub_config, clock=lambda: NOW)
