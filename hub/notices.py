@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Connection,
     DateTime,
@@ -72,7 +73,7 @@ notifications = Table(
     #: For a watch match: the pointer's handle (one notification per record per watch).
     Column("handle", String(80), nullable=True),
     Column("body", JSON, nullable=False),
-    Column("audit_seq", Integer, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
     Index("ix_notifications_recipient", "recipient_agency", "recipient", "created_at"),
     Index("uq_notifications_watch_handle", "watch_id", "handle", unique=True),
 )

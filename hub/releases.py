@@ -277,13 +277,23 @@ class ReleaseService:
 
     # --- request -----------------------------------------------------------------
 
+    # Every database step below runs in a worker thread (asyncio.to_thread): an
+    # audit transaction waits for the append lock, which on PostgreSQL another
+    # hub replica may hold, and on the event loop that wait would stall every
+    # other call this replica serves, health checks included.
+
     async def request(self, principal: Principal, ask: ReleaseAsk, now: dt.datetime
                       ) -> common_pb2.Release:
-        with self._engine.connect() as conn:
-            existing = _by_request_key(conn, principal, ask.request_key)
-            if existing is not None:
-                return release_to_proto(existing)  # a retried request: same release
-            pointer = self._pointer(conn, principal, ask.pointer, now)
+        def lookup() -> tuple[Any, Any]:
+            with self._engine.connect() as conn:
+                existing = _by_request_key(conn, principal, ask.request_key)
+                if existing is not None:
+                    return existing, None
+                return None, self._pointer(conn, principal, ask.pointer, now)
+
+        existing, pointer = await asyncio.to_thread(lookup)
+        if existing is not None:
+            return release_to_proto(existing)  # a retried request: same release
         row: dict[str, Any] = {
             "release_id": "rel_" + secrets.token_urlsafe(18), "request_key": ask.request_key,
             "pointer": ask.pointer, "owner": pointer.owner if pointer else "",
@@ -323,19 +333,24 @@ class ReleaseService:
         row["withhold"] = _withhold_rules(decision.result.get("withhold", []))
         row["state"] = PENDING if needs_approval else GRANTED
         row["reasons"] = ["approval_required"] if needs_approval else []
-        with self._audit.transaction() as tx:
-            # Checked again where appends are serialised: the same request sent
-            # twice at once is one release, not an error.
-            twin = _by_request_key(tx.conn, principal, ask.request_key)
-            if twin is None:
-                appended = tx.append(self._event(
-                    "release_requested", "ok", now, principal, row,
-                    needs_approval=needs_approval,
-                    justification_given=bool(row["justification"])))
-                row["audit_seq"] = appended.seq
-                tx.conn.execute(insert(releases).values(**row))
-                if not needs_approval:
-                    self._grant(tx, principal, row, now)
+
+        def commit() -> Any:
+            with self._audit.transaction() as tx:
+                # Checked again where appends are serialised: the same request
+                # sent twice at once is one release, not an error.
+                twin = _by_request_key(tx.conn, principal, ask.request_key)
+                if twin is None:
+                    appended = tx.append(self._event(
+                        "release_requested", "ok", now, principal, row,
+                        needs_approval=needs_approval,
+                        justification_given=bool(row["justification"])))
+                    row["audit_seq"] = appended.seq
+                    tx.conn.execute(insert(releases).values(**row))
+                    if not needs_approval:
+                        self._grant(tx, principal, row, now)
+            return twin
+
+        twin = await asyncio.to_thread(commit)
         if twin is not None:
             return release_to_proto(twin)
         return await self.get(row["release_id"])
@@ -394,6 +409,12 @@ class ReleaseService:
         if not principal.has_role("custodian"):
             raise PermissionDenied("only a custodian of the owning agency may decide releases",
                                    reasons=("role_custodian_missing",))
+        await asyncio.to_thread(self._record_decision, principal, release_id, approve, reason,
+                                now)
+        return await self.get(release_id)
+
+    def _record_decision(self, principal: Principal, release_id: str, approve: bool,
+                         reason: str, now: dt.datetime) -> None:
         with self._audit.transaction() as tx:
             row = tx.conn.execute(select(releases).where(
                 releases.c.release_id == release_id)).one_or_none()
@@ -414,7 +435,6 @@ class ReleaseService:
                 decision_reason=reason.strip(), audit_seq=appended.seq, updated_at=now))
             if approve:
                 self._grant(tx, principal, data, now)
-        return await self.get(release_id)
 
     async def list_for(self, principal: Principal, state: int) -> list[common_pb2.Release]:
         if state and state not in common_pb2.ReleaseState.values():
@@ -427,14 +447,24 @@ class ReleaseService:
                                 releases.c.requester == principal.subject)
         if state:
             query = query.where(releases.c.state == state)
-        with self._engine.connect() as conn:
-            return [release_to_proto(r) for r in conn.execute(query)]
+
+        def read() -> list[common_pb2.Release]:
+            with self._engine.connect() as conn:
+                return [release_to_proto(r) for r in conn.execute(query)]
+
+        return await asyncio.to_thread(read)
 
     async def get(self, release_id: str) -> common_pb2.Release:
-        with self._engine.connect() as conn:
-            row = conn.execute(select(releases).where(
-                releases.c.release_id == release_id)).one()
+        row = await asyncio.to_thread(self._row, release_id)
+        if row is None:
+            raise NotFound(f"release {release_id}: not found")
         return release_to_proto(row)
+
+    def _row(self, release_id: str) -> Any:
+        """The release's row, or None."""
+        with self._engine.connect() as conn:
+            return conn.execute(select(releases).where(
+                releases.c.release_id == release_id)).one_or_none()
 
     # --- delivery ---------------------------------------------------------------------
 
@@ -442,9 +472,7 @@ class ReleaseService:
                     ) -> tuple[common_pb2.Release, bytes, str, list[str]]:
         if not RELEASE_ID_RE.match(release_id):
             raise InvalidArgument("FetchReleaseRequest.release_id: malformed, want 'rel_...'")
-        with self._engine.connect() as conn:
-            row = conn.execute(select(releases).where(
-                releases.c.release_id == release_id)).one_or_none()
+        row = await asyncio.to_thread(self._row, release_id)
         if row is None or row.requester_agency != principal.agency \
                 or row.requester != principal.subject:
             raise NotFound(f"release {release_id}: not found among your releases")
@@ -465,21 +493,12 @@ class ReleaseService:
                              if not (r == "approval_required" and row.approved))
             if blocking or not (decision.allow or row.approved):
                 blocking = blocking or (DENIED_WITHOUT_REASON,)
-                with self._audit.transaction() as tx:
-                    appended = tx.append(self._event("release_denied", "denied", now, principal,
-                                                     current, blocking))
-                    tx.conn.execute(update(releases).where(
-                        releases.c.release_id == release_id, releases.c.state == GRANTED).values(
-                        state=DENIED, reasons=list(blocking), audit_seq=appended.seq,
-                        updated_at=now))
+                await asyncio.to_thread(self._deny_regrant, principal, current, blocking, now)
                 raise PermissionDenied(f"release denied: {', '.join(blocking)}",
                                        reasons=blocking)
-            with self._audit.transaction() as tx:
-                self._grant(tx, principal, current, now)
-            with self._engine.connect() as conn:
-                row = conn.execute(select(releases).where(
-                    releases.c.release_id == release_id)).one()
-        checkpoint = self._audit.latest_checkpoint()
+            await asyncio.to_thread(self._regrant, principal, current, now)
+            row = await asyncio.to_thread(self._row, release_id)
+        checkpoint = await asyncio.to_thread(self._audit.latest_checkpoint)
         # The grant's entry committed with its own checkpoint, so one covers it.
         assert checkpoint is not None
         size = checkpoint.checkpoint.size
@@ -498,32 +517,54 @@ class ReleaseService:
                 # expired here too), not the end of the release.
                 refused = False
             detail = exc.message if isinstance(exc, RemoteError) else "timed out"
-            with self._audit.transaction() as tx:
-                appended = tx.append(self._event(
-                    "release_failed", "error", now, principal, data,
-                    (("owner_refused" if refused else "owner_unavailable"),),
-                    detail=detail[:300], grant_id=row.grant_id))
-                if refused:
-                    # Never over a delivery (a concurrent fetch may have got the record).
-                    tx.conn.execute(update(releases).where(
-                        releases.c.release_id == release_id,
-                        releases.c.state == GRANTED).values(
-                        state=FAILED, reasons=["owner_refused"], audit_seq=appended.seq,
-                        updated_at=now))
+            await asyncio.to_thread(self._record_failure, principal, data, refused, detail, now)
             if refused:
                 raise PermissionDenied(
                     f"release {release_id}: {row.owner} refused it: {detail}") from exc
             raise Unavailable(f"release {release_id}: {row.owner} could not release it now "
                               f"({detail}); try again") from exc
-        with self._audit.transaction() as tx:
-            appended = tx.append(self._event(
-                "release_delivered", "ok", now, principal, data, grant_id=row.grant_id,
-                ciphertext_bytes=len(response.ciphertext), withheld=list(response.withheld)))
-            tx.conn.execute(update(releases).where(releases.c.release_id == release_id).values(
-                state=DELIVERED, ciphertext=response.ciphertext, withheld=list(response.withheld),
-                audit_seq=appended.seq, updated_at=now))
+        await asyncio.to_thread(self._record_delivery, principal, data, response, now)
         release = await self.get(release_id)
         return release, bytes(response.ciphertext), row.grant_id, list(response.withheld)
+
+    def _deny_regrant(self, principal: Principal, row: dict[str, Any],
+                      blocking: tuple[str, ...], now: dt.datetime) -> None:
+        with self._audit.transaction() as tx:
+            appended = tx.append(self._event("release_denied", "denied", now, principal,
+                                             row, blocking))
+            tx.conn.execute(update(releases).where(
+                releases.c.release_id == row["release_id"], releases.c.state == GRANTED).values(
+                state=DENIED, reasons=list(blocking), audit_seq=appended.seq, updated_at=now))
+
+    def _regrant(self, principal: Principal, row: dict[str, Any], now: dt.datetime) -> None:
+        with self._audit.transaction() as tx:
+            self._grant(tx, principal, row, now)
+
+    def _record_failure(self, principal: Principal, row: dict[str, Any], refused: bool,
+                        detail: str, now: dt.datetime) -> None:
+        with self._audit.transaction() as tx:
+            appended = tx.append(self._event(
+                "release_failed", "error", now, principal, row,
+                (("owner_refused" if refused else "owner_unavailable"),),
+                detail=detail[:300], grant_id=row["grant_id"]))
+            if refused:
+                # Never over a delivery (a concurrent fetch may have got the record).
+                tx.conn.execute(update(releases).where(
+                    releases.c.release_id == row["release_id"],
+                    releases.c.state == GRANTED).values(
+                    state=FAILED, reasons=["owner_refused"], audit_seq=appended.seq,
+                    updated_at=now))
+
+    def _record_delivery(self, principal: Principal, row: dict[str, Any],
+                         response: node_pb2.ReleaseResponse, now: dt.datetime) -> None:
+        with self._audit.transaction() as tx:
+            appended = tx.append(self._event(
+                "release_delivered", "ok", now, principal, row, grant_id=row["grant_id"],
+                ciphertext_bytes=len(response.ciphertext), withheld=list(response.withheld)))
+            tx.conn.execute(update(releases).where(
+                releases.c.release_id == row["release_id"]).values(
+                state=DELIVERED, ciphertext=response.ciphertext,
+                withheld=list(response.withheld), audit_seq=appended.seq, updated_at=now))
 
 
 def _by_request_key(conn: Connection, principal: Principal, request_key: str) -> Any:

@@ -37,11 +37,11 @@ from typing import Any
 import structlog
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Connection,
     DateTime,
     Index,
-    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -100,7 +100,7 @@ watches = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("last_checked_at", DateTime(timezone=True), nullable=False),
     Column("state", String(16), nullable=False),
-    Column("audit_seq", Integer, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
     Index("ix_watches_owner", "agency", "actor"),
     Index("ix_watches_state", "state"),
 )
@@ -363,7 +363,9 @@ class WatchService:
             known = set(tx.conn.execute(select(watch_seen.c.handle).where(
                 watch_seen.c.watch_id == row.watch_id,
                 watch_seen.c.handle.in_([p.handle for p in found]))).scalars())
-            new = [p for p in found if p.handle not in known]
+            # Once per handle: a node that answers with a handle twice must not
+            # fail the check (and then every later one) on watch_seen's key.
+            new = list({p.handle: p for p in found if p.handle not in known}.values())
             if not new:
                 return 0
             tx.conn.execute(insert(watch_seen), [{"watch_id": row.watch_id, "handle": p.handle}

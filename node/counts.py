@@ -135,11 +135,14 @@ def count_records(store: NodeStore, query: CountQuery,
                   local_rules: Mapping[str, object]) -> CountResult:
     """Count the store's records under ``query``, small cells suppressed."""
     def rows() -> Iterable[tuple[str, dt.date, Iterable[str], str]]:
+        # Only the body's jurisdiction, not the body; and streamed: psycopg
+        # otherwise fetches the whole result before the first row (a node's
+        # every record, in memory at once, on every dashboard refresh).
         stmt = select(records.c.record_type, records.c.occurred_on, records.c.labels,
-                      records.c.body)
+                      records.c.body["jurisdiction"].as_string())
         with store.engine.connect() as conn:
-            for record_type, occurred_on, labels, body in conn.execute(stmt):
-                jurisdiction = body.get("jurisdiction", "") if isinstance(body, dict) else ""
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(stmt)
+            for record_type, occurred_on, labels, jurisdiction in result:
                 yield record_type, occurred_on, labels or (), str(jurisdiction or "")
 
     return suppress(tally(rows(), query, local_rules), query.min_cell)

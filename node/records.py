@@ -53,6 +53,10 @@ _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TEXT = 4096
 MAX_ITEMS = 64
+#: The widths of the store's columns for a record's identity (node.store.records):
+#: refused here, with the row's line, rather than by the database mid-batch.
+MAX_SOURCE = 128
+MAX_SOURCE_ID = 256
 
 
 _E = TypeVar("_E", bound=enum.StrEnum)
@@ -76,12 +80,12 @@ def parse_role(value: str, where: str = "role") -> Role:
     return _parse_enum(Role, value, where)
 
 
-def _text(value: str, where: str, *, required: bool = False) -> str:
+def _text(value: str, where: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
     value = value.strip()
     if required and not value:
         raise InvalidRecord(f"{where}: must not be empty")
-    if len(value) > MAX_TEXT:
-        raise InvalidRecord(f"{where}: {len(value)} characters, at most {MAX_TEXT} allowed")
+    if len(value) > limit:
+        raise InvalidRecord(f"{where}: {len(value)} characters, at most {limit} allowed")
     if _CONTROL_RE.search(value):
         raise InvalidRecord(f"{where}: contains control characters")
     return value
@@ -237,8 +241,10 @@ class Record:
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "source", _text(self.source, "source", required=True))
-        object.__setattr__(self, "source_id", _text(self.source_id, "source_id", required=True))
+        object.__setattr__(self, "source", _text(self.source, "source", required=True,
+                                                 limit=MAX_SOURCE))
+        object.__setattr__(self, "source_id", _text(self.source_id, "source_id", required=True,
+                                                    limit=MAX_SOURCE_ID))
         object.__setattr__(self, "jurisdiction", _text(self.jurisdiction, "jurisdiction"))
         object.__setattr__(self, "summary", _text(self.summary, "summary"))
         object.__setattr__(self, "labels", parse_labels(tuple(self.labels), "labels"))

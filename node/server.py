@@ -171,9 +171,13 @@ def _subject(metadata: list[tuple[str, str]]) -> str:
 
     token = dict(metadata).get("authorization", "").partition(" ")[2]
     try:
-        return str(jwt.decode(token, options={"verify_signature": False}).get("sub", ""))[:256]
+        subject = str(jwt.decode(token, options={"verify_signature": False}).get("sub", ""))
     except jwt.PyJWTError:
         return ""
+    # Unverified, so anything: only printable text is kept as a label (a NUL,
+    # say, which PostgreSQL refuses in text, would fail the request as internal
+    # before the hub could refuse the token for what it is).
+    return subject[:256] if subject.isprintable() else ""
 
 
 def load_ed25519_public_key(path: Path) -> Ed25519PublicKey:

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Connection,
     Date,
@@ -54,7 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 
 from accord.db import bind_converter, insert_sql, make_engine, placeholder, result_converter
-from node.records import Record, RecordType
+from node.records import MAX_SOURCE, MAX_SOURCE_ID, Record, RecordType
 from node.tokens import NEXT_GENERATION, Kind, Token
 
 metadata = MetaData()
@@ -63,8 +64,8 @@ records = Table(
     "records",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source", String(128), nullable=False),
-    Column("source_id", String(256), nullable=False),
+    Column("source", String(MAX_SOURCE), nullable=False),
+    Column("source_id", String(MAX_SOURCE_ID), nullable=False),
     Column("record_type", String(32), nullable=False),
     Column("occurred_on", Date, nullable=False),
     Column("labels", JSON, nullable=False),
@@ -129,8 +130,8 @@ release_log = Table(
     Column("requester", String(256), nullable=False),
     Column("purpose", String(64), nullable=False),
     Column("case_number", String(64), nullable=False),
-    Column("audit_seq", Integer, nullable=False),
-    Column("checkpoint_size", Integer, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Column("checkpoint_size", BigInteger, nullable=False),
     Column("withheld", JSON, nullable=False),
     Column("released_at", DateTime(timezone=True), nullable=False),
     #: What was sent (sealed to the requester): the answer to the same grant
@@ -157,7 +158,7 @@ log_state = Table(
     "log_state",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("size", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
     Column("root", LargeBinary(32), nullable=False),
 )
 
