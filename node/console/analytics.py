@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -71,6 +71,34 @@ def check_inclusion(seq: int, entry: bytes, note: str, proof: Sequence[bytes],
                               [p.hex() for p in proof], False, "the proof does not verify")
     return InclusionCheck(seq, checkpoint.size, checkpoint.root.hex(), leaf.hex(),
                           [p.hex() for p in proof], True)
+
+
+def check_against_pin(check: InclusionCheck, pinned: tuple[int, bytes] | None,
+                      proof: Sequence[bytes]) -> InclusionCheck:
+    """``check``, failed unless its checkpoint and the node's ``pinned`` one are one history.
+
+    ``proof`` is the consistency proof between the two sizes (smaller first):
+    an entry proven in a checkpoint the node never could have accepted beside
+    its own (a fork, or a log rolled back) is not verified.
+    """
+    if not check.ok or pinned is None:
+        return check
+    pinned_size, pinned_root = pinned
+    size, root = check.tree_size, bytes.fromhex(check.root)
+    (old_size, old_root), (new_size, new_root) = sorted(
+        ((size, root), (pinned_size, pinned_root)), key=lambda c: c[0])
+    problem = ""
+    if old_size == new_size:
+        if old_root != new_root:
+            problem = (f"the checkpoint of size {size} has another root than the node's "
+                       "accepted checkpoint of that size: a forked log")
+    elif old_size > 0:
+        try:
+            merkle.verify_consistency(old_size, new_size, old_root, new_root, list(proof))
+        except AccordError:
+            problem = (f"the checkpoint of size {size} is not consistent with the node's "
+                       f"accepted checkpoint of size {pinned_size}: a forked or rolled-back log")
+    return replace(check, ok=False, problem=problem) if problem else check
 
 
 @dataclass

@@ -596,6 +596,8 @@ async def audit_entry(request: web.Request) -> web.StreamResponse:
     s = console.settings
     try:
         seq = int(request.match_info["seq"])
+        # The node's pin before the log, as on the audit page.
+        pinned = await console.backend.pinned_checkpoint()
         found, note = await console.backend.entries(session.token, {}, start=seq, limit=1)
         if not found or not note:
             raise web.HTTPNotFound(text=f"no audit entry #{seq}")
@@ -603,6 +605,12 @@ async def audit_entry(request: web.Request) -> web.StreamResponse:
         size = SignedCheckpoint.from_text(note).checkpoint.size
         proof = await console.backend.inclusion_proof(seq, size)
         check = analytics.check_inclusion(seq, entry, note, proof, s.hub_keys, s.log_origin)
+        if check.ok and pinned is not None and 0 < min(size, pinned[0]) < max(size, pinned[0]):
+            between = await console.backend.consistency_proof(min(size, pinned[0]),
+                                                               max(size, pinned[0]))
+        else:
+            between = []
+        check = analytics.check_against_pin(check, pinned, between)
     except AccordError as exc:
         return console.render(request, "error.html", status=400, title="Audit entry",
                               message=error_message(exc))

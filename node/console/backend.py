@@ -161,6 +161,13 @@ class Backend:
         """The checkpoint this node accepted, which the log must contain (None: none yet)."""
         return await asyncio.to_thread(self._pinned)
 
+    async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        response: hub_pb2.GetConsistencyProofResponse = await call(
+            self._log.GetConsistencyProof,
+            hub_pb2.GetConsistencyProofRequest(old_size=old_size, new_size=new_size),
+            timeout=TIMEOUT)
+        return list(response.proof)
+
     async def inclusion_proof(self, seq: int, tree_size: int) -> list[bytes]:
         response: hub_pb2.GetInclusionProofResponse = await call(
             self._log.GetInclusionProof,

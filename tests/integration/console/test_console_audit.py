@@ -52,8 +52,8 @@ def latest(live: LiveFederation) -> tuple[int, bytes]:
     return signed.checkpoint.size, signed.checkpoint.root
 
 
-async def audit_page(live: LiveFederation) -> str:
-    """The auditor page of AGENCY's console, as an auditor signed in there sees it."""
+async def audit_page(live: LiveFederation, path: str = "/audit") -> str:
+    """An auditor page of AGENCY's console, as an auditor signed in there sees it."""
     running = live.nodes[AGENCY].console
     assert running is not None
     base = running.url.rstrip("/")
@@ -65,7 +65,7 @@ async def audit_page(live: LiveFederation) -> str:
         async with browser.post(base + "/signin", data={
                 "csrf_token": csrf.group(1), "subject": "aud.li", "role": "auditor"}) as response:
             assert response.status == 200
-        async with browser.get(base + "/audit") as response:
+        async with browser.get(base + path) as response:
             assert response.status == 200
             return await response.text()
 
@@ -113,3 +113,34 @@ async def test_a_log_rolled_back_behind_the_nodes_checkpoint_does_not_verify(
     assert "Log verified" not in text
     assert f"but a checkpoint at size {size + 1000} was accepted before" in text
     assert "(the log was rolled back)" in text
+
+
+def inclusion(page: str) -> str:
+    match = re.search(r'id="inclusion"[^>]*>(.*?)</section>', page, re.S)
+    assert match, "no inclusion section"
+    text = html.unescape(re.sub(r"<[^>]+>", "", match.group(1)))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+async def test_an_entry_is_verified_through_the_nodes_accepted_checkpoint(
+        live: LiveFederation) -> None:
+    size, root = latest(live)
+    pin(live.nodes[AGENCY].store, size, root)
+    await live.search("lakeside_so", phone="503-555-0142")  # the log grows past the pin
+    assert latest(live)[0] > size
+    text = inclusion(await audit_page(live, "/audit/entries/1"))
+    assert text.startswith("Inclusion proof Verified: entry #1 is leaf 0")
+
+
+async def test_an_entry_proven_in_a_history_the_node_never_accepted_is_not_verified(
+        live: LiveFederation) -> None:
+    # (Every page read is itself audited, so the checkpoint a page proves in
+    # grows from one read to the next: the sizes are read off the page.)
+    earlier, _ = latest(live)
+    pin(live.nodes[AGENCY].store, earlier, bytes(32))  # a checkpoint this log does not extend
+    text = inclusion(await audit_page(live, "/audit/entries/1"))
+    shown = re.fullmatch(r"Inclusion proof Not verified: the checkpoint of size (\d+) is not "
+                         r"consistent with the node's accepted checkpoint of size (\d+): a "
+                         r"forked or rolled-back log Proof .*", text)
+    assert shown, text
+    assert int(shown.group(1)) > earlier and int(shown.group(2)) == earlier

@@ -54,3 +54,35 @@ def test_bars_scale_to_the_largest_value() -> None:
 
 def test_parse_skips_non_objects() -> None:
     assert parse([json.dumps({"seq": 1}).encode(), b"[1, 2]"]) == [{"seq": 1}]
+
+
+def test_an_inclusion_counts_only_in_a_history_consistent_with_the_pin() -> None:
+    from accord import merkle
+    from node.console.analytics import InclusionCheck, check_against_pin
+
+    tree = merkle.MemoryTree()
+    for i in range(7):
+        tree.append(f"entry {i}".encode())
+
+    def proven_in(size: int) -> InclusionCheck:
+        return InclusionCheck(1, size, tree.root(size).hex(), "", [], True)
+
+    def between(a: int, b: int) -> list[bytes]:
+        return merkle.consistency_proof(min(a, b), max(a, b), tree)
+
+    # One history: the page's checkpoint older or newer than the pin, or the same.
+    for size, pinned in ((7, 3), (3, 7), (5, 5)):
+        check = check_against_pin(proven_in(size), (pinned, tree.root(pinned)),
+                                  between(size, pinned))
+        assert (check.ok, check.problem) == (True, "")
+    assert check_against_pin(proven_in(4), None, []).ok  # nothing pinned yet
+    forked = check_against_pin(proven_in(5), (5, bytes(32)), [])
+    assert (forked.ok, forked.problem) == (False, "the checkpoint of size 5 has another root "
+                                           "than the node's accepted checkpoint of that size: "
+                                           "a forked log")
+    other = check_against_pin(proven_in(7), (3, bytes(32)), between(7, 3))
+    assert (other.ok, other.problem) == (False, "the checkpoint of size 7 is not consistent "
+                                         "with the node's accepted checkpoint of size 3: a "
+                                         "forked or rolled-back log")
+    failed = InclusionCheck(1, 7, tree.root(7).hex(), "", [], False, "the proof does not verify")
+    assert check_against_pin(failed, (3, bytes(32)), []) is failed  # its own problem stands
