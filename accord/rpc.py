@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 
 import grpc
 import structlog
-from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+from google.protobuf.descriptor import FieldDescriptor  # type: ignore[import-untyped]
+from google.protobuf.message import DecodeError, Message  # type: ignore[import-untyped]
+from google.protobuf.unknown_fields import UnknownFieldSet  # type: ignore[import-untyped]
 
 from accord.errors import AccordError, RemoteError
 
@@ -98,13 +100,55 @@ def rpc_method(
     return wrapper
 
 
+def unknown_field(request: Message, raw: bytes) -> str | None:
+    """Where ``request`` (parsed from ``raw``) holds a field its schema does not know, or None.
+
+    ``"SearchRequest.tokens[2]: unknown field 99"``. Protobuf keeps unknown
+    fields and the code never reads them: a caller that sets one (a newer
+    restriction, a typo'd field number) would be answered as if it had not.
+    The fast check is in C: without its unknown fields, a message re-encodes
+    to exactly ``raw`` unless ``raw`` held some (or was encoded unusually,
+    which the walk then tells apart).
+    """
+    bare = type(request).FromString(raw)
+    bare.DiscardUnknownFields()
+    if bare.ByteSize() == len(raw):
+        return None
+    return _walk_unknown(request, request.DESCRIPTOR.name)
+
+
+def _walk_unknown(message: Message, path: str) -> str | None:
+    found = UnknownFieldSet(message)
+    if len(found):
+        return f"{path}: unknown field {found[0].field_number}"
+    for field, value in message.ListFields():
+        if field.type != FieldDescriptor.TYPE_MESSAGE:
+            continue
+        if not field.is_repeated:
+            items = [(f"{path}.{field.name}", value)]
+        elif field.message_type.GetOptions().map_entry:
+            is_message = field.message_type.fields_by_name["value"].type == \
+                FieldDescriptor.TYPE_MESSAGE
+            items = [(f"{path}.{field.name}[{k!r}]", v) for k, v in value.items()] \
+                if is_message else []
+        else:
+            items = [(f"{path}.{field.name}[{i}]", v) for i, v in enumerate(value)]
+        for where, item in items:
+            problem = _walk_unknown(item, where)
+            if problem is not None:
+                return problem
+    return None
+
+
 class RequestDecoding(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Answer a request that does not parse with INVALID_ARGUMENT.
+    """Answer a request that does not parse, or holds unknown fields, with INVALID_ARGUMENT.
 
     Left to itself, grpc.aio answers UNKNOWN with the parser's exception text
     ("Unexpected <class 'DecodeError'>: ..."). This takes the raw bytes instead
     and parses them itself: corrupt wire format, invalid UTF-8 in a string
     field and nesting past the parser's recursion limit are the caller's fault.
+    So is a field this version does not know (see :func:`unknown_field`):
+    refused by its number, never silently ignored.
     Servers pass it to ``grpc.aio.server(interceptors=[RequestDecoding()])``.
     """
 
@@ -123,6 +167,11 @@ class RequestDecoding(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             except DecodeError:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                     f"{details.method}: the request is not a valid message")
+            problem = unknown_field(request, raw)
+            if problem is not None:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                    f"{details.method}: {problem}; this server does not "
+                                    "know it (is the client newer?)")
             return await behaviour(request, context)
 
         return grpc.unary_unary_rpc_method_handler(
