@@ -73,6 +73,14 @@ class TlsFiles:
         )
 
 
+def load_certificate(path: Path) -> x509.Certificate:
+    """A PEM certificate from ``path`` (the federation CA's, say); ConfigError naming it."""
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot load the certificate: {exc}") from exc
+
+
 def peer_identity(auth_context: Mapping[str, Iterable[bytes]]) -> str:
     """The ``accord:`` identity of an authenticated gRPC peer.
 
@@ -100,6 +108,14 @@ def _identity_of(pem: bytes) -> str | None:
     """
     try:
         cert = x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        return None
+    return certificate_identity(cert)
+
+
+def certificate_identity(cert: x509.Certificate) -> str | None:
+    """The one ``accord:`` URI SAN of ``cert``, or None (none, or several)."""
+    try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except (ValueError, x509.ExtensionNotFound):
         return None

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -49,6 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
+from accord.attestation import verify_attestation
 from accord.checkpoint import Signer
 from accord.db import bind_converter, insert_sql
 from accord.errors import (
@@ -105,6 +107,10 @@ releases = Table(
     Column("requester", String(256), nullable=False),
     Column("requester_roles", JSON, nullable=False),
     Column("requester_key", LargeBinary(32), nullable=False),
+    #: The requesting node's attestation of that key (accord/attestation.py),
+    #: relayed to the owning node with the grant. Empty in rows made before.
+    Column("requester_key_signature", LargeBinary, nullable=True),
+    Column("requester_certificate", LargeBinary, nullable=True),
     Column("purpose", String(64), nullable=False),
     Column("agreement", String(64), nullable=False),
     Column("case_number", String(64), nullable=False),
@@ -151,6 +157,8 @@ class ReleaseAsk:
     justification: str
     requester_key: bytes
     request_key: str
+    requester_key_signature: bytes
+    requester_certificate: bytes
 
     @classmethod
     def from_proto(cls, req: Any) -> ReleaseAsk:
@@ -179,8 +187,13 @@ class ReleaseAsk:
             )
         if not REQUEST_KEY_RE.match(req.request_key):
             raise InvalidArgument("RequestReleaseRequest.request_key: want 8-80 letters, digits, _ or -")
+        for name in ("requester_key_signature", "requester_certificate"):
+            if not getattr(req, name):
+                raise InvalidArgument(f"RequestReleaseRequest.{name}: missing; the requesting "
+                                      "node attests its key (a node older than the hub?)")
         return cls(req.pointer, req.case_number, req.purpose, req.justification.strip(),
-                   bytes(req.requester_key), req.request_key)
+                   bytes(req.requester_key), req.request_key,
+                   bytes(req.requester_key_signature), bytes(req.requester_certificate))
 
 
 #: The hub's calls to owning nodes, bound to real gRPC stubs by the server.
@@ -204,7 +217,12 @@ class ReleaseService:
     """The hub's half of the release workflow."""
 
     def __init__(self, *, audit: AuditLog, policy: PolicyPoint, signer: Signer,
-                 prepare: Prepare, deliver: Deliver, timeout: float) -> None:
+                 prepare: Prepare, deliver: Deliver, timeout: float,
+                 ca: x509.Certificate | None = None) -> None:
+        #: The federation CA: a request's key attestation is checked here too,
+        #: so a bad one is refused with its reason before anything is granted
+        #: (the owning node checks it again, for itself).
+        self._ca = ca
         self._audit = audit
         self._engine = audit.engine
         self._policy = policy
@@ -294,12 +312,22 @@ class ReleaseService:
         existing, pointer = await asyncio.to_thread(lookup)
         if existing is not None:
             return release_to_proto(existing)  # a retried request: same release
+        if self._ca is not None:
+            try:
+                verify_attestation(ask.requester_certificate, ask.requester_key_signature,
+                                   self._ca, agency=principal.agency, pointer=ask.pointer,
+                                   requester_key=ask.requester_key, now=now)
+            except PermissionDenied as exc:
+                raise InvalidArgument(f"RequestReleaseRequest.requester_key_signature: "
+                                      f"{exc.message}") from None
         row: dict[str, Any] = {
             "release_id": "rel_" + secrets.token_urlsafe(18), "request_key": ask.request_key,
             "pointer": ask.pointer, "owner": pointer.owner if pointer else "",
             "record_type": pointer.record_type if pointer else "",
             "requester_agency": principal.agency, "requester": principal.subject,
             "requester_roles": sorted(principal.roles), "requester_key": ask.requester_key,
+            "requester_key_signature": ask.requester_key_signature,
+            "requester_certificate": ask.requester_certificate,
             "purpose": ask.purpose, "agreement": pointer.agreement if pointer else "",
             "case_number": ask.case_number, "justification": ask.justification,
             "reasons": [], "approved": False, "withhold": [], "decided_by": "",
@@ -503,8 +531,11 @@ class ReleaseService:
         assert checkpoint is not None
         size = checkpoint.checkpoint.size
         proof = await asyncio.to_thread(self._audit.inclusion_proof, row.grant_seq, size)
-        request = node_pb2.ReleaseRequest(grant=bytes(row.grant), audit_entry=bytes(row.grant_entry),
-                                          checkpoint=checkpoint.to_text(), inclusion_proof=proof)
+        request = node_pb2.ReleaseRequest(
+            grant=bytes(row.grant), audit_entry=bytes(row.grant_entry),
+            checkpoint=checkpoint.to_text(), inclusion_proof=proof,
+            requester_key_signature=bytes(row.requester_key_signature or b""),
+            requester_certificate=bytes(row.requester_certificate or b""))
         data = dict(row._mapping)
         try:
             response = await asyncio.wait_for(self._deliver(row.owner, request), self._timeout)

@@ -47,7 +47,7 @@ from accord.rpc import (
     server_options,
 )
 from accord.times import parse_rfc3339
-from accord.tls import agency_of_identity, peer_identity
+from accord.tls import agency_of_identity, load_certificate, peer_identity
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from hub.aggregates import AggregateQuery, Aggregator
 from hub.audit import AuditEvent, AuditLog
@@ -537,7 +537,7 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     _agreements, policy = await config.policy.open()
     releases = ReleaseService(audit=audit, policy=policy, signer=signer,
                               prepare=channels.prepare, deliver=channels.deliver,
-                              timeout=config.node_timeout)
+                              timeout=config.node_timeout, ca=load_certificate(config.tls.ca_cert))
     searcher = Searcher(
         members=[m.agency for m in config.members],
         caller=channels.match,

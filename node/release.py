@@ -14,7 +14,10 @@ Before a record leaves, this node checks, itself, in this order:
    agreement, purpose, case, approval, withholding), and that it is included
    in a checkpoint signed by the hub which is consistent with the last
    checkpoint this node accepted (so a hub cannot show it one history and an
-   auditor another);
+   auditor another); and that the requesting agency's node itself signed the
+   key the record is to be sealed to, for this pointer, with its certificate
+   from the federation CA (:mod:`accord.attestation`): the hub relays the key
+   but cannot put its own in its place;
 5. its own release policy, with the record's real labels.
 
 Only then does it log the release locally, committed with the new checkpoint,
@@ -33,9 +36,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from accord import merkle
+from accord.attestation import UNATTESTED, verify_attestation
 from accord.checkpoint import Checkpoint, SignedCheckpoint, verify_checkpoint
 from accord.errors import CryptoError, InvalidArgument, NotFound, PermissionDenied
 from accord.grant import Grant, SignedGrant, parse_withhold, verify_grant
@@ -70,6 +75,9 @@ class HubKeys:
     public_keys: tuple[Ed25519PublicKey, ...]
     origin: str
     key_name: str = KEY_NAME
+    #: The federation CA, which issued the requesting nodes' certificates
+    #: (their attestations of requester keys are checked against it).
+    ca: x509.Certificate | None = None
 
 
 def _entry_records(doc: dict[str, Any], grant: Grant) -> bool:
@@ -181,6 +189,15 @@ class Releaser:
             self._record_for, grant.pointer, grant.requester_agency, now)
         # 4. the audit entry, in the log, under a consistent signed checkpoint
         checkpoint, newest = await self._check_logged(grant, req)
+        # 4b. the key the record is sealed to: the requesting node's own, not
+        # one the hub put in its place (an entry the hub logged says nothing
+        # about that: the hub writes both)
+        if self._hub.ca is None:
+            raise PermissionDenied("requester key: this node has no federation CA to check "
+                                   "attestations against", reasons=(UNATTESTED,))
+        verify_attestation(bytes(req.requester_certificate), bytes(req.requester_key_signature),
+                           self._hub.ca, agency=grant.requester_agency, pointer=grant.pointer,
+                           requester_key=grant.requester_key, now=now)
         # 5. this node's own policy, with the record's real labels
         decision = await self._decide(
             agreement=grant.agreement, purpose=grant.purpose, case_number=grant.case,

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from accord.attestation import Attester
 from accord.errors import (
     AccordError,
     ConfigError,
@@ -45,7 +46,7 @@ from accord.rpc import (
     server_options,
 )
 from accord.sealing import RecipientKey, open_sealed
-from accord.tls import HUB_IDENTITY, agency_identity, peer_identity
+from accord.tls import HUB_IDENTITY, agency_identity, load_certificate, peer_identity
 from accord.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2, node_pb2_grpc
 from node.config import NodeConfig
 from node.counts import CountQuery, count_records
@@ -215,6 +216,9 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
         self._store = store
         self._clock = clock
         self._request_keys = request_keys
+        # Signs each request's one-time key with this node's TLS key, so the
+        # owning node can tell it is ours and not one the hub put in its place.
+        self._attester = Attester.load(config.agency, config.tls.cert, config.tls.key)
 
     def _forward(self, context: grpc.aio.ServicerContext) -> list[tuple[str, str]]:
         """Check the caller is our own agency's tool; the metadata to pass on to the hub."""
@@ -251,7 +255,10 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
             hub_pb2.RequestReleaseRequest(
                 pointer=request.pointer, case_number=request.case_number,
                 purpose=request.purpose, justification=request.justification,
-                requester_key=key.public_bytes, request_key=request_key),
+                requester_key=key.public_bytes, request_key=request_key,
+                requester_key_signature=self._attester.attest(request.pointer,
+                                                              key.public_bytes),
+                requester_certificate=self._attester.certificate),
             timeout=GATEWAY_TIMEOUT, metadata=metadata)
         await asyncio.to_thread(self._store.bind_release, request_key,
                                 response.release.release_id)
@@ -418,7 +425,8 @@ async def start_node(
 
     releaser_keys = tuple(load_ed25519_public_key(p) for p in
                           (config.hub_public_key, *config.hub_previous_public_keys))
-    releaser = Releaser(store, config.agency, policy, HubKeys(releaser_keys, config.log_origin),
+    releaser = Releaser(store, config.agency, policy,
+                        HubKeys(releaser_keys, config.log_origin, ca=load_certificate(config.tls.ca_cert)),
                         consistency)
     metrics = Metrics("node")
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),

@@ -60,20 +60,24 @@ class ListCheckpointsResponse(_message.Message):
     def __init__(self, checkpoints: _Optional[_Iterable[str]] = ..., next_size: _Optional[int] = ...) -> None: ...
 
 class RequestReleaseRequest(_message.Message):
-    __slots__ = ("pointer", "case_number", "purpose", "justification", "requester_key", "request_key")
+    __slots__ = ("pointer", "case_number", "purpose", "justification", "requester_key", "request_key", "requester_key_signature", "requester_certificate")
     POINTER_FIELD_NUMBER: _ClassVar[int]
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     JUSTIFICATION_FIELD_NUMBER: _ClassVar[int]
     REQUESTER_KEY_FIELD_NUMBER: _ClassVar[int]
     REQUEST_KEY_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_KEY_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
     pointer: str
     case_number: str
     purpose: str
     justification: str
     requester_key: bytes
     request_key: str
-    def __init__(self, pointer: _Optional[str] = ..., case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., justification: _Optional[str] = ..., requester_key: _Optional[bytes] = ..., request_key: _Optional[str] = ...) -> None: ...
+    requester_key_signature: bytes
+    requester_certificate: bytes
+    def __init__(self, pointer: _Optional[str] = ..., case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., justification: _Optional[str] = ..., requester_key: _Optional[bytes] = ..., request_key: _Optional[str] = ..., requester_key_signature: _Optional[bytes] = ..., requester_certificate: _Optional[bytes] = ...) -> None: ...
 
 class RequestReleaseResponse(_message.Message):
     __slots__ = ("release",)

@@ -26,7 +26,7 @@ from accord.v1 import common_pb2 as accord_dot_v1_dot_common__pb2
 from accord.v1 import hub_pb2 as accord_dot_v1_dot_hub__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61\x63\x63ord/v1/node.proto\x12\taccord.v1\x1a\x16\x61\x63\x63ord/v1/common.proto\x1a\x13\x61\x63\x63ord/v1/hub.proto\"\xbf\x01\n\x15PrepareReleaseRequest\x12\x0f\n\x07pointer\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x11\n\trequester\x18\x03 \x01(\t\x12\x17\n\x0frequester_roles\x18\x04 \x03(\t\x12\x0f\n\x07purpose\x18\x05 \x01(\t\x12\x11\n\tagreement\x18\x06 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x07 \x01(\t\x12\x15\n\rjustification\x18\x08 \x01(\t\"P\n\x16PrepareReleaseResponse\x12\r\n\x05\x61llow\x18\x01 \x01(\x08\x12\x16\n\x0eneeds_approval\x18\x02 \x01(\x08\x12\x0f\n\x07reasons\x18\x03 \x03(\t\"a\n\x0eReleaseRequest\x12\r\n\x05grant\x18\x01 \x01(\x0c\x12\x13\n\x0b\x61udit_entry\x18\x02 \x01(\x0c\x12\x12\n\ncheckpoint\x18\x03 \x01(\t\x12\x17\n\x0finclusion_proof\x18\x04 \x03(\x0c\"7\n\x0fReleaseResponse\x12\x12\n\nciphertext\x18\x01 \x01(\x0c\x12\x10\n\x08withheld\x18\x02 \x03(\t\"\xf4\x01\n\x12MatchTokensRequest\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12 \n\x06tokens\x18\x04 \x03(\x0b\x32\x10.accord.v1.Token\x12\x14\n\x0cmax_pointers\x18\x05 \x01(\r\x12\x11\n\tagreement\x18\x06 \x01(\t\x12\x14\n\x0crecord_types\x18\x07 \x03(\t\x12\'\n\x07\x66ilters\x18\x08 \x03(\x0b\x32\x16.accord.v1.BloomFilter\x12\x15\n\rupdated_after\x18\t \x01(\t\"S\n\x13MatchTokensResponse\x12)\n\x08pointers\x18\x01 \x03(\x0b\x32\x17.accord.v1.MatchPointer\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"j\n\x1aLocalRequestReleaseRequest\x12\x0f\n\x07pointer\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x15\n\rjustification\x18\x04 \x01(\t\"g\n\x19LocalFetchReleaseResponse\x12#\n\x07release\x18\x01 \x01(\x0b\x32\x12.accord.v1.Release\x12\x13\n\x0brecord_json\x18\x02 \x01(\t\x12\x10\n\x08withheld\x18\x03 \x03(\t\"\xc2\x01\n\x12LocalSearchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03\x64ob\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05plate\x18\x07 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x08 \x01(\t\x12\x0b\n\x03vin\x18\t \x01(\t\x12\x11\n\tagreement\x18\n \x01(\t\x12\r\n\x05\x64\x65pth\x18\x0b \x01(\r\"o\n\x13LocalSearchResponse\x12)\n\x06result\x18\x01 \x01(\x0b\x32\x19.accord.v1.SearchResponse\x12-\n\nsent_kinds\x18\x02 \x03(\x0e\x32\x19.accord.v1.IdentifierKind\"\x85\x01\n\x0cPivotRequest\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x11\n\tagreement\x18\x04 \x01(\t\x12\x0f\n\x07handles\x18\x05 \x03(\t\x12\x12\n\nmax_tokens\x18\x06 \x01(\r\"=\n\nPivotToken\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x1f\n\x05token\x18\x02 \x01(\x0b\x32\x10.accord.v1.Token\"I\n\rPivotResponse\x12%\n\x06tokens\x18\x01 \x03(\x0b\x32\x15.accord.v1.PivotToken\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\xb4\x01\n\x12SweepTokensRequest\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x11\n\tagreement\x18\x04 \x01(\t\x12\x14\n\x0crecord_types\x18\x05 \x03(\t\x12 \n\x06tokens\x18\x06 \x03(\x0b\x32\x10.accord.v1.Token\x12\x14\n\x0cmax_pointers\x18\x07 \x01(\r\"D\n\x08SweepHit\x12(\n\x07pointer\x18\x01 \x01(\x0b\x32\x17.accord.v1.MatchPointer\x12\x0e\n\x06tokens\x18\x02 \x03(\r\"K\n\x13SweepTokensResponse\x12!\n\x04hits\x18\x01 \x03(\x0b\x32\x13.accord.v1.SweepHit\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\xd2\x01\n\x14LocalAddWatchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03\x64ob\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05plate\x18\x07 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x08 \x01(\t\x12\x0b\n\x03vin\x18\t \x01(\t\x12\x11\n\tagreement\x18\n \x01(\t\x12\x0c\n\x04\x64\x61ys\x18\x0b \x01(\r\x12\r\n\x05label\x18\x0c \x01(\t\"p\n\x13\x43ountRecordsRequest\x12\x19\n\x11requesting_agency\x18\x01 \x01(\t\x12\x14\n\x0crecord_types\x18\x02 \x03(\t\x12\x16\n\x0e\x65xclude_labels\x18\x03 \x03(\t\x12\x10\n\x08min_cell\x18\x04 \x01(\r\"U\n\x14\x43ountRecordsResponse\x12#\n\x05\x63\x65lls\x18\x01 \x03(\x0b\x32\x14.accord.v1.CountCell\x12\x18\n\x10suppressed_cells\x18\x02 \x01(\r2\xcf\x03\n\x0bNodeService\x12L\n\x0bMatchTokens\x12\x1d.accord.v1.MatchTokensRequest\x1a\x1e.accord.v1.MatchTokensResponse\x12U\n\x0ePrepareRelease\x12 .accord.v1.PrepareReleaseRequest\x1a!.accord.v1.PrepareReleaseResponse\x12@\n\x07Release\x12\x19.accord.v1.ReleaseRequest\x1a\x1a.accord.v1.ReleaseResponse\x12:\n\x05Pivot\x12\x17.accord.v1.PivotRequest\x1a\x18.accord.v1.PivotResponse\x12L\n\x0bSweepTokens\x12\x1d.accord.v1.SweepTokensRequest\x1a\x1e.accord.v1.SweepTokensResponse\x12O\n\x0c\x43ountRecords\x12\x1e.accord.v1.CountRecordsRequest\x1a\x1f.accord.v1.CountRecordsResponse2\xe9\x02\n\x0eGatewayService\x12L\n\x0bLocalSearch\x12\x1d.accord.v1.LocalSearchRequest\x1a\x1e.accord.v1.LocalSearchResponse\x12_\n\x13LocalRequestRelease\x12%.accord.v1.LocalRequestReleaseRequest\x1a!.accord.v1.RequestReleaseResponse\x12Y\n\x11LocalFetchRelease\x12\x1e.accord.v1.FetchReleaseRequest\x1a$.accord.v1.LocalFetchReleaseResponse\x12M\n\rLocalAddWatch\x12\x1f.accord.v1.LocalAddWatchRequest\x1a\x1b.accord.v1.AddWatchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61\x63\x63ord/v1/node.proto\x12\taccord.v1\x1a\x16\x61\x63\x63ord/v1/common.proto\x1a\x13\x61\x63\x63ord/v1/hub.proto\"\xbf\x01\n\x15PrepareReleaseRequest\x12\x0f\n\x07pointer\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x11\n\trequester\x18\x03 \x01(\t\x12\x17\n\x0frequester_roles\x18\x04 \x03(\t\x12\x0f\n\x07purpose\x18\x05 \x01(\t\x12\x11\n\tagreement\x18\x06 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x07 \x01(\t\x12\x15\n\rjustification\x18\x08 \x01(\t\"P\n\x16PrepareReleaseResponse\x12\r\n\x05\x61llow\x18\x01 \x01(\x08\x12\x16\n\x0eneeds_approval\x18\x02 \x01(\x08\x12\x0f\n\x07reasons\x18\x03 \x03(\t\"\xa1\x01\n\x0eReleaseRequest\x12\r\n\x05grant\x18\x01 \x01(\x0c\x12\x13\n\x0b\x61udit_entry\x18\x02 \x01(\x0c\x12\x12\n\ncheckpoint\x18\x03 \x01(\t\x12\x17\n\x0finclusion_proof\x18\x04 \x03(\x0c\x12\x1f\n\x17requester_key_signature\x18\x05 \x01(\x0c\x12\x1d\n\x15requester_certificate\x18\x06 \x01(\x0c\"7\n\x0fReleaseResponse\x12\x12\n\nciphertext\x18\x01 \x01(\x0c\x12\x10\n\x08withheld\x18\x02 \x03(\t\"\xf4\x01\n\x12MatchTokensRequest\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12 \n\x06tokens\x18\x04 \x03(\x0b\x32\x10.accord.v1.Token\x12\x14\n\x0cmax_pointers\x18\x05 \x01(\r\x12\x11\n\tagreement\x18\x06 \x01(\t\x12\x14\n\x0crecord_types\x18\x07 \x03(\t\x12\'\n\x07\x66ilters\x18\x08 \x03(\x0b\x32\x16.accord.v1.BloomFilter\x12\x15\n\rupdated_after\x18\t \x01(\t\"S\n\x13MatchTokensResponse\x12)\n\x08pointers\x18\x01 \x03(\x0b\x32\x17.accord.v1.MatchPointer\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"j\n\x1aLocalRequestReleaseRequest\x12\x0f\n\x07pointer\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x15\n\rjustification\x18\x04 \x01(\t\"g\n\x19LocalFetchReleaseResponse\x12#\n\x07release\x18\x01 \x01(\x0b\x32\x12.accord.v1.Release\x12\x13\n\x0brecord_json\x18\x02 \x01(\t\x12\x10\n\x08withheld\x18\x03 \x03(\t\"\xc2\x01\n\x12LocalSearchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03\x64ob\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05plate\x18\x07 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x08 \x01(\t\x12\x0b\n\x03vin\x18\t \x01(\t\x12\x11\n\tagreement\x18\n \x01(\t\x12\r\n\x05\x64\x65pth\x18\x0b \x01(\r\"o\n\x13LocalSearchResponse\x12)\n\x06result\x18\x01 \x01(\x0b\x32\x19.accord.v1.SearchResponse\x12-\n\nsent_kinds\x18\x02 \x03(\x0e\x32\x19.accord.v1.IdentifierKind\"\x85\x01\n\x0cPivotRequest\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x11\n\tagreement\x18\x04 \x01(\t\x12\x0f\n\x07handles\x18\x05 \x03(\t\x12\x12\n\nmax_tokens\x18\x06 \x01(\r\"=\n\nPivotToken\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x1f\n\x05token\x18\x02 \x01(\x0b\x32\x10.accord.v1.Token\"I\n\rPivotResponse\x12%\n\x06tokens\x18\x01 \x03(\x0b\x32\x15.accord.v1.PivotToken\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\xb4\x01\n\x12SweepTokensRequest\x12\x11\n\tsearch_id\x18\x01 \x01(\t\x12\x19\n\x11requesting_agency\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x11\n\tagreement\x18\x04 \x01(\t\x12\x14\n\x0crecord_types\x18\x05 \x03(\t\x12 \n\x06tokens\x18\x06 \x03(\x0b\x32\x10.accord.v1.Token\x12\x14\n\x0cmax_pointers\x18\x07 \x01(\r\"D\n\x08SweepHit\x12(\n\x07pointer\x18\x01 \x01(\x0b\x32\x17.accord.v1.MatchPointer\x12\x0e\n\x06tokens\x18\x02 \x03(\r\"K\n\x13SweepTokensResponse\x12!\n\x04hits\x18\x01 \x03(\x0b\x32\x13.accord.v1.SweepHit\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\xd2\x01\n\x14LocalAddWatchRequest\x12\x13\n\x0b\x63\x61se_number\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03\x64ob\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05plate\x18\x07 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x08 \x01(\t\x12\x0b\n\x03vin\x18\t \x01(\t\x12\x11\n\tagreement\x18\n \x01(\t\x12\x0c\n\x04\x64\x61ys\x18\x0b \x01(\r\x12\r\n\x05label\x18\x0c \x01(\t\"p\n\x13\x43ountRecordsRequest\x12\x19\n\x11requesting_agency\x18\x01 \x01(\t\x12\x14\n\x0crecord_types\x18\x02 \x03(\t\x12\x16\n\x0e\x65xclude_labels\x18\x03 \x03(\t\x12\x10\n\x08min_cell\x18\x04 \x01(\r\"U\n\x14\x43ountRecordsResponse\x12#\n\x05\x63\x65lls\x18\x01 \x03(\x0b\x32\x14.accord.v1.CountCell\x12\x18\n\x10suppressed_cells\x18\x02 \x01(\r2\xcf\x03\n\x0bNodeService\x12L\n\x0bMatchTokens\x12\x1d.accord.v1.MatchTokensRequest\x1a\x1e.accord.v1.MatchTokensResponse\x12U\n\x0ePrepareRelease\x12 .accord.v1.PrepareReleaseRequest\x1a!.accord.v1.PrepareReleaseResponse\x12@\n\x07Release\x12\x19.accord.v1.ReleaseRequest\x1a\x1a.accord.v1.ReleaseResponse\x12:\n\x05Pivot\x12\x17.accord.v1.PivotRequest\x1a\x18.accord.v1.PivotResponse\x12L\n\x0bSweepTokens\x12\x1d.accord.v1.SweepTokensRequest\x1a\x1e.accord.v1.SweepTokensResponse\x12O\n\x0c\x43ountRecords\x12\x1e.accord.v1.CountRecordsRequest\x1a\x1f.accord.v1.CountRecordsResponse2\xe9\x02\n\x0eGatewayService\x12L\n\x0bLocalSearch\x12\x1d.accord.v1.LocalSearchRequest\x1a\x1e.accord.v1.LocalSearchResponse\x12_\n\x13LocalRequestRelease\x12%.accord.v1.LocalRequestReleaseRequest\x1a!.accord.v1.RequestReleaseResponse\x12Y\n\x11LocalFetchRelease\x12\x1e.accord.v1.FetchReleaseRequest\x1a$.accord.v1.LocalFetchReleaseResponse\x12M\n\rLocalAddWatch\x12\x1f.accord.v1.LocalAddWatchRequest\x1a\x1b.accord.v1.AddWatchResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,42 +37,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PREPARERELEASEREQUEST']._serialized_end=272
   _globals['_PREPARERELEASERESPONSE']._serialized_start=274
   _globals['_PREPARERELEASERESPONSE']._serialized_end=354
-  _globals['_RELEASEREQUEST']._serialized_start=356
-  _globals['_RELEASEREQUEST']._serialized_end=453
-  _globals['_RELEASERESPONSE']._serialized_start=455
-  _globals['_RELEASERESPONSE']._serialized_end=510
-  _globals['_MATCHTOKENSREQUEST']._serialized_start=513
-  _globals['_MATCHTOKENSREQUEST']._serialized_end=757
-  _globals['_MATCHTOKENSRESPONSE']._serialized_start=759
-  _globals['_MATCHTOKENSRESPONSE']._serialized_end=842
-  _globals['_LOCALREQUESTRELEASEREQUEST']._serialized_start=844
-  _globals['_LOCALREQUESTRELEASEREQUEST']._serialized_end=950
-  _globals['_LOCALFETCHRELEASERESPONSE']._serialized_start=952
-  _globals['_LOCALFETCHRELEASERESPONSE']._serialized_end=1055
-  _globals['_LOCALSEARCHREQUEST']._serialized_start=1058
-  _globals['_LOCALSEARCHREQUEST']._serialized_end=1252
-  _globals['_LOCALSEARCHRESPONSE']._serialized_start=1254
-  _globals['_LOCALSEARCHRESPONSE']._serialized_end=1365
-  _globals['_PIVOTREQUEST']._serialized_start=1368
-  _globals['_PIVOTREQUEST']._serialized_end=1501
-  _globals['_PIVOTTOKEN']._serialized_start=1503
-  _globals['_PIVOTTOKEN']._serialized_end=1564
-  _globals['_PIVOTRESPONSE']._serialized_start=1566
-  _globals['_PIVOTRESPONSE']._serialized_end=1639
-  _globals['_SWEEPTOKENSREQUEST']._serialized_start=1642
-  _globals['_SWEEPTOKENSREQUEST']._serialized_end=1822
-  _globals['_SWEEPHIT']._serialized_start=1824
-  _globals['_SWEEPHIT']._serialized_end=1892
-  _globals['_SWEEPTOKENSRESPONSE']._serialized_start=1894
-  _globals['_SWEEPTOKENSRESPONSE']._serialized_end=1969
-  _globals['_LOCALADDWATCHREQUEST']._serialized_start=1972
-  _globals['_LOCALADDWATCHREQUEST']._serialized_end=2182
-  _globals['_COUNTRECORDSREQUEST']._serialized_start=2184
-  _globals['_COUNTRECORDSREQUEST']._serialized_end=2296
-  _globals['_COUNTRECORDSRESPONSE']._serialized_start=2298
-  _globals['_COUNTRECORDSRESPONSE']._serialized_end=2383
-  _globals['_NODESERVICE']._serialized_start=2386
-  _globals['_NODESERVICE']._serialized_end=2849
-  _globals['_GATEWAYSERVICE']._serialized_start=2852
-  _globals['_GATEWAYSERVICE']._serialized_end=3213
+  _globals['_RELEASEREQUEST']._serialized_start=357
+  _globals['_RELEASEREQUEST']._serialized_end=518
+  _globals['_RELEASERESPONSE']._serialized_start=520
+  _globals['_RELEASERESPONSE']._serialized_end=575
+  _globals['_MATCHTOKENSREQUEST']._serialized_start=578
+  _globals['_MATCHTOKENSREQUEST']._serialized_end=822
+  _globals['_MATCHTOKENSRESPONSE']._serialized_start=824
+  _globals['_MATCHTOKENSRESPONSE']._serialized_end=907
+  _globals['_LOCALREQUESTRELEASEREQUEST']._serialized_start=909
+  _globals['_LOCALREQUESTRELEASEREQUEST']._serialized_end=1015
+  _globals['_LOCALFETCHRELEASERESPONSE']._serialized_start=1017
+  _globals['_LOCALFETCHRELEASERESPONSE']._serialized_end=1120
+  _globals['_LOCALSEARCHREQUEST']._serialized_start=1123
+  _globals['_LOCALSEARCHREQUEST']._serialized_end=1317
+  _globals['_LOCALSEARCHRESPONSE']._serialized_start=1319
+  _globals['_LOCALSEARCHRESPONSE']._serialized_end=1430
+  _globals['_PIVOTREQUEST']._serialized_start=1433
+  _globals['_PIVOTREQUEST']._serialized_end=1566
+  _globals['_PIVOTTOKEN']._serialized_start=1568
+  _globals['_PIVOTTOKEN']._serialized_end=1629
+  _globals['_PIVOTRESPONSE']._serialized_start=1631
+  _globals['_PIVOTRESPONSE']._serialized_end=1704
+  _globals['_SWEEPTOKENSREQUEST']._serialized_start=1707
+  _globals['_SWEEPTOKENSREQUEST']._serialized_end=1887
+  _globals['_SWEEPHIT']._serialized_start=1889
+  _globals['_SWEEPHIT']._serialized_end=1957
+  _globals['_SWEEPTOKENSRESPONSE']._serialized_start=1959
+  _globals['_SWEEPTOKENSRESPONSE']._serialized_end=2034
+  _globals['_LOCALADDWATCHREQUEST']._serialized_start=2037
+  _globals['_LOCALADDWATCHREQUEST']._serialized_end=2247
+  _globals['_COUNTRECORDSREQUEST']._serialized_start=2249
+  _globals['_COUNTRECORDSREQUEST']._serialized_end=2361
+  _globals['_COUNTRECORDSRESPONSE']._serialized_start=2363
+  _globals['_COUNTRECORDSRESPONSE']._serialized_end=2448
+  _globals['_NODESERVICE']._serialized_start=2451
+  _globals['_NODESERVICE']._serialized_end=2914
+  _globals['_GATEWAYSERVICE']._serialized_start=2917
+  _globals['_GATEWAYSERVICE']._serialized_end=3278
 # @@protoc_insertion_point(module_scope)

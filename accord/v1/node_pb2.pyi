@@ -39,16 +39,20 @@ class PrepareReleaseResponse(_message.Message):
     def __init__(self, allow: _Optional[bool] = ..., needs_approval: _Optional[bool] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReleaseRequest(_message.Message):
-    __slots__ = ("grant", "audit_entry", "checkpoint", "inclusion_proof")
+    __slots__ = ("grant", "audit_entry", "checkpoint", "inclusion_proof", "requester_key_signature", "requester_certificate")
     GRANT_FIELD_NUMBER: _ClassVar[int]
     AUDIT_ENTRY_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     INCLUSION_PROOF_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_KEY_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
     grant: bytes
     audit_entry: bytes
     checkpoint: str
     inclusion_proof: _containers.RepeatedScalarFieldContainer[bytes]
-    def __init__(self, grant: _Optional[bytes] = ..., audit_entry: _Optional[bytes] = ..., checkpoint: _Optional[str] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ...) -> None: ...
+    requester_key_signature: bytes
+    requester_certificate: bytes
+    def __init__(self, grant: _Optional[bytes] = ..., audit_entry: _Optional[bytes] = ..., checkpoint: _Optional[str] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ..., requester_key_signature: _Optional[bytes] = ..., requester_certificate: _Optional[bytes] = ...) -> None: ...
 
 class ReleaseResponse(_message.Message):
     __slots__ = ("ciphertext", "withheld")

@@ -28,6 +28,7 @@ from accord.v1 import hub_pb2, node_pb2
 from hub.audit import AuditEvent
 from tests.adversarial.conftest import NOW, Federation, attempt, expect, running_federation
 from tests.integration.test_search import cad_call, tip
+from tests.support.attestation import attested
 
 #: A marker that makes every injected value easy to find in any output.
 MARK = "INJ" + secrets.token_hex(4)
@@ -174,10 +175,10 @@ def test_hostile_custodian_reasons_cannot_split_the_audit_log(fed: Federation, k
 def test_hostile_justifications_cannot_split_the_audit_log(fed: Federation, kind: str) -> None:
     handle = pointer(fed, "rivertown_pd", f"det.just.{kind}")
     mark = fed.audit_size()
-    err = attempt(fed.hub, "HubService", "RequestRelease", hub_pb2.RequestReleaseRequest(
+    err = attempt(fed.hub, "HubService", "RequestRelease", attested(hub_pb2.RequestReleaseRequest(
         pointer=handle, case_number=CASE, purpose="human_trafficking",
         justification=INJECTIONS[kind][:2000], requester_key=RecipientKey.generate().public_bytes,
-        request_key=secrets.token_urlsafe(12)),
+        request_key=secrets.token_urlsafe(12)), fed.live.node_configs["lakeside_so"]),
         token=fed.token("lakeside_so", sub=f"det.just.{kind}"))
     assert err is None or err.status == grpc.StatusCode.INVALID_ARGUMENT, err
     assert all(e["event"].startswith("release_") for e in fed.audit_since(mark))
@@ -207,10 +208,11 @@ def test_hostile_audit_filters_cannot_split_the_audit_log(fed: Federation, kind:
 def test_control_characters_in_free_text_are_refused(fed: Federation) -> None:
     handle = pointer(fed, "tip_hotline", "det.ctl")
     expect(grpc.StatusCode.INVALID_ARGUMENT, fed.hub, "HubService", "RequestRelease",
-           hub_pb2.RequestReleaseRequest(
+           attested(hub_pb2.RequestReleaseRequest(
                pointer=handle, case_number=CASE, purpose="human_trafficking",
                justification=INJECTIONS["escape"],
                requester_key=RecipientKey.generate().public_bytes, request_key="ctl-key-0001"),
+               fed.live.node_configs["lakeside_so"]),
            token=fed.token("lakeside_so", sub="det.ctl"))
 
 

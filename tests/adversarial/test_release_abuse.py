@@ -29,6 +29,7 @@ from node.records import Person, Role
 from node.tokens import Kind
 from tests.adversarial.conftest import NOW, Federation, expect, running_federation
 from tests.integration.test_search import cad_call, harbor_interview, tip
+from tests.support.attestation import attested
 
 GRANTED = common_pb2.RELEASE_STATE_GRANTED
 PENDING = common_pb2.RELEASE_STATE_PENDING_APPROVAL
@@ -201,10 +202,10 @@ def test_an_idempotency_key_cannot_reach_someone_elses_release(fed: Federation) 
     key = "shared-retry-key-01"
 
     def ask(agency: str, sub: str) -> Any:
-        return fed.hub("HubService", "RequestRelease", hub_pb2.RequestReleaseRequest(
+        return fed.hub("HubService", "RequestRelease", attested(hub_pb2.RequestReleaseRequest(
             pointer=handle, case_number=CASE, purpose="human_trafficking", justification="j",
             requester_key=RecipientKey.generate().public_bytes, request_key=key),
-            agency=agency, token=fed.token(agency, sub=sub))
+            fed.live.node_configs[agency]), agency=agency, token=fed.token(agency, sub=sub))
 
     mine = ask("lakeside_so", "det.keyed").release
     assert mine.state == GRANTED
@@ -244,7 +245,10 @@ class HubForger:
             grant=grant, audit_entry=entry or bytes(self.row.grant_entry),
             checkpoint=latest.to_text(),
             inclusion_proof=audit.inclusion_proof(seq or self.row.grant_seq,
-                                                  latest.checkpoint.size))
+                                                  latest.checkpoint.size),
+            # The requesting node's attestation, relayed as the hub would.
+            requester_key_signature=bytes(self.row.requester_key_signature),
+            requester_certificate=bytes(self.row.requester_certificate))
         return self.fed.node("Release", request, agency=self.row.owner)
 
 

@@ -36,6 +36,7 @@ from node.store import Prepared
 from node.tokens import Query, query_tokens, record_tokens
 from tests.integration.conftest import AGENCIES
 from tests.integration.test_search import cad_call
+from tests.support.attestation import attested
 
 pytestmark = pytest.mark.postgres
 
@@ -130,10 +131,10 @@ async def test_two_hubs_on_one_postgres_keep_one_linear_log(tmp_path: Path,
             found = await call(stub.Search, hub_pb2.SearchRequest(
                 case_number="LOAD-R", purpose="human_trafficking", agreement="local-pilot",
                 tokens=tokens), timeout=20, metadata=meta)
-            asked = await call(stub.RequestRelease, hub_pb2.RequestReleaseRequest(
+            asked = await call(stub.RequestRelease, attested(hub_pb2.RequestReleaseRequest(
                 pointer=found.pointers[0].handle, case_number="LOAD-R",
                 purpose="human_trafficking", justification="load test",
-                requester_key=key.public_bytes, request_key="multi-hub-0001"),
+                requester_key=key.public_bytes, request_key="multi-hub-0001"), me),
                 timeout=20, metadata=meta)
         async with grpc.aio.secure_channel(targets[1], me.tls.channel_credentials(),
                                            options=channel_options()) as channel:

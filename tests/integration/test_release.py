@@ -26,6 +26,7 @@ from node.store import local_releases
 from tests.conftest import NOW
 from tests.integration.conftest import LiveFederation
 from tests.integration.test_search import cad_call, tip
+from tests.support.attestation import attested
 
 GRANTED = common_pb2.RELEASE_STATE_GRANTED
 PENDING = common_pb2.RELEASE_STATE_PENDING_APPROVAL
@@ -229,9 +230,10 @@ async def test_a_key_the_node_can_no_longer_open_is_named_not_a_crypto_failure(
 async def test_retried_request_returns_the_same_release(federation: LiveFederation) -> None:
     federation.ingest("rivertown_pd", [cad_call()])
     pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
-    request = hub_pb2.RequestReleaseRequest(
+    request = attested(hub_pb2.RequestReleaseRequest(
         pointer=pointer, case_number=CASE, purpose="human_trafficking", justification="j",
-        requester_key=RecipientKey.generate().public_bytes, request_key="retry-key-0001")
+        requester_key=RecipientKey.generate().public_bytes, request_key="retry-key-0001"),
+        federation.node_configs["lakeside_so"])
     token = federation.token("lakeside_so")
 
     first = await hub_as(federation, "lakeside_so", "RequestRelease", request, token)
@@ -264,6 +266,9 @@ class GrantAttack:
             checkpoint=checkpoint or latest.to_text(),
             inclusion_proof=proof if proof is not None else audit.inclusion_proof(
                 self.row.grant_seq, latest.checkpoint.size),  # type: ignore[attr-defined]
+            # The requesting node's attestation, relayed as the hub would.
+            requester_key_signature=bytes(self.row.requester_key_signature),  # type: ignore[attr-defined]
+            requester_certificate=bytes(self.row.requester_certificate),  # type: ignore[attr-defined]
         )
 
     def regrant(self, signer: object = None, **changes: object) -> bytes:
@@ -445,9 +450,10 @@ async def test_the_same_request_sent_twice_at_once_is_one_release(
     pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
     token = federation.token("lakeside_so")
     key = RecipientKey.generate().public_bytes
-    request = hub_pb2.RequestReleaseRequest(
+    request = attested(hub_pb2.RequestReleaseRequest(
         pointer=pointer, case_number=CASE, purpose="human_trafficking",
-        justification="victim identification", requester_key=key, request_key="retry-0001")
+        justification="victim identification", requester_key=key, request_key="retry-0001"),
+        federation.node_configs["lakeside_so"])
     both = await asyncio.gather(*(hub_as(federation, "lakeside_so", "RequestRelease", request,
                                          token) for _ in range(2)), return_exceptions=True)
     assert not [r for r in both if isinstance(r, BaseException)], both
@@ -585,3 +591,34 @@ async def test_release_entries_record_the_callers_address(federation: LiveFedera
                if e.doc["event"].startswith("release_")]
     assert entries
     assert all(d["source"].startswith("ipv4:127.0.0.1:") for d in entries)
+
+
+async def test_a_request_whose_key_its_node_did_not_attest_is_refused_by_the_hub(
+    federation: LiveFederation,
+) -> None:
+    # The owning node checks the attestation for itself; the hub checks it
+    # first, so the investigator hears why before anything is granted.
+    federation.ingest("rivertown_pd", [cad_call()])
+    pointer = await find_pointer(federation, "rivertown_pd", phone="503-555-0142")
+    token = federation.token("lakeside_so")
+
+    def request(attested_by: str | None) -> hub_pb2.RequestReleaseRequest:
+        ask = hub_pb2.RequestReleaseRequest(
+            pointer=pointer, case_number=CASE, purpose="human_trafficking", justification="j",
+            requester_key=RecipientKey.generate().public_bytes, request_key="attest-0001")
+        if attested_by is None:
+            return ask
+        return attested(ask, federation.node_configs[attested_by])
+
+    for attested_by, message in (
+        (None, "RequestReleaseRequest.requester_key_signature: missing; the requesting node "
+               "attests its key (a node older than the hub?)"),
+        ("harbor_pd", "RequestReleaseRequest.requester_key_signature: requester key: the "
+                      "attesting certificate is not lakeside_so's node's"),
+    ):
+        with pytest.raises(RemoteError) as refused:
+            await hub_as(federation, "lakeside_so", "RequestRelease", request(attested_by),
+                         token)
+        assert (refused.value.status, refused.value.message) == (
+            grpc.StatusCode.INVALID_ARGUMENT, message)
+    assert "release_requested" not in events(federation)
