@@ -373,6 +373,20 @@ class Authorised:
     deconfliction: tuple[dt.timedelta, str] | None = None
 
 
+#: The reasons that say the caller is outside the agreement (or there is none).
+OUTSIDER_REASONS = frozenset({"agreement_unknown", "agency_not_member"})
+
+
+def told_outsider(reasons: Sequence[str]) -> Sequence[str]:
+    """The reasons a caller is told: to one outside the agreement, only that.
+
+    Anything more (that the agreement exists, that a purpose is not in it,
+    that it has expired) would let a non-member map other agencies'
+    agreements by asking. The audit entry keeps every reason.
+    """
+    return ("agreement_unknown",) if OUTSIDER_REASONS & set(reasons) else reasons
+
+
 class Searcher:
     """Runs federated searches: the hub's core, free of transport details."""
 
@@ -460,8 +474,8 @@ class Searcher:
             decision = Decision.deny(*(scope.reasons or ("policy_malformed",)))
         raise await self._deny(
             principal, query, source, now, decision.reasons,
-            f"search denied under agreement {query.agreement!r}: {', '.join(decision.reasons)}",
-            denied_event)
+            f"search denied under agreement {query.agreement!r}: "
+            f"{', '.join(told_outsider(decision.reasons))}", denied_event)
 
     async def fan_out(self, search_id: str, agency: str, query: SearchQuery,
                       scope: Mapping[str, Sequence[str]], updated_after: str = ""
