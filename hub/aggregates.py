@@ -149,8 +149,8 @@ class Aggregator:
         raise PermissionDenied(f"aggregate counts denied under agreement {query.agreement!r} for "
                                f"purpose {query.purpose!r}: {', '.join(reasons)}", reasons=reasons)
 
-    async def _ask(self, agency: str, scope: dict[str, list[str]],
-                   principal: Principal) -> NodeCounts:
+    async def _ask(self, agency: str, scope: dict[str, list[str]], principal: Principal,
+                   query: AggregateQuery) -> NodeCounts:
         started = time.perf_counter()
 
         def outcome(code: int, cells: tuple[common_pb2.CountCell, ...] = (), suppressed: int = 0,
@@ -160,7 +160,8 @@ class Aggregator:
 
         request = node_pb2.CountRecordsRequest(
             requesting_agency=principal.agency, record_types=sorted(scope["record_types"]),
-            exclude_labels=sorted(scope["exclude_labels"]), min_cell=MIN_CELL)
+            exclude_labels=sorted(scope["exclude_labels"]), min_cell=MIN_CELL,
+            agreement=query.agreement, purpose=query.purpose)
         try:
             response = await asyncio.wait_for(self._counter(agency, request, self._timeout),
                                               self._timeout + 0.5)
@@ -190,7 +191,7 @@ class Aggregator:
             raise PermissionDenied("aggregate counts need a role: one of "
                                    f"{', '.join(sorted(ROLES))}", reasons=reasons)
         scope = await self._scope(principal, query, source, now)
-        outcomes = await asyncio.gather(*(self._ask(a, scope[a], principal)
+        outcomes = await asyncio.gather(*(self._ask(a, scope[a], principal, query)
                                           for a in sorted(scope)))
         tables, suppressed = merge(outcomes)
         released = sum(len(cells) for cells in tables.values())

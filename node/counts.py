@@ -1,8 +1,10 @@
 """Record counts for the federation dashboard, suppressed before they leave the node.
 
 The hub asks (``NodeService.CountRecords``) with the record types and labels the
-scope policy allows for the requesting agency; the node adds its own local
-rules and counts its records by record type, by month and by county (the
+scope policy allows for the requesting agency, and the agreement and purpose it
+asks under; the node narrows that with its own pointer policy (exactly what a
+search under them could point to: a hub's scope never widens it), adds its
+own local rules and counts its records by record type, by month and by county (the
 record's jurisdiction): three one-way tables and their total.
 
 Suppression, per table: every cell of fewer than :data:`MIN_CELL` records is
@@ -20,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
 from accord.errors import InvalidArgument
+from accord.ids import AGENCY_RE, AGREEMENT_RE, PURPOSE_RE
 from accord.v1 import common_pb2, node_pb2
 from node.store import NodeStore, records
 
@@ -39,22 +42,44 @@ DIMENSIONS = ("record_type", "month", "county")
 
 @dataclass(frozen=True, slots=True)
 class CountQuery:
-    """What the hub may count here: record types and labels from the scope policy."""
+    """What the hub asks to count here: record types and labels from its scope policy.
+
+    The node narrows it with its own pointer policy for ``agreement`` and
+    ``purpose`` (:meth:`narrowed`) before counting: the hub's word alone
+    never widens what is counted.
+    """
 
     requesting_agency: str
     record_types: frozenset[str]
     exclude_labels: frozenset[str]
     min_cell: int
+    agreement: str = ""
+    purpose: str = ""
 
     @classmethod
     def from_proto(cls, req: node_pb2.CountRecordsRequest) -> CountQuery:
-        if not req.requesting_agency:
-            raise InvalidArgument("CountRecordsRequest.requesting_agency: empty")
+        if not AGENCY_RE.match(req.requesting_agency):
+            raise InvalidArgument("CountRecordsRequest.requesting_agency: got "
+                                  f"{req.requesting_agency[:80]!r}, want an agency id")
+        if not AGREEMENT_RE.match(req.agreement):
+            raise InvalidArgument(f"CountRecordsRequest.agreement: got {req.agreement[:80]!r}, "
+                                  "want an agreement id")
+        if not PURPOSE_RE.match(req.purpose):
+            raise InvalidArgument(f"CountRecordsRequest.purpose: got {req.purpose[:80]!r}, "
+                                  "want a purpose id")
         if len(req.record_types) > 64 or len(req.exclude_labels) > 64:
             raise InvalidArgument("CountRecordsRequest: at most 64 record types and 64 labels")
         # A lower threshold than ours is never honoured: fail towards suppression.
         return cls(req.requesting_agency, frozenset(req.record_types),
-                   frozenset(req.exclude_labels) | {"sealed"}, max(req.min_cell, MIN_CELL))
+                   frozenset(req.exclude_labels) | {"sealed"}, max(req.min_cell, MIN_CELL),
+                   req.agreement, req.purpose)
+
+    def narrowed(self, pointer_decision: Mapping[str, object]) -> CountQuery:
+        """Only what this node's own pointer policy lets it point to, as a search would."""
+        allowed = frozenset(_strings(pointer_decision.get("record_types")))
+        excluded = frozenset(_strings(pointer_decision.get("exclude_labels")))
+        return replace(self, record_types=self.record_types & allowed,
+                       exclude_labels=self.exclude_labels | excluded)
 
 
 @dataclass(frozen=True, slots=True)

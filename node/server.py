@@ -154,6 +154,11 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         if self.store is None:
             raise AccordError("record counts are not configured")
         query = CountQuery.from_proto(request)
+        # This node's own decision, as for a search: what it would point to
+        # for this agency, agreement and purpose is all it counts.
+        decision = await self._matcher.decide(query.agreement, query.purpose,
+                                              query.requesting_agency, self._clock())
+        query = query.narrowed(decision.result)
         result = await asyncio.to_thread(count_records, self.store, query,
                                          self._config.local_rules)
         log.info("counted", requesting_agency=query.requesting_agency,

@@ -243,16 +243,20 @@ class LocalAddWatchRequest(_message.Message):
     def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., name: _Optional[str] = ..., dob: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., plate: _Optional[str] = ..., address: _Optional[str] = ..., vin: _Optional[str] = ..., agreement: _Optional[str] = ..., days: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class CountRecordsRequest(_message.Message):
-    __slots__ = ("requesting_agency", "record_types", "exclude_labels", "min_cell")
+    __slots__ = ("requesting_agency", "record_types", "exclude_labels", "min_cell", "agreement", "purpose")
     REQUESTING_AGENCY_FIELD_NUMBER: _ClassVar[int]
     RECORD_TYPES_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_LABELS_FIELD_NUMBER: _ClassVar[int]
     MIN_CELL_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
     requesting_agency: str
     record_types: _containers.RepeatedScalarFieldContainer[str]
     exclude_labels: _containers.RepeatedScalarFieldContainer[str]
     min_cell: int
-    def __init__(self, requesting_agency: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ..., exclude_labels: _Optional[_Iterable[str]] = ..., min_cell: _Optional[int] = ...) -> None: ...
+    agreement: str
+    purpose: str
+    def __init__(self, requesting_agency: _Optional[str] = ..., record_types: _Optional[_Iterable[str]] = ..., exclude_labels: _Optional[_Iterable[str]] = ..., min_cell: _Optional[int] = ..., agreement: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
 
 class CountRecordsResponse(_message.Message):
     __slots__ = ("cells", "suppressed_cells")

@@ -59,7 +59,8 @@ def test_the_answer_never_carries_a_small_count() -> None:
 def test_a_lower_threshold_is_never_honoured(asked: int) -> None:
     assert suppress(Tally(10, {"record_type": {"cad_call": 10}}), asked).total == 0
     built = CountQuery.from_proto(node_pb2.CountRecordsRequest(
-        requesting_agency="lakeside_so", record_types=["cad_call"], min_cell=asked))
+        requesting_agency="lakeside_so", record_types=["cad_call"], min_cell=asked,
+        agreement="local-pilot", purpose="human_trafficking"))
     assert built.min_cell == MIN_CELL
 
 
@@ -82,7 +83,8 @@ def test_tally_counts_only_scope_and_respects_local_rules() -> None:
 
 def test_sealed_is_always_excluded_even_if_not_asked() -> None:
     built = CountQuery.from_proto(node_pb2.CountRecordsRequest(
-        requesting_agency="lakeside_so", record_types=["cad_call"]))
+        requesting_agency="lakeside_so", record_types=["cad_call"],
+        agreement="local-pilot", purpose="human_trafficking"))
     assert "sealed" in built.exclude_labels
 
 
@@ -91,4 +93,5 @@ def test_malformed_requests_raise_our_error() -> None:
         CountQuery.from_proto(node_pb2.CountRecordsRequest())
     with pytest.raises(InvalidArgument, match="at most 64"):
         CountQuery.from_proto(node_pb2.CountRecordsRequest(
-            requesting_agency="a", record_types=[f"t{i}" for i in range(65)]))
+            requesting_agency="lakeside_so", record_types=[f"t{i}" for i in range(65)],
+            agreement="local-pilot", purpose="human_trafficking"))
