@@ -61,14 +61,23 @@ def verify_log(
     key_name: str,
     origin: str,
     *,
-    pinned: tuple[int, bytes] | None = None,
+    pinned: tuple[int, bytes] | Sequence[tuple[int, bytes]] | None = None,
 ) -> VerifyReport:
     """Verify ``entries`` (stored seq, canonical bytes), in order, against ``checkpoints``.
 
-    ``pinned`` is a (size, root) checkpoint already accepted: the log must
-    hold it, or it was rolled back or forked.
+    ``pinned`` is a (size, root) checkpoint already accepted, or several (the
+    node's, an auditor's saved one): the log must hold every one, or it was
+    rolled back or forked. Two of them at one size with different roots fail
+    at once: someone was shown two histories.
     """
-    report = VerifyReport(pinned_size=pinned[0] if pinned is not None else None)
+    pins: dict[int, bytes] = {}
+    for size, root in _pin_list(pinned):
+        if pins.get(size, root) != root:
+            return VerifyReport(pinned_size=size).fail(
+                f"two checkpoints accepted before at size {size} have different roots: "
+                "they were shown two histories", None)
+        pins[size] = root
+    report = VerifyReport(pinned_size=max(pins) if pins else None)
     by_size: dict[int, SignedCheckpoint] = {}
     for signed in checkpoints:
         report.checkpoints += 1
@@ -103,7 +112,7 @@ def verify_log(
                 "entries were deleted, inserted or reordered", position)
         tree.append(entry)
         report.entries = position
-        if pinned is not None and position == pinned[0] and tree.root() != pinned[1]:
+        if position in pins and tree.root() != pins[position]:
             return report.fail(
                 f"the log up to entry #{position} differs from the checkpoint at size "
                 f"{position} accepted before: a forked history", position)
@@ -137,10 +146,11 @@ def verify_log(
             f"a signed checkpoint covers {beyond[-1]} entries but only {report.entries} are "
             f"present: entries #{report.entries + 1} to #{beyond[-1]} were deleted",
             report.entries + 1)
-    if pinned is not None and pinned[0] > report.entries:
+    if pins and max(pins) > report.entries:
+        largest = max(pins)
         return report.fail(
-            f"the log holds {report.entries} entries, but a checkpoint at size {pinned[0]} "
-            f"was accepted before: entries #{report.entries + 1} to #{pinned[0]} were "
+            f"the log holds {report.entries} entries, but a checkpoint at size {largest} "
+            f"was accepted before: entries #{report.entries + 1} to #{largest} were "
             "removed (the log was rolled back)", report.entries + 1)
     last = max(by_size)
     if report.entries > last:
@@ -150,8 +160,19 @@ def verify_log(
     return report
 
 
+def _pin_list(pinned: tuple[int, bytes] | Sequence[tuple[int, bytes]] | None
+              ) -> list[tuple[int, bytes]]:
+    """``pinned`` as a list of (size, root): one pin, several, or none."""
+    if pinned is None:
+        return []
+    if len(pinned) == 2 and isinstance(pinned[0], int):
+        size, root = pinned
+        return [(size, root)]  # type: ignore[list-item]
+    return list(pinned)  # type: ignore[arg-type]
+
+
 def signed_prefix(entries: Sequence[bytes], notes: Sequence[str]) -> list[bytes]:
-    """The entries up to the size of the last of ``notes`` (signed checkpoints).
+    """The entries up to the size of the largest of ``notes`` (signed checkpoints).
 
     For reading a live log: read its checkpoints first, then its entries, and
     keep the entries the checkpoints cover. The hub appends while a reader
@@ -160,4 +181,6 @@ def signed_prefix(entries: Sequence[bytes], notes: Sequence[str]) -> list[bytes]
     """
     if not notes:
         return list(entries)
-    return list(entries[:SignedCheckpoint.from_text(notes[-1]).checkpoint.size])
+    # The largest, wherever it is in the list: nothing here assumes an order.
+    covered = max(SignedCheckpoint.from_text(n).checkpoint.size for n in notes)
+    return list(entries[:covered])

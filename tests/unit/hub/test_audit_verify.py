@@ -192,6 +192,42 @@ def test_a_log_cut_back_is_caught_by_the_checkpoint_pinned_before(log: AuditLog)
                       ORIGIN, pinned=pinned).ok
 
 
+def test_every_checkpoint_pinned_must_be_in_the_log(log: AuditLog) -> None:
+    # The node's pin and an auditor's saved checkpoint: one consistent with the
+    # log and larger does not excuse the other (the CLI used to keep only the
+    # larger, so a node shown a fork verified beside an auditor's checkpoint).
+    latest = log.latest_checkpoint()
+    assert latest is not None
+    saved = (latest.checkpoint.size, latest.checkpoint.root)
+    forked = (10, b"\x00" * 32)
+    tree = merkle.MemoryTree()
+    for _, entry in entries_of(log, 10):
+        tree.append(entry)
+    early = (10, tree.root())
+
+    def check(*pins: tuple[int, bytes]) -> VerifyReport:
+        return verify_log(entries_of(log), checkpoints_of(log), SIGNER.public_key(),
+                          "accord-hub", ORIGIN, pinned=list(pins))
+
+    assert check(saved).ok and check(saved, early).ok
+    report = check(forked, saved)
+    assert (report.ok, report.bad_seq, report.pinned_size) == (False, 10, 30)
+    assert "forked" in report.problem
+    both = check(early, forked)
+    assert (both.ok, both.problem) == (False, "two checkpoints accepted before at size 10 "
+                                              "have different roots: they were shown two "
+                                              "histories")
+
+
+def test_the_signed_prefix_is_the_largest_checkpoints_whatever_their_order(
+        log: AuditLog) -> None:
+    from accord.auditlog import signed_prefix
+
+    notes = [c.to_text() for c in checkpoints_of(log)]
+    entries = [e for _, e in entries_of(log)]
+    assert len(signed_prefix([*entries, b"{}"], notes[::-1])) == len(entries)
+
+
 def test_two_signed_roots_for_one_size_are_caught(log: AuditLog) -> None:
     other = sign_checkpoint(Checkpoint(ORIGIN, 5, b"\x01" * 32), SIGNER)
     report = verify_log(entries_of(log), [*checkpoints_of(log), other], SIGNER.public_key(),
