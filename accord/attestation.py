@@ -7,7 +7,8 @@ bound it, a hub holding its own signing key could grant the same release
 again to a key of its own, log a matching entry, and read the record.
 
 So the requesting node signs the key, with the private key of its own TLS
-certificate (issued by the federation CA to ``accord:agency:<agency>``), over
+certificate (issued by the federation CA to ``accord:agency:<agency>``;
+ECDSA with SHA-256, RSA-PSS with SHA-256 or Ed25519, by the key's type), over
 ``CONTEXT`` and the canonical JSON of the agency, the pointer and the key; the
 hub relays the signature and the certificate untouched, and the owning node
 checks, before it seals anything, that the certificate was issued by the
@@ -27,7 +28,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from accord.errors import ConfigError, PermissionDenied
 from accord.tls import agency_identity, certificate_identity
@@ -48,12 +49,18 @@ def binding(agency: str, pointer: str, requester_key: bytes) -> bytes:
     return CONTEXT + json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
+#: The key types a node's TLS certificate may have (an agency's own PKI may
+#: issue RSA or Ed25519 ones; ``accord federation init`` issues ECDSA P-256).
+SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+
+
 @dataclass(frozen=True, slots=True)
 class Attester:
     """A node's signer of its requester keys: its TLS key, and its certificate to show."""
 
     agency: str
-    key: ec.EllipticCurvePrivateKey
+    key: SigningKey
     certificate: bytes  # DER
 
     @classmethod
@@ -64,15 +71,20 @@ class Attester:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"TLS certificate or key ({cert_path}, {key_path}): "
                               f"cannot load: {exc}") from exc
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise ConfigError(f"{key_path}: want an EC private key (the federation's "
-                              "certificates are ECDSA)")
+        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+                          | ed25519.Ed25519PrivateKey):
+            raise ConfigError(f"{key_path}: a {type(key).__name__}; want an ECDSA, RSA or "
+                              "Ed25519 key")
         return cls(agency, key, cert.public_bytes(serialization.Encoding.DER))
 
     def attest(self, pointer: str, requester_key: bytes) -> bytes:
         """The signature over :func:`binding` of this node's agency, ``pointer`` and key."""
-        return self.key.sign(binding(self.agency, pointer, requester_key),
-                             ec.ECDSA(hashes.SHA256()))
+        message = binding(self.agency, pointer, requester_key)
+        if isinstance(self.key, ec.EllipticCurvePrivateKey):
+            return self.key.sign(message, ec.ECDSA(hashes.SHA256()))
+        if isinstance(self.key, rsa.RSAPrivateKey):
+            return self.key.sign(message, _PSS, hashes.SHA256())
+        return self.key.sign(message)
 
 
 def verify_attestation(certificate: bytes, signature: bytes, ca: x509.Certificate, *,
@@ -104,10 +116,15 @@ def verify_attestation(certificate: bytes, signature: bytes, ca: x509.Certificat
     if certificate_identity(cert) != agency_identity(agency):
         raise refuse(f"the attesting certificate is not {agency}'s node's")
     public = cert.public_key()
-    if not isinstance(public, ec.EllipticCurvePublicKey):
-        raise refuse("the attesting certificate's key is not ECDSA")
+    message = binding(agency, pointer, requester_key)
     try:
-        public.verify(signature, binding(agency, pointer, requester_key),
-                      ec.ECDSA(hashes.SHA256()))
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, message, _PSS, hashes.SHA256())
+        elif isinstance(public, ed25519.Ed25519PublicKey):
+            public.verify(signature, message)
+        else:
+            raise refuse("the attesting certificate's key is not ECDSA, RSA or Ed25519")
     except InvalidSignature:
         raise refuse(f"not signed by {agency}'s node for this pointer") from None

@@ -72,3 +72,33 @@ def test_a_missing_or_garbled_attestation_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied, match="does not parse"):
         verify_attestation(b"not a certificate", b"sig", CA.cert, agency="lakeside_so",
                            pointer=POINTER, requester_key=KEY, now=NOW)
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ed25519"])
+def test_an_agency_pki_with_rsa_or_ed25519_certificates_attests_too(tmp_path: Path,
+                                                                    kind: str) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == "rsa"
+           else ed25519.Ed25519PrivateKey.generate())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([]))
+            .issuer_name(CA.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(hours=1))
+            .not_valid_after(NOW + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.UniformResourceIdentifier(agency_identity("lakeside_so"))]), critical=True)
+            .sign(CA.key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    node = Attester.load("lakeside_so", tmp_path / "cert.pem", tmp_path / "key.pem")
+    verify_attestation(node.certificate, node.attest(POINTER, KEY), CA.cert,
+                       agency="lakeside_so", pointer=POINTER, requester_key=KEY, now=NOW)
+    assert refusal(node, key=bytes(32)) == (
+        "requester key: not signed by lakeside_so's node for this pointer")
