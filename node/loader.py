@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,7 +30,8 @@ from node.tokens import Kind, TokenKeys
 
 _T = TypeVar("_T")
 
-#: How many rejected rows a report keeps verbatim (all are counted).
+#: How many rejected rows a report keeps verbatim (all are counted; the JSON
+#: report says how many it does not list).
 MAX_KEPT_REJECTIONS = 1000
 
 
@@ -65,6 +67,7 @@ class IngestReport:
             "unchanged": self.counts.unchanged,
             "rejected": self.rejected,
             "rejections": [{"line": r.line, "reason": r.reason} for r in self.rejections],
+            "rejections_not_listed": self.rejected - len(self.rejections),
         }
 
 
@@ -222,6 +225,10 @@ _worker_keys: tuple[TokenKeys, ...] = ()
 def _init_worker(keys: tuple[TokenKeys, ...]) -> None:
     global _worker_keys
     _worker_keys = keys
+    # Ctrl-C reaches the whole process group. The parent, interrupted, stops
+    # the load and shuts the pool down; a worker must not die of it first
+    # (printing its traceback, and breaking the pool under the parent).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _encode_chunk(source: RowSource, rows: Sequence[RawRow | RowResult]) -> list[Outcome]:

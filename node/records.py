@@ -51,6 +51,11 @@ KNOWN_LABELS = frozenset({"victim", "juvenile", "sealed", "confidential_source"}
 
 _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Lone UTF-16 surrogates: a JSON escape such as \ud800 decodes to one, and no
+#: UTF-8 encoder (the database driver's) can write it.
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+#: A phone region code as a mapping's ``default_region`` gives it (ISO 3166).
+_REGION_RE = re.compile(r"^[A-Z]{2}\Z")
 MAX_TEXT = 4096
 MAX_ITEMS = 64
 #: The widths of the store's columns for a record's identity (node.store.records):
@@ -88,6 +93,8 @@ def _text(value: str, where: str, *, required: bool = False, limit: int = MAX_TE
         raise InvalidRecord(f"{where}: {len(value)} characters, at most {limit} allowed")
     if _CONTROL_RE.search(value):
         raise InvalidRecord(f"{where}: contains control characters")
+    if _SURROGATE_RE.search(value):
+        raise InvalidRecord(f"{where}: not valid Unicode (a lone surrogate)")
     return value
 
 
@@ -227,6 +234,12 @@ class Record:
 
     ``(source, source_id)`` identifies it: ingesting the same pair again updates
     the record instead of adding a second one.
+
+    ``phone_region`` is the region its phones without a country code are read
+    in: the ``default_region`` of the mapping it was ingested with, kept so
+    that re-indexing reads them as ingest did. ``""`` (records stored before it
+    was kept, or made without a mapping) leaves it to the node's own
+    ``default_region``.
     """
 
     source: str
@@ -239,10 +252,14 @@ class Record:
     vehicles: tuple[Vehicle, ...] = ()
     labels: frozenset[str] = frozenset()
     extra: dict[str, str] = field(default_factory=dict)
+    phone_region: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", _text(self.source, "source", required=True,
                                                  limit=MAX_SOURCE))
+        if self.phone_region and not _REGION_RE.match(self.phone_region):
+            raise InvalidRecord(f"phone_region: got {self.phone_region!r}, want a region "
+                                "code like 'US'")
         object.__setattr__(self, "source_id", _text(self.source_id, "source_id", required=True,
                                                     limit=MAX_SOURCE_ID))
         object.__setattr__(self, "jurisdiction", _text(self.jurisdiction, "jurisdiction"))
@@ -266,8 +283,12 @@ class Record:
         return self.labels.union(*(p.labels for p in self.people))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, used for storage and (later) for release."""
-        return {
+        """A JSON-ready form, used for storage and (later) for release.
+
+        ``phone_region`` is left out when unset, so the stored form (and content
+        hash) of a record from before it was kept does not change.
+        """
+        body = {
             "source": self.source,
             "source_id": self.source_id,
             "record_type": self.record_type.value,
@@ -279,6 +300,9 @@ class Record:
             "labels": sorted(self.labels),
             "extra": dict(sorted(self.extra.items())),
         }
+        if self.phone_region:
+            body["phone_region"] = self.phone_region
+        return body
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
@@ -293,4 +317,5 @@ class Record:
             vehicles=tuple(Vehicle(**v) for v in data.get("vehicles", ())),
             labels=frozenset(data.get("labels", ())),
             extra=dict(data.get("extra", {})),
+            phone_region=data.get("phone_region", ""),
         )

@@ -189,7 +189,10 @@ class Sweeps:
             found = self._store.record_by_id(record_id)
             if found is None or excluded & found[1]:
                 continue
-            for kind, value in sorted(pivot_values(found[0], kinds, rules, self._region)):
+            # Phones are read in the region the record was ingested with, as its
+            # tokens were made (the node's own for records that predate it).
+            region = str(found[0].get("phone_region") or self._region)
+            for kind, value in sorted(pivot_values(found[0], kinds, rules, region)):
                 if len(out) >= query.max_tokens:
                     truncated = True
                     break

@@ -236,24 +236,38 @@ def node_reindex(config_path: Path, as_json: bool) -> None:
 
     Run it after adding or removing `federation_secret_rotation`, so the index
     holds exactly the tokens of the secrets the node is configured with.
+    A record that cannot be re-tokenised is reported and left as it was, and
+    the command exits with status 3.
 
     \b
     Example:
       accord node reindex --config fed/nodes/rivertown_pd/node.toml
     """
     from node.config import NodeConfig
-    from node.reindex import reindex
+    from node.reindex import MAX_KEPT_FAILURES, reindex
 
     config = NodeConfig.load(config_path)
     with Progress(TextColumn("reindex"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, disable=as_json) as progress:
         task = progress.add_task("reindex", total=None)
-        counts = reindex(config, now(), progress=lambda n: progress.advance(task, n))
+        report = reindex(config, now(), progress=lambda n: progress.advance(task, n))
     if as_json:
-        emit_json({"updated": counts.updated, "unchanged": counts.unchanged})
+        emit_json(report.to_dict())
     else:
-        console.print(f"{counts.updated + counts.unchanged} records: {counts.updated} re-indexed, "
-                      f"{counts.unchanged} already current")
+        total = report.updated + report.unchanged + report.failed
+        console.print(f"{total} records: {report.updated} re-indexed, "
+                      f"{report.unchanged} already current, {report.failed} failed")
+        shown = report.failures[:20]
+        for failure in shown:
+            console.print(f"  failed {failure.source} {failure.source_id}: {failure.reason}",
+                          highlight=False, markup=False)
+        if report.failed > len(shown):
+            console.print(f"  ... and {report.failed - len(shown)} more "
+                          f"(--json lists the first {MAX_KEPT_FAILURES})")
+    if report.failed:
+        # Their index is left as it was: under a secret being dropped, they
+        # would no longer be found. Say so in the exit status, as ingest does.
+        sys.exit(3)
 
 
 @node.command("ingest")
@@ -287,7 +301,7 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
     from node.config import NodeConfig
     from node.ingest.mapping import Mapping
     from node.ingest.reader import count_rows, open_rows
-    from node.loader import Workers, ingest_file
+    from node.loader import MAX_KEPT_REJECTIONS, Workers, ingest_file
     from node.store import NodeStore
 
     config = NodeConfig.load(config_path)
@@ -297,7 +311,7 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
         # the run before anything is loaded, not after the files before it.
         open_rows(mapping, path)
     keys = config.keyring().all()
-    store = NodeStore.open(config.database_url)
+    store = NodeStore.open(config.database_url, auto_migrate=config.auto_migrate)
     reports = []
     with contextlib.ExitStack() as stack:
         stack.callback(store.close)
@@ -325,8 +339,11 @@ def node_ingest(config_path: Path, mapping_path: Path, files: tuple[Path, ...],
             for rejection in shown:
                 console.print(f"  rejected {rejection.reason}", highlight=False, markup=False)
             if report.rejected > len(shown):
-                console.print(f"  ... and {report.rejected - len(shown)} more "
-                              "(--show-rejected N or --json for all)")
+                # A report keeps the first MAX_KEPT_REJECTIONS rejections (all are counted).
+                hint = (f"--show-rejected N or --json lists the first {len(report.rejections)}"
+                        if len(report.rejections) > len(shown)
+                        else f"a report keeps the first {MAX_KEPT_REJECTIONS}")
+                console.print(f"  ... and {report.rejected - len(shown)} more ({hint})")
     if any(r.rejected for r in reports):
         sys.exit(3)
 

@@ -351,8 +351,10 @@ class Mapping:
     """A parsed, checked mapping file: build it with :meth:`load`.
 
     ``format`` is ``None`` when the mapping leaves it to the input file's
-    extension. ``default_region`` is not used here; it is kept for the
-    tokeniser, which needs it to read phone numbers without a country code.
+    extension. ``default_region`` is the region phone numbers without a
+    country code are read in: every record made here carries it as
+    ``phone_region``, so the tokeniser reads them in it at ingest and again
+    at every re-index.
     """
 
     path: Path
@@ -422,6 +424,7 @@ class Mapping:
                 people=people,
                 vehicles=vehicles,
                 extra=extra,
+                phone_region=self.default_region,
                 **values,
             )
         except InvalidRecord as exc:

@@ -11,12 +11,20 @@ reading goes on with the next row, so one bad row never stops a load.
 Rows are numbered by the line of the file they start on, as an editor shows it:
 in CSV the header is line 1 and the first data row line 2; in JSON Lines the
 first line is line 1. Blank lines are skipped silently.
+
+Files are split into lines on ``\n`` as read in binary, which is what the csv
+module asks for (``newline=""``): a quoted cell may span lines, and one that
+does in a CRLF file reads as it does in an LF file (``\r\n`` becomes ``\n``).
+The input must be a regular file, as it is read more than once (a pipe is
+refused). JSON Lines are strict JSON: ``NaN``, ``Infinity`` and numbers no
+float holds (``1e400``) are row errors.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 import stat
@@ -41,6 +49,15 @@ _WIDE_BOMS = {b"\xff\xfe": "UTF-16 or UTF-32", b"\xfe\xff": "UTF-16", b"\x00\x00
 #: Undecodable bytes, kept by the ``surrogateescape`` error handler as U+DC80..U+DCFF.
 _ESCAPED = re.compile("[\udc80-\udcff]")
 _CHUNK = 1 << 20
+
+#: The longest CSV field read, in characters. Python's csv module stops at
+#: 131,072 by default, and a quoted field over its limit ends the field where
+#: it stands and goes on reading the rest of the cell as rows: lines inside a
+#: narrative load as records and the good rows after it are lost. Far above
+#: any cell a record takes (node.records.MAX_TEXT), so a long one is read
+#: whole and refused as its row's error; a field longer still stops the file.
+CSV_FIELD_LIMIT = 16 << 20
+csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +107,11 @@ def read_records(mapping: Mapping, path: Path) -> Iterator[RowResult]:
     are read lazily as the returned iterator is consumed.
 
     Raises:
-        InvalidArgument: the file cannot be opened, is empty (CSV), starts with
-            a UTF-16/UTF-32 byte-order mark, has an undecodable or malformed
-            CSV header, or repeats a header name the mapping reads.
+        InvalidArgument: the file cannot be opened, is not a regular file (a
+            pipe), is empty (CSV), starts with a UTF-16/UTF-32 byte-order mark,
+            has an undecodable or malformed CSV header, or repeats a header
+            name the mapping reads. While iterating: a CSV field is over
+            :data:`CSV_FIELD_LIMIT`, past which the file cannot be read.
         MappingError: the CSV header lacks a column the mapping names, or the
             mapping uses ``each`` on CSV input.
     """
@@ -192,7 +211,20 @@ def count_rows(path: Path, format: Format | None = None) -> int | None:
 
 
 def _open(path: Path) -> BinaryIO:
+    """Open ``path`` for reading, refusing anything but a regular file.
+
+    An input is read more than once (checked, its header read, then its
+    rows), which a pipe cannot give: ``<(zcat x.jsonl.gz)`` would lose the
+    lines the check read. It is checked before it is opened, as opening a
+    named pipe waits for a writer.
+    """
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            what = "a pipe" if stat.S_ISFIFO(mode) else "not a regular file"
+            raise InvalidArgument(
+                f"{path}: is {what}; ingest reads its input more than once, so give it a "
+                "regular file (save a pipe's output to a file first)")
         return path.open("rb")
     except OSError as exc:
         raise InvalidArgument(f"{path}: cannot open: {exc.strerror or exc}") from exc
@@ -276,6 +308,13 @@ def _csv_rows(mapping: Mapping, path: Path) -> Iterator[RawRow | RowResult]:
             except StopIteration:
                 return
             except csv.Error as exc:
+                if _over_field_limit(exc):
+                    # The reader is lost mid-cell: what follows cannot be told
+                    # from rows (see CSV_FIELD_LIMIT).
+                    raise InvalidArgument(
+                        f"{path}: line {line}: a field over {csv.field_size_limit():,} "
+                        "characters (an unclosed quote?); the file cannot be read past it"
+                    ) from exc
                 done = reader.line_num
                 yield RowResult(line, None, f"line {line}: not valid CSV: {exc}")
                 continue
@@ -285,7 +324,16 @@ def _csv_rows(mapping: Mapping, path: Path) -> Iterator[RawRow | RowResult]:
             yield line, fields
 
 
+def _over_field_limit(exc: csv.Error) -> bool:
+    """Whether the csv module refused a field for its length (it has no error class for it)."""
+    return str(exc).startswith("field larger than field limit")
+
+
 def _csv_row(mapping: Mapping, header: Sequence[str], fields: list[str], line: int) -> RowResult:
+    if "\r" in "".join(fields):  # one search per row, as for undecodable bytes below
+        # A quoted cell spanning lines of a CRLF file keeps its CR LF; read it
+        # as the same cell in an LF file reads.
+        fields = [cell.replace("\r\n", "\n") for cell in fields]
     if len(fields) != len(header):
         return RowResult(line, None, f"line {line}: {len(fields)} fields, but the header has {len(header)}")
     if _ESCAPED.search("".join(fields)):  # one search per row; per cell only to name it
@@ -321,7 +369,7 @@ def _jsonl_row(mapping: Mapping, raw: bytes, line: int) -> RowResult:
             line, None, f"line {line}: not valid utf-8 (byte 0x{byte:02x} at offset {exc.start})"
         )
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         return RowResult(line, None, f"line {line}: not valid JSON: {exc.msg} (column {exc.colno})")
     except (ValueError, RecursionError) as exc:  # e.g. an integer of 5000 digits, deep nesting
@@ -333,6 +381,19 @@ def _jsonl_row(mapping: Mapping, raw: bytes, line: int) -> RowResult:
     except InvalidRecord as exc:
         return RowResult(line, None, f"line {line}: {exc.message}")
     return RowResult(line, record, None)
+
+
+def _refuse_constant(name: str) -> float:
+    """``NaN``, ``Infinity`` and ``-Infinity``: Python's json reads them, JSON has none."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused if no float holds it (``1e400``)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
 
 
 def _json_kind(value: object) -> str:

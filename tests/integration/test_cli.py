@@ -179,6 +179,58 @@ def test_ingest_with_a_broken_mapping_names_file_and_key(tmp_path: Path) -> None
     assert "Traceback" not in err
 
 
+CALLS_MAPPING = ('version = 1\nsource = "cad"\n[record]\nsource_id = "id"\n'
+                 'record_type = { value = "cad_call" }\noccurred_on = "date"\n'
+                 '[[people]]\nrole = { value = "other" }\nname = "name"\nphones = "phone"\n')
+
+
+def test_ingest_with_auto_migrate_false_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    """`auto_migrate = false` holds for ingest as for reindex: the schema is left to `db upgrade`.
+
+    Ingest used to upgrade the empty database's schema itself.
+    """
+    config = init(tmp_path) / "nodes" / "rivertown_pd" / "node.toml"
+    config.write_text(config.read_text().replace("[node]\n", "[node]\nauto_migrate = false\n", 1))
+    (tmp_path / "m.toml").write_text(CALLS_MAPPING)
+    data = tmp_path / "calls.csv"
+    data.write_text("id,date,name,phone\n1,2026-01-02,Ana Lopez,503-555-0101\n")
+    ingest = ("node", "ingest", "--config", str(config), "--mapping", str(tmp_path / "m.toml"),
+              str(data))
+    code, _, err = run(*ingest)
+    assert code == 2 and "accord db upgrade" in err
+    code, _, err = run("node", "reindex", "--config", str(config))
+    assert code == 2 and "accord db upgrade" in err  # as reindex already did
+    assert run("db", "upgrade", "--config", str(config))[0] == 0
+    code, _, err = run(*ingest)
+    assert code == 0, err
+    assert stored_records(config) == 1
+
+
+def test_ingest_says_how_many_rejections_its_report_does_not_list(tmp_path: Path) -> None:
+    """A report keeps the first 1,000 rejections: the hint and the JSON say so.
+
+    The hint used to promise "--json for all", and the JSON listed 1,000 of
+    1,500 with nothing saying the list was cut.
+    """
+    config = init(tmp_path) / "nodes" / "rivertown_pd" / "node.toml"
+    (tmp_path / "m.toml").write_text(CALLS_MAPPING)
+    data = tmp_path / "calls.csv"
+    data.write_text("id,date,name,phone\n"
+                    + "".join(f"{i},bad,Ana,503-555-0101\n" for i in range(1500)))
+    ingest = ("node", "ingest", "--config", str(config), "--mapping", str(tmp_path / "m.toml"),
+              str(data))
+    code, out, _ = run(*ingest, "--show-rejected", "2")
+    assert code == 3
+    assert out.splitlines()[-1] == (
+        "  ... and 1498 more (--show-rejected N or --json lists the first 1000)")
+    code, out, _ = run(*ingest, "--show-rejected", "1000")
+    assert out.splitlines()[-1] == "  ... and 500 more (a report keeps the first 1000)"
+    code, out, _ = run(*ingest, "--json")
+    report = json.loads(out)[0]
+    assert (report["rejected"], len(report["rejections"]), report["rejections_not_listed"]) == (
+        1500, 1000, 500)
+    assert report["rejections"][-1]["line"] == 1001  # the first 1000, in file order
+
 def test_search_without_a_running_node_is_one_clear_line(tmp_path: Path) -> None:
     root = init(tmp_path)
     idp = DevIdentityProvider.load(root / "idp" / "lakeside_so", "lakeside_so")

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import signal
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,39 @@ def test_workers_with_other_keys_are_refused_before_anything_is_read(
         assert store.count_records() == 0
     finally:
         store.close()
+
+
+
+def test_workers_ignore_ctrl_c_and_leave_stopping_the_load_to_the_command(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C reaches every process of the terminal's group, the workers too.
+
+    They ignore it: the command, interrupted, stops the load and shuts them
+    down, and all it prints is ``error: interrupted``. A worker waiting for
+    work used to die of it, printing its KeyboardInterrupt traceback first.
+    Here the signal goes to the workers alone, while they wait: nothing is
+    printed, no worker dies, and the load goes on to its end.
+    """
+    mapping, data = calls(tmp_path, 20 * CHUNK_ROWS)
+    store = NodeStore.open(f"sqlite:///{tmp_path / 'n.db'}")
+    others = {p.pid for p in multiprocessing.active_children()}  # other tests' pools
+    interrupted: list[int] = []
+
+    def interrupt_the_workers(_rows: int) -> None:
+        if not interrupted:
+            time.sleep(0.5)  # the chunks in flight are done: the workers wait for more
+            for child in multiprocessing.active_children():
+                if child.pid is not None and child.pid not in others:
+                    os.kill(child.pid, signal.SIGINT)
+                    interrupted.append(child.pid)
+            time.sleep(0.2)
+
+    try:
+        with Workers(2, KEYS) as pool:
+            report = ingest_file(store, mapping, data, KEYS, NOW, workers=pool, batch_size=50,
+                                 progress=interrupt_the_workers)
+    finally:
+        store.close()
+    assert len(interrupted) == 2
+    assert (report.rows, report.counts.loaded) == (20 * CHUNK_ROWS, 20 * CHUNK_ROWS)
+    assert "Traceback" not in capfd.readouterr().err

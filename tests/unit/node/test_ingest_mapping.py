@@ -384,6 +384,7 @@ def test_to_record_builds_exactly_the_expected_record(rows_mapping: Mapping) -> 
                 addresses=("1 Main St",),
             ),
         ),
+        phone_region="US",  # the mapping's default_region, by default
     )
     assert rows_mapping.to_record(GOOD_ROW) == expected
 
@@ -431,6 +432,9 @@ def test_missing_columns_count_as_empty(rows_mapping: Mapping) -> None:
         ),
         ({"DOB": "1990-01-01;someday"}, "[[people]][0].dobs (column 'DOB'): got 'someday', not a"),
         ({"Name": "Doe\x07"}, "[[people]][0].name (column 'Name'): contains control characters"),
+        # A JSON escape such as \ud800 gives a lone surrogate, which no database can store.
+        ({"Name": "Doe\ud800"},
+         "[[people]][0].name (column 'Name'): not valid Unicode (a lone surrogate)"),
         # DOB and address alone cannot make a person: the block is skipped, leaving nobody.
         (
             {"Role": "", "Name": "", "Phones": "", "AKA": ""},
@@ -528,6 +532,7 @@ def test_json_nested_paths_each_numbers_and_arrays(json_mapping: Mapping) -> Non
             Person(role=Role.VICTIM, given="Ann", family="Lee", phones=("5550100",)),
             Person(role=Role.OTHER, family="Cruz", phones=("555-0199",)),
         ),
+        phone_region="US",
     )
 
 

@@ -55,6 +55,7 @@ def arrest(source_id: str, name: str, day: int = 2) -> Record:
         record_type=RecordType.ARREST,
         occurred_on=dt.date(2024, 1, day),
         people=(Person(role=Role.SUSPECT, name=name),),
+        phone_region="US",  # the mapping's default_region, by default
     )
 
 
@@ -73,6 +74,7 @@ def cad(source_id: str, day: int, summary: str, **fields: object) -> Record:
         occurred_on=dt.date(2024, 3, day),
         jurisdiction="Rivertown",
         summary=summary,
+        phone_region="US",
         **fields,  # type: ignore[arg-type]
     )
 
@@ -172,6 +174,7 @@ def rms(source_id: str, record_type: RecordType, occurred_on: dt.date, **fields:
         record_type=record_type,
         occurred_on=occurred_on,
         jurisdiction="Lakeside",
+        phone_region="US",
         **fields,  # type: ignore[arg-type]
     )
 
