@@ -1247,7 +1247,8 @@ def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: P
     from node.server import load_ed25519_public_key
 
     anchors: list[str] = []
-    pinned: tuple[int, bytes] | None = None
+    #: What the log must contain: the node's accepted checkpoint, a saved one.
+    pins: list[tuple[int, bytes]] = []
     problem = ""
     notes: list[str] = []
     if entries_path is not None:
@@ -1273,6 +1274,7 @@ def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: P
         # is never ahead of the log read after it (read the other way round, a
         # release in between would look like a rolled-back log).
         pinned, anchor = _pinned_by_node(node_config)
+        pins += [pinned] if pinned is not None else []
         anchors.append(anchor)
         entries, notes = asyncio.run(_signed_log(config_path, token))
         if not hub_keys:
@@ -1292,18 +1294,18 @@ def audit_verify(config_path: Path | None, jwt_text: str | None, entries_path: P
         if isinstance(expected, str):
             problem = expected
         else:
-            if pinned is not None and pinned[0] > expected[0]:
-                anchors.append(f"{expected_path} (size {expected[0]}; the node's is newer)")
-            else:
-                pinned = expected
-                anchors.append(f"{expected_path} (size {expected[0]})")
+            # Both pins hold: the node's and the saved one (one larger and
+            # consistent with the log does not excuse the other).
+            pins.append(expected)
+            anchors.append(f"{expected_path} (size {expected[0]})")
     if problem:
         report = VerifyReport().fail(problem, None)
     else:
         report = verify_log(zip(range(1, len(entries) + 1), entries, strict=True), signed,
-                            keys, "accord-hub", origin, pinned=pinned)
-    if report.ok and save_path is not None and notes:
-        save_path.write_text(notes[-1])
+                            keys, "accord-hub", origin, pinned=pins)
+    if report.ok and save_path is not None and signed:
+        # The largest verified checkpoint, wherever it is in the list.
+        save_path.write_text(max(signed, key=lambda c: c.checkpoint.size).to_text())
     if as_json:
         emit_json({**report.to_dict(), "anchors": anchors})
     elif report.ok:
