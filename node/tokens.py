@@ -28,7 +28,7 @@ import enum
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -73,9 +73,14 @@ class Kind(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Token:
-    """One keyed token of one kind."""
+class Token(NamedTuple):
+    """One keyed token of one kind.
+
+    A named tuple rather than a frozen dataclass: tokens are hashed and
+    compared by the dozen for every record ingested and every query (sets of
+    them, unions, sorting), and a tuple's hash is C, not generated Python.
+    It sorts, hashes and compares as the tuple ``(kind, value)``.
+    """
 
     kind: Kind
     value: bytes
