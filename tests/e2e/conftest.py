@@ -11,14 +11,17 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from node.config import NodeConfig
-from tests.integration.conftest import LiveFederation, start_federation, stop_federation
+from tests.integration.conftest import (
+    LiveFederation,
+    console_on_any_port,
+    start_federation,
+    stop_federation,
+)
 
 CHROMIUM = Path(os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium"))
 
@@ -54,13 +57,9 @@ async def browser() -> AsyncIterator[Any]:
             await browser.close()
 
 
-def _console_on_any_port(config: NodeConfig) -> NodeConfig:
-    return replace(config, console=replace(config.console, enabled=True, listen="127.0.0.1:0"))
-
-
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[LiveFederation]:
-    federation = await start_federation(tmp_path / "fed", node_config=_console_on_any_port)
+    federation = await start_federation(tmp_path / "fed", node_config=console_on_any_port)
     try:
         yield federation
     finally:

@@ -80,6 +80,11 @@ def patient(source: PolicySource) -> PolicySource:
     return replace(source, engine=replace(source.engine, timeout=TEST_POLICY_TIMEOUT))
 
 
+def console_on_any_port(config: NodeConfig) -> NodeConfig:
+    """A node's config with its web console on, on a free loopback port."""
+    return replace(config, console=replace(config.console, enabled=True, listen="127.0.0.1:0"))
+
+
 def node_for_tests(config: NodeConfig) -> NodeConfig:
     """A node's config as test federations run it: no reloads, a patient policy timeout."""
     return replace(config, reload_seconds=0, policy=patient(config.policy))

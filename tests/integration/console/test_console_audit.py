@@ -11,27 +11,26 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, CookieJar
 from sqlalchemy import delete, insert
 
-from node.config import NodeConfig
 from node.store import NodeStore, log_state
-from tests.integration.conftest import LiveFederation, start_federation, stop_federation
+from tests.integration.conftest import (
+    LiveFederation,
+    console_on_any_port,
+    start_federation,
+    stop_federation,
+)
 
 AGENCY = "tip_hotline"
 
 
-def _console_on_any_port(config: NodeConfig) -> NodeConfig:
-    return replace(config, console=replace(config.console, enabled=True, listen="127.0.0.1:0"))
-
-
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[LiveFederation]:
-    federation = await start_federation(tmp_path / "fed", node_config=_console_on_any_port)
+    federation = await start_federation(tmp_path / "fed", node_config=console_on_any_port)
     try:
         await federation.search("lakeside_so", phone="503-555-0142")  # something in the log
         yield federation
