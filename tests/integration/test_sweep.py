@@ -23,6 +23,9 @@ from accord.errors import RemoteError
 from accord.rpc import call, channel_options
 from accord.v1 import common_pb2, hub_pb2, node_pb2, node_pb2_grpc
 from node.records import Person, Record, RecordType, Role, Vehicle
+from node.store import Prepared
+from node.tokens import record_tokens
+from tests.conftest import NOW
 from tests.integration.conftest import LiveFederation, start_federation, stop_federation
 from tests.integration.test_operations import scrape, value
 from tests.integration.test_release import CASE, gateway
@@ -281,3 +284,22 @@ async def test_a_node_pivots_only_on_its_own_pointers_from_that_search(
         # The same handle under another search, or for another agency: nothing.
         assert await pivot("0" * 32, "lakeside_so") == 0
         assert await pivot(response.result.search_id, "harbor_pd") == 0
+
+
+async def test_a_sweep_reads_a_records_phones_in_the_region_it_was_ingested_in(
+    federation: LiveFederation,
+) -> None:
+    # A Mexican source writes its phones without the country code; its mapping
+    # says MX. The pivot used to read them in the node's own region (US), so
+    # the phone it followed was not the one the record was indexed under.
+    local = dataclasses.replace(cad_call(phone="55 1234 5678"), phone_region="MX")
+    config = federation.node_configs["rivertown_pd"]
+    federation.nodes["rivertown_pd"].store.upsert(
+        [Prepared(local, record_tokens(local, config.keyring().all(), "MX"))], NOW)
+    federation.ingest("tip_hotline", [dataclasses.replace(tip(), people=(
+        Person(role=Role.VICTIM, name="Jazzy", phones=("+52 55 1234 5678",)),))])
+
+    response = await federation.search("lakeside_so", case=CASE, depth=2, **JAZMIN)
+
+    assert [p.agency for p in response.result.pointers] == ["rivertown_pd"]
+    assert set(linked_by_source(federation, response)) == {"TIP-88213"}
