@@ -2,15 +2,18 @@
 
 The flow (OpenID Connect Core 1.0 section 3.1, RFC 7636 for PKCE):
 
-1. ``begin`` makes a one-time ``state``, a ``nonce`` and a PKCE verifier, keeps
-   them server-side under the state, and returns the provider's authorization
-   URL plus a random *browser binding* the console sets as a cookie. The
-   binding ties the flow to the browser that started it, so a code cannot be
-   injected into someone else's browser (login CSRF).
+1. ``begin`` makes a one-time ``state``, a ``nonce`` and a PKCE verifier and
+   returns the provider's authorization URL plus the *browser binding* the
+   console sets as a cookie: the three, sealed (AES-GCM, a key of this
+   process). The binding ties the flow to the browser that started it, so a
+   code cannot be injected into someone else's browser (login CSRF); and as
+   nothing is kept here, starting flows by the thousand pushes nobody's
+   sign-in in progress out.
 2. The provider signs the person in and sends the browser back to the
    ``redirect_uri`` with ``code`` and ``state``.
-3. ``complete`` takes the pending flow out (once only, and only with the
-   browser binding), exchanges the code at the token endpoint with the PKCE
+3. ``complete`` opens the pending flow from the binding (once only: the state
+   is remembered as spent, and only for the browser whose binding seals that
+   state), exchanges the code at the token endpoint with the PKCE
    verifier and the client's credentials, verifies the ID token (signature
    with the agency's keys from the agreements, issuer, audience = our client
    id, ``nonce``, times), and returns the access token, which must be the JWT
@@ -32,6 +35,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import ssl
 from collections.abc import Mapping
@@ -42,6 +46,8 @@ from urllib.parse import quote_plus, urlencode
 import aiohttp
 import jwt
 import structlog
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from accord.errors import ConfigError, InvalidArgument, Unauthenticated
 from accord.identity import IssuerConfig, Principal, TokenVerifier, decode_signed
@@ -51,8 +57,11 @@ log = structlog.get_logger("accord.console")
 
 #: How long a started sign-in may take at the provider.
 PENDING_LIFETIME = dt.timedelta(minutes=10)
-#: Sign-ins started and not finished, kept at once; the oldest go first beyond this.
-MAX_PENDING = 10_000
+#: Flows finished (or tried from another browser) remembered, so that a
+#: callback cannot be used twice; the oldest are forgotten beyond this (their
+#: codes are spent at the provider by then).
+MAX_SPENT = 10_000
+_SEAL_AAD = b"accord/v1 console oidc flow"
 #: Largest token endpoint answer read.
 MAX_TOKEN_RESPONSE_BYTES = 64 * 1024
 TOKEN_TIMEOUT_SECONDS = 10.0
@@ -65,12 +74,35 @@ NOT_VERIFIED = "the identity provider's answer could not be verified; try again"
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A sign-in started in one browser and not finished."""
+    """A sign-in started in one browser and not finished.
 
-    binding: str
+    Kept in that browser, not here: sealed (AES-GCM under a key of this
+    console process) into the binding cookie. A table of started flows, which
+    anyone can fill by asking for /signin/oidc, would have to forget someone's
+    sign-in in progress to take more.
+    """
+
+    state: str
     nonce: str
     verifier: str
     expires_at: dt.datetime
+
+    def seal(self, aead: AESGCM) -> str:
+        doc = json.dumps({"state": self.state, "nonce": self.nonce, "verifier": self.verifier,
+                          "expires_at": self.expires_at.isoformat()}).encode()
+        nonce = os.urandom(12)
+        return base64.urlsafe_b64encode(nonce + aead.encrypt(nonce, doc, _SEAL_AAD)).decode()
+
+    @classmethod
+    def open(cls, aead: AESGCM, sealed: str) -> Pending | None:
+        """The flow sealed in a binding cookie, or None (absent, altered, another process's)."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+            doc = json.loads(aead.decrypt(raw[:12], raw[12:], _SEAL_AAD))
+            return cls(str(doc["state"]), str(doc["nonce"]), str(doc["verifier"]),
+                       dt.datetime.fromisoformat(doc["expires_at"]))
+        except (ValueError, KeyError, TypeError, InvalidTag, UnicodeEncodeError):
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +127,9 @@ class OidcSignIn:
         self.issuer = issuer
         self.verifier = verifier
         self.client_secret = client_secret
-        self._pending: dict[str, Pending] = {}
+        self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
+        #: state -> until when it is remembered as spent.
+        self._spent: dict[str, dt.datetime] = {}
         self._ssl: ssl.SSLContext | None = None
         if config.ca_file is not None:
             try:
@@ -109,14 +143,10 @@ class OidcSignIn:
 
     def begin(self, now: dt.datetime) -> Started:
         """Start a sign-in: the authorization URL and the browser binding."""
-        self._expire(now)
-        while len(self._pending) >= MAX_PENDING:
-            self._pending.pop(next(iter(self._pending)))
-        state = secrets.token_urlsafe(32)
-        pending = Pending(binding=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32),
+        pending = Pending(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32),
                           verifier=secrets.token_urlsafe(64),
                           expires_at=now + PENDING_LIFETIME)
-        self._pending[state] = pending
+        state = pending.state
         query = urlencode({
             "response_type": "code",
             "client_id": self.config.client_id,
@@ -128,7 +158,8 @@ class OidcSignIn:
             "code_challenge_method": "S256",
         })
         separator = "&" if "?" in self.config.authorization_endpoint else "?"
-        return Started(self.config.authorization_endpoint + separator + query, pending.binding)
+        return Started(self.config.authorization_endpoint + separator + query,
+                       pending.seal(self._aead))
 
     async def complete(self, query: Mapping[str, str], binding: str,
                        now: dt.datetime) -> tuple[str, Principal]:
@@ -139,12 +170,21 @@ class OidcSignIn:
         Unauthenticated for an answer that fails verification.
         """
         self._expire(now)
-        pending = self._pending.pop(query.get("state", ""), None)
-        if pending is None:
+        state = query.get("state", "")
+        if not state or state in self._spent:
             raise InvalidArgument("sign-in: this sign-in is unknown, used or expired; "
                                   "start again")
-        if not hmac.compare_digest(pending.binding.encode(), binding.encode()):
+        # Spent now, whatever follows: a callback is tried once (from another
+        # browser too: the right one cannot use it after that either).
+        while len(self._spent) >= MAX_SPENT:
+            self._spent.pop(next(iter(self._spent)))
+        self._spent[state] = now + PENDING_LIFETIME
+        pending = Pending.open(self._aead, binding) if binding else None
+        if pending is None or not hmac.compare_digest(pending.state.encode(), state.encode()):
             raise InvalidArgument("sign-in: it was started in another browser; start again")
+        if pending.expires_at <= now:
+            raise InvalidArgument("sign-in: this sign-in is unknown, used or expired; "
+                                  "start again")
         if "error" in query:
             error = query["error"][:64]
             if not error.replace("_", "").isalnum():
@@ -231,8 +271,8 @@ class OidcSignIn:
             raise Unauthenticated(NOT_VERIFIED) from exc
 
     def _expire(self, now: dt.datetime) -> None:
-        for state in [s for s, p in self._pending.items() if p.expires_at <= now]:
-            del self._pending[state]
+        for state in [s for s, until in self._spent.items() if until <= now]:
+            del self._spent[state]
 
 
 def _client_basic(client_id: str, secret: str) -> str:

@@ -19,11 +19,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
+from yarl import URL
 
 from accord.errors import ConfigError
 from node.console.app import Console, make_app
 from node.console.config import ConsoleConfig, OidcConfig
-from node.console.oidc import NOT_VERIFIED, PENDING_LIFETIME, OidcSignIn
+from node.console.oidc import BINDING_COOKIE, NOT_VERIFIED, PENDING_LIFETIME, OidcSignIn
 from node.console.service import _client_secret
 from tests.conftest import NOW
 from tests.integration.conftest import start_federation, stop_federation
@@ -157,6 +158,28 @@ async def test_a_callback_in_another_browser_is_refused(world: World) -> None:
     # ...and the flow it belonged to is spent: the right browser cannot finish it now.
     status, _, _ = await world.get(callback.removeprefix(world.console_url))
     assert status == 400
+
+
+async def test_a_flood_of_started_sign_ins_pushes_nobodys_sign_in_out(world: World) -> None:
+    # Anyone can start sign-ins (a GET): kept in a table, 10,000 of them pushed
+    # out the one someone was in the middle of. Now the browser holds its flow.
+    callback = await _callback_url(world)
+    for _ in range(12_000):
+        world.oidc.begin(world.clock())
+    status, _, _ = await world.get(callback.removeprefix(world.console_url))
+    assert status == 200
+
+
+async def test_an_altered_binding_cookie_is_another_browsers(world: World) -> None:
+    callback = await _callback_url(world)
+    cookie = world.browser.cookie_jar.filter_cookies(
+        URL(world.console_url + "/signin/callback"))[BINDING_COOKIE].value
+    altered = cookie[:-6] + ("AAAAAA" if not cookie.endswith("AAAAAA") else "BBBBBB")
+    async with ClientSession() as other, other.get(
+            callback, headers={"Cookie": f"{BINDING_COOKIE}={altered}"}) as response:
+        assert response.status == 400
+        assert alert(await response.text()) == ("sign-in: it was started in another browser; "
+                                                "start again")
 
 
 async def test_a_sign_in_left_too_long_expires(world: World) -> None:
