@@ -36,6 +36,8 @@ INFO_PREFIX = b"accord/v1 release\x00"
 KEY_BYTES = 32
 #: Records larger than this are refused (a record is a few KiB; a gRPC message is at most 4 MiB).
 MAX_RECORD_BYTES = 1 << 20
+#: The smallest size class a record is padded to (see :func:`padded_size`).
+MIN_PADDED_BYTES = 1 << 10
 #: The encapsulated key (32 bytes) and the AEAD tag (16 bytes).
 SEAL_OVERHEAD = 32 + 16
 
@@ -97,10 +99,29 @@ def seal(record: Mapping[str, Any], recipient_public: bytes, *, grant_id: str) -
         raise InvalidArgument(f"record: not JSON-serialisable: {exc}") from exc
     if len(plaintext) > MAX_RECORD_BYTES:
         raise InvalidArgument(f"record: {len(plaintext)} bytes as JSON, at most {MAX_RECORD_BYTES} allowed")
+    plaintext = _padded(plaintext)
     try:
         return SUITE.encrypt(plaintext, X25519PublicKey.from_public_bytes(bytes(recipient_public)), info=info)
     except ValueError as exc:  # a low-order point: no shared secret can be made with it
         raise InvalidArgument("recipient_public: not a usable X25519 public key") from exc
+
+
+def padded_size(size: int) -> int:
+    """The size a record of ``size`` bytes is sealed at: the next power of two, 1 KiB at least.
+
+    The hub relays (and logs the size of) every sealed record: unpadded, its
+    length told the length of what was in it, a name's among them. Now it
+    tells only the record's size class.
+    """
+    bucket = MIN_PADDED_BYTES
+    while bucket < size:
+        bucket *= 2
+    return min(bucket, MAX_RECORD_BYTES) if size <= MAX_RECORD_BYTES else size
+
+
+def _padded(plaintext: bytes) -> bytes:
+    # Spaces after the JSON: the reader's json.loads takes trailing whitespace.
+    return plaintext + b" " * (padded_size(len(plaintext)) - len(plaintext))
 
 
 def _reject_constant(token: str) -> Any:

@@ -13,8 +13,13 @@ Hardening against frequency attacks: a plain CLK leaks its Hamming weight
 every filter is *balanced* (Schnell, Borgs, Encarnação 2016): the
 ``RAW_BITS``-bit filter ``f`` is followed by its complement ``~f`` and the
 ``2 * RAW_BITS`` bits are permuted under the key, so every encoding has
-exactly ``RAW_BITS`` ones and an observer cannot tell filter bits from
-complement bits. The key is separate per field kind and per agreement (HKDF,
+exactly ``RAW_BITS`` ones. One filter alone does not tell filter bits from
+complement bits; but the permutation is the same for every filter of a kind
+and agreement, so an observer of many (the hub relays query filters and keeps
+watches') can tell them apart statistically (a filter bit is set in fewer
+than half of all filters) and recover each filter's raw weight, roughly the
+name's length (docs/threat-model.md, "Residual risks"). The key is separate
+per field kind and per agreement (HKDF,
 see :mod:`node.tokens`), so the same name encodes to unrelated filters under
 another federation or agreement, and a given-name filter never lines up with
 a family-name one.

@@ -11,7 +11,15 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from accord.errors import CryptoError, InvalidArgument
-from accord.sealing import MAX_RECORD_BYTES, RecipientKey, open_sealed, seal, withhold
+from accord.sealing import (
+    MAX_RECORD_BYTES,
+    SEAL_OVERHEAD,
+    RecipientKey,
+    open_sealed,
+    padded_size,
+    seal,
+    withhold,
+)
 from node.records import Person, Record, RecordType, Role, Vehicle
 
 GRANT_ID = "AAECAwQFBgcICQoLDA0ODw"
@@ -103,7 +111,19 @@ def test_hpke_info_binds_the_grant_id() -> None:
     sealed = seal({"a": 1, "b": "é"}, key.public_bytes, grant_id=GRANT_ID)
     suite = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
     plaintext = suite.decrypt(sealed, key.private, info=b"accord/v1 release\x00" + GRANT_ID.encode())
-    assert plaintext == '{"a":1,"b":"é"}'.encode()
+    # The canonical JSON, padded with spaces to its size class (1 KiB here).
+    assert plaintext == '{"a":1,"b":"é"}'.encode().ljust(1024, b" ")
+
+
+def test_a_sealed_record_tells_only_its_size_class() -> None:
+    key = RecipientKey.generate()
+    sizes = {len(seal({"name": name}, key.public_bytes, grant_id=GRANT_ID))
+             for name in ("Ann Lee", "Jazmin Ramirez-Oquendo", "x" * 900)}
+    assert sizes == {1024 + SEAL_OVERHEAD}
+    assert padded_size(1025) == 2048 and padded_size(MAX_RECORD_BYTES) == MAX_RECORD_BYTES
+    big = seal({"n": "x" * 1500}, key.public_bytes, grant_id=GRANT_ID)
+    assert len(big) == 2048 + SEAL_OVERHEAD
+    assert open_sealed(big, key, grant_id=GRANT_ID) == {"n": "x" * 1500}
 
 
 def test_another_key_cannot_open() -> None:
