@@ -165,6 +165,11 @@ def check_watch_id(watch_id: str, where: str) -> str:
     return watch_id
 
 
+#: Denials that are no decision: the policy engine failed. A watch outlives them.
+ENGINE_FAILURES = frozenset({"policy_error", "policy_timeout", "policy_undefined",
+                             "policy_revision_mismatch"})
+
+
 class WatchService:
     """Adds, lists, removes and checks watches."""
 
@@ -327,6 +332,13 @@ class WatchService:
             allowed = await self._searcher.authorise(principal, query, "", now,
                                                      denied_event="watch_check_denied")
         except PermissionDenied as exc:
+            if ENGINE_FAILURES & set(exc.reasons):
+                # The engine could not decide (down, slow, not loaded): no
+                # search this round, but no decision either; the watch waits
+                # for the next round, and that one looks back to the last check
+                # that was made, so nothing ingested meanwhile is missed.
+                await asyncio.to_thread(self._unclaim, row, now)
+                return 0
             await asyncio.to_thread(self._end, row, now, EXPIRED, "watch_ended", exc.reasons)
             return 0
         since = as_utc(row.last_checked_at) - CLOCK_MARGIN
@@ -344,6 +356,13 @@ class WatchService:
                 watches.c.last_checked_at == row.last_checked_at,
             ).values(last_checked_at=now)).rowcount
         return bool(claimed)
+
+    def _unclaim(self, row: Any, now: dt.datetime) -> None:
+        """Undo :meth:`_claim` for a check that was not made."""
+        with self._audit.engine.begin() as conn:
+            conn.execute(update(watches).where(
+                watches.c.watch_id == row.watch_id, watches.c.last_checked_at == now,
+            ).values(last_checked_at=row.last_checked_at))
 
     def _end(self, row: Any, now: dt.datetime, state: str, event: str,
              reasons: tuple[str, ...]) -> None:

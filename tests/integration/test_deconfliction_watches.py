@@ -284,3 +284,36 @@ async def test_the_hub_checks_watches_on_its_own_and_counts_what_they_report(
     # One record reported once, however many rounds ran.
     assert sum(rounds) == 1 and len(rounds) >= 1
     assert len(await notifications(federation, "lakeside_so")) == 1
+
+
+async def test_a_policy_engine_that_cannot_decide_pauses_a_watch_and_ends_none(
+    federation: LiveFederation,
+) -> None:
+    # An OPA sidecar restarting used to end every watch (policy_error is a
+    # denial, and a denial ended the watch); nothing said why.
+    watch = await add_watch(federation, phone=PHONE_TEXT, days=10)
+    watches = federation.hub.watches
+    point = federation.hub.policy
+
+    class Broken:
+        async def evaluate(self, decision: str, input: object) -> object:
+            raise ConnectionError("sidecar down")
+
+        async def close(self) -> None:
+            return None
+
+    working, version = point._engine, point.version
+    await point.replace(Broken(), "broken")  # type: ignore[arg-type]
+    federation.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(hours=2))
+    assert await watches.check_all(NOW + dt.timedelta(hours=3)) == 0
+    point._engine, point.version = working, version
+    # Back: the watch is active, and the record ingested while it waited is found.
+    assert await watches.check_all(NOW + dt.timedelta(hours=4)) == 1
+    [listed] = (await hub_as(federation, "lakeside_so", "ListWatches",
+                             hub_pb2.ListWatchesRequest(),
+                             federation.token("lakeside_so"))).watches  # type: ignore[attr-defined]
+    assert (listed.watch_id, listed.state) == (watch.watch_id, hub_pb2.WATCH_STATE_ACTIVE)
+    events = [e.doc for e in federation.hub.audit.entries()]
+    assert [e["reasons"] for e in events if e["event"] == "watch_check_denied"] == [
+        ["policy_error"]]
+    assert "watch_ended" not in [e["event"] for e in events]
