@@ -437,9 +437,33 @@ class ReleaseService:
         if not principal.has_role("custodian"):
             raise PermissionDenied("only a custodian of the owning agency may decide releases",
                                    reasons=("role_custodian_missing",))
+        if approve:
+            # An approval is a grant: the policy is asked again, now (the
+            # agreement may have expired, the requester's agency left it,
+            # since the request), as for a grant renewed at fetch.
+            row = await asyncio.to_thread(self._row, release_id)
+            if row is not None and row.owner == principal.agency and row.state == PENDING:
+                current = dict(row._mapping)
+                decision = await self._decide(current, list(row.requester_roles), now,
+                                              "approved")
+                blocking = tuple(r for r in decision.reasons if r != "approval_required")
+                if blocking:  # a refusal always carries a reason (see PolicyPoint)
+                    await asyncio.to_thread(self._deny_pending, principal, current, blocking,
+                                            now)
+                    raise PermissionDenied(f"release denied: {', '.join(blocking)}",
+                                           reasons=blocking)
         await asyncio.to_thread(self._record_decision, principal, release_id, approve, reason,
                                 now)
         return await self.get(release_id)
+
+    def _deny_pending(self, principal: Principal, row: dict[str, Any],
+                      blocking: tuple[str, ...], now: dt.datetime) -> None:
+        with self._audit.transaction() as tx:
+            appended = tx.append(self._event("release_denied", "denied", now, principal,
+                                             row, blocking))
+            tx.conn.execute(update(releases).where(
+                releases.c.release_id == row["release_id"], releases.c.state == PENDING).values(
+                state=DENIED, reasons=list(blocking), audit_seq=appended.seq, updated_at=now))
 
     def _record_decision(self, principal: Principal, release_id: str, approve: bool,
                          reason: str, now: dt.datetime) -> None:

@@ -622,3 +622,43 @@ async def test_a_request_whose_key_its_node_did_not_attest_is_refused_by_the_hub
         assert (refused.value.status, refused.value.message) == (
             grpc.StatusCode.INVALID_ARGUMENT, message)
     assert "release_requested" not in events(federation)
+
+
+async def test_an_approval_is_refused_when_the_policy_no_longer_allows_the_release(
+    federation: LiveFederation,
+) -> None:
+    # The hub granted on a custodian's approval without asking the policy
+    # again: an agreement expired since the request was granted under anyway
+    # (only the owning node's own check stopped it at fetch).
+    federation.ingest("tip_hotline", [tip()])
+    pointer = await find_pointer(federation, "tip_hotline", phone="503-555-0142")
+    requested = await gateway(federation, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    assert requested.release.state == PENDING
+    point = federation.hub.policy
+    working = point._engine
+
+    class Expired:
+        async def evaluate(self, decision: str, input: object) -> object:
+            if decision == "accord/release/decision":
+                return {"allow": False, "reasons": ["agreement_expired"]}
+            return await working.evaluate(decision, input)  # type: ignore[arg-type]
+
+        async def close(self) -> None:
+            return None
+
+    point._engine = Expired()  # type: ignore[assignment]
+    try:
+        with pytest.raises(RemoteError) as refused:
+            await hub_as(federation, "tip_hotline", "DecideRelease",
+                         hub_pb2.DecideReleaseRequest(release_id=requested.release.release_id,
+                                                      approve=True, reason="ok"),
+                         federation.token("tip_hotline", sub="cust.ng", roles=("custodian",)))
+    finally:
+        point._engine = working
+    assert (refused.value.status, refused.value.message) == (
+        grpc.StatusCode.PERMISSION_DENIED, "release denied: agreement_expired")
+    assert events(federation)[-1] == "release_denied"
+    assert "release_granted" not in events(federation)
+    fetched = await gateway(federation, "lakeside_so", "LocalFetchRelease",
+                            hub_pb2.FetchReleaseRequest(release_id=requested.release.release_id))
+    assert (fetched.release.state, fetched.record_json) == (common_pb2.RELEASE_STATE_DENIED, "")
