@@ -21,6 +21,7 @@ import structlog
 from google.protobuf.descriptor import FieldDescriptor  # type: ignore[import-untyped]
 from google.protobuf.message import DecodeError, Message  # type: ignore[import-untyped]
 from google.protobuf.unknown_fields import UnknownFieldSet  # type: ignore[import-untyped]
+from sqlalchemy.exc import OperationalError
 
 from accord.errors import AccordError, RemoteError
 
@@ -83,6 +84,16 @@ def rpc_method(
                     metrics.denials.labels(reason).inc()
             await context.abort(exc.status, exc.message)
             raise  # unreachable: abort raises
+        except OperationalError as exc:
+            # The database went away (or never answered): the caller can try
+            # again later, and should hear that, not "internal error". The
+            # driver's message may quote a statement's values: only its type
+            # is logged.
+            outcome = "UNAVAILABLE"
+            log.error("database_unavailable", error=type(exc.orig).__name__)
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                "the database is unavailable; try again later")
+            raise
         except Exception:
             outcome = "INTERNAL"
             log.exception("rpc_failed")
