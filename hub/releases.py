@@ -448,22 +448,13 @@ class ReleaseService:
                                               "approved")
                 blocking = tuple(r for r in decision.reasons if r != "approval_required")
                 if blocking:  # a refusal always carries a reason (see PolicyPoint)
-                    await asyncio.to_thread(self._deny_pending, principal, current, blocking,
-                                            now)
+                    await asyncio.to_thread(self._deny_from, PENDING, principal, current,
+                                            blocking, now)
                     raise PermissionDenied(f"release denied: {', '.join(blocking)}",
                                            reasons=blocking)
         await asyncio.to_thread(self._record_decision, principal, release_id, approve, reason,
                                 now)
         return await self.get(release_id)
-
-    def _deny_pending(self, principal: Principal, row: dict[str, Any],
-                      blocking: tuple[str, ...], now: dt.datetime) -> None:
-        with self._audit.transaction() as tx:
-            appended = tx.append(self._event("release_denied", "denied", now, principal,
-                                             row, blocking))
-            tx.conn.execute(update(releases).where(
-                releases.c.release_id == row["release_id"], releases.c.state == PENDING).values(
-                state=DENIED, reasons=list(blocking), audit_seq=appended.seq, updated_at=now))
 
     def _record_decision(self, principal: Principal, release_id: str, approve: bool,
                          reason: str, now: dt.datetime) -> None:
@@ -545,7 +536,8 @@ class ReleaseService:
                              if not (r == "approval_required" and row.approved))
             if blocking or not (decision.allow or row.approved):
                 blocking = blocking or (DENIED_WITHOUT_REASON,)
-                await asyncio.to_thread(self._deny_regrant, principal, current, blocking, now)
+                await asyncio.to_thread(self._deny_from, GRANTED, principal, current, blocking,
+                                        now)
                 raise PermissionDenied(f"release denied: {', '.join(blocking)}",
                                        reasons=blocking)
             await asyncio.to_thread(self._regrant, principal, current, now)
@@ -582,13 +574,14 @@ class ReleaseService:
         release = await self.get(release_id)
         return release, bytes(response.ciphertext), row.grant_id, list(response.withheld)
 
-    def _deny_regrant(self, principal: Principal, row: dict[str, Any],
-                      blocking: tuple[str, ...], now: dt.datetime) -> None:
+    def _deny_from(self, state: int, principal: Principal, row: dict[str, Any],
+                   blocking: tuple[str, ...], now: dt.datetime) -> None:
+        """The policy, asked again, refuses a release in ``state``: audit it, end it denied."""
         with self._audit.transaction() as tx:
             appended = tx.append(self._event("release_denied", "denied", now, principal,
                                              row, blocking))
             tx.conn.execute(update(releases).where(
-                releases.c.release_id == row["release_id"], releases.c.state == GRANTED).values(
+                releases.c.release_id == row["release_id"], releases.c.state == state).values(
                 state=DENIED, reasons=list(blocking), audit_seq=appended.seq, updated_at=now))
 
     def _regrant(self, principal: Principal, row: dict[str, Any], now: dt.datetime) -> None:
