@@ -61,17 +61,17 @@ def verify_log(
     key_name: str,
     origin: str,
     *,
-    pinned: tuple[int, bytes] | Sequence[tuple[int, bytes]] | None = None,
+    pinned: Sequence[tuple[int, bytes]] = (),
 ) -> VerifyReport:
     """Verify ``entries`` (stored seq, canonical bytes), in order, against ``checkpoints``.
 
-    ``pinned`` is a (size, root) checkpoint already accepted, or several (the
-    node's, an auditor's saved one): the log must hold every one, or it was
+    ``pinned`` are (size, root) checkpoints already accepted (the node's, an
+    auditor's saved one): the log must hold every one, or it was
     rolled back or forked. Two of them at one size with different roots fail
     at once: someone was shown two histories.
     """
     pins: dict[int, bytes] = {}
-    for size, root in _pin_list(pinned):
+    for size, root in pinned:
         if pins.get(size, root) != root:
             return VerifyReport(pinned_size=size).fail(
                 f"two checkpoints accepted before at size {size} have different roots: "
@@ -158,17 +158,6 @@ def verify_log(
             f"entries #{last + 1} to #{report.entries} are covered by no signed checkpoint: "
             "they cannot be verified", last + 1)
     return report
-
-
-def _pin_list(pinned: tuple[int, bytes] | Sequence[tuple[int, bytes]] | None
-              ) -> list[tuple[int, bytes]]:
-    """``pinned`` as a list of (size, root): one pin, several, or none."""
-    if pinned is None:
-        return []
-    if len(pinned) == 2 and isinstance(pinned[0], int):
-        size, root = pinned
-        return [(size, root)]  # type: ignore[list-item]
-    return list(pinned)  # type: ignore[arg-type]
 
 
 def signed_prefix(entries: Sequence[bytes], notes: Sequence[str]) -> list[bytes]:

@@ -223,6 +223,30 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
         raise CryptoError()
 
 
+def proof_between(a: int, b: int) -> tuple[int, int] | None:
+    """The (old, new) sizes a consistency proof is needed for between trees of ``a`` and
+    ``b`` leaves (either order), or None: equal sizes compare roots, and every tree
+    extends the empty one."""
+    old, new = sorted((a, b))
+    return (old, new) if 0 < old < new else None
+
+
+def verify_one_history(a: tuple[int, bytes], b: tuple[int, bytes],
+                       proof: Sequence[bytes]) -> None:
+    """Check that two (size, root) checkpoints, in either order, are of one log.
+
+    The log only grows: whichever is older must be a prefix of the newer (with
+    ``proof``, the consistency proof between them, see :func:`proof_between`),
+    and two of one size must have one root. Raises CryptoError otherwise.
+    """
+    (old_size, old_root), (new_size, new_root) = sorted((a, b), key=lambda c: c[0])
+    if old_size == new_size:
+        if old_root != new_root:
+            raise CryptoError()
+    elif old_size > 0:
+        verify_consistency(old_size, new_size, old_root, new_root, proof)
+
+
 def verify_consistency(
     old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> None:

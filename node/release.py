@@ -244,17 +244,13 @@ class Releaser:
         stored = await asyncio.to_thread(self._store.last_checkpoint)
         newest = checkpoint
         if stored is not None:
-            last = Checkpoint(self._hub.origin, *stored)
-            # The log only grows: whichever of the two is older must be a prefix
-            # of the newer, or the hub is showing this node a forked history.
-            old, new = sorted((last, checkpoint), key=lambda c: c.size)
-            if old.size == new.size:
-                if old.root != new.root:
-                    raise CryptoError()
-            elif old.size > 0:
-                proof = await self._consistency(old.size, new.size)
-                merkle.verify_consistency(old.size, new.size, old.root, new.root, proof)
-            newest = new
+            # Whichever of the two is older must be a prefix of the newer, or
+            # the hub is showing this node a forked history.
+            between = merkle.proof_between(stored[0], checkpoint.size)
+            proof = await self._consistency(*between) if between is not None else []
+            merkle.verify_one_history(stored, (checkpoint.size, checkpoint.root), proof)
+            if stored[0] > checkpoint.size:
+                newest = Checkpoint(self._hub.origin, *stored)
         merkle.verify_inclusion(grant.audit_leaf, grant.audit_seq - 1, checkpoint.size,
                                 list(req.inclusion_proof), checkpoint.root)
         return checkpoint, newest

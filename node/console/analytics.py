@@ -40,7 +40,7 @@ def verify_entries(entries: Sequence[bytes], notes: Sequence[str],
     """
     return verify_log(zip(range(1, len(entries) + 1), entries, strict=True),
                       [SignedCheckpoint.from_text(n) for n in notes], list(keys), KEY_NAME,
-                      origin, pinned=pinned)
+                      origin, pinned=[pinned] if pinned is not None else [])
 
 
 @dataclass(frozen=True)
@@ -83,22 +83,17 @@ def check_against_pin(check: InclusionCheck, pinned: tuple[int, bytes] | None,
     """
     if not check.ok or pinned is None:
         return check
-    pinned_size, pinned_root = pinned
-    size, root = check.tree_size, bytes.fromhex(check.root)
-    (old_size, old_root), (new_size, new_root) = sorted(
-        ((size, root), (pinned_size, pinned_root)), key=lambda c: c[0])
-    problem = ""
-    if old_size == new_size:
-        if old_root != new_root:
-            problem = (f"the checkpoint of size {size} has another root than the node's "
-                       "accepted checkpoint of that size: a forked log")
-    elif old_size > 0:
-        try:
-            merkle.verify_consistency(old_size, new_size, old_root, new_root, list(proof))
-        except AccordError:
-            problem = (f"the checkpoint of size {size} is not consistent with the node's "
-                       f"accepted checkpoint of size {pinned_size}: a forked or rolled-back log")
-    return replace(check, ok=False, problem=problem) if problem else check
+    pinned_size = pinned[0]
+    size = check.tree_size
+    try:
+        merkle.verify_one_history((size, bytes.fromhex(check.root)), pinned, proof)
+    except AccordError:
+        problem = (f"the checkpoint of size {size} has another root than the node's "
+                   "accepted checkpoint of that size: a forked log" if size == pinned_size
+                   else f"the checkpoint of size {size} is not consistent with the node's "
+                   f"accepted checkpoint of size {pinned_size}: a forked or rolled-back log")
+        return replace(check, ok=False, problem=problem)
+    return check
 
 
 @dataclass

@@ -26,6 +26,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from accord import merkle
 from accord.auditlog import signed_prefix
 from accord.checkpoint import SignedCheckpoint
 from accord.errors import AccordError, InvalidArgument, RemoteError
@@ -605,12 +606,10 @@ async def audit_entry(request: web.Request) -> web.StreamResponse:
         size = SignedCheckpoint.from_text(note).checkpoint.size
         proof = await console.backend.inclusion_proof(seq, size)
         check = analytics.check_inclusion(seq, entry, note, proof, s.hub_keys, s.log_origin)
-        if check.ok and pinned is not None and 0 < min(size, pinned[0]) < max(size, pinned[0]):
-            between = await console.backend.consistency_proof(min(size, pinned[0]),
-                                                               max(size, pinned[0]))
-        else:
-            between = []
-        check = analytics.check_against_pin(check, pinned, between)
+        between = merkle.proof_between(size, pinned[0]) if check.ok and pinned else None
+        consistency = (await console.backend.consistency_proof(*between)
+                       if between is not None else [])
+        check = analytics.check_against_pin(check, pinned, consistency)
     except AccordError as exc:
         return console.render(request, "error.html", status=400, title="Audit entry",
                               message=error_message(exc))

@@ -181,15 +181,15 @@ def test_a_log_cut_back_is_caught_by_the_checkpoint_pinned_before(log: AuditLog)
     short = entries_of(log, 20), checkpoints_of(log, 20)
     assert verify_log(*short, SIGNER.public_key(), "accord-hub", ORIGIN).ok
     # ... but not against what was accepted before.
-    report = verify_log(*short, SIGNER.public_key(), "accord-hub", ORIGIN, pinned=pinned)
+    report = verify_log(*short, SIGNER.public_key(), "accord-hub", ORIGIN, pinned=[pinned])
     assert (report.ok, report.bad_seq, report.pinned_size) == (False, 21, 30)
     assert "rolled back" in report.problem
     # A pinned root the log does not have is a fork.
     report = verify_log(entries_of(log), checkpoints_of(log), SIGNER.public_key(),
-                        "accord-hub", ORIGIN, pinned=(10, b"\x00" * 32))
+                        "accord-hub", ORIGIN, pinned=[(10, b"\x00" * 32)])
     assert (report.ok, report.bad_seq) == (False, 10) and "forked" in report.problem
     assert verify_log(entries_of(log), checkpoints_of(log), SIGNER.public_key(), "accord-hub",
-                      ORIGIN, pinned=pinned).ok
+                      ORIGIN, pinned=[pinned]).ok
 
 
 def test_every_checkpoint_pinned_must_be_in_the_log(log: AuditLog) -> None:
