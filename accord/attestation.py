@@ -71,8 +71,7 @@ class Attester:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"TLS certificate or key ({cert_path}, {key_path}): "
                               f"cannot load: {exc}") from exc
-        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-                          | ed25519.Ed25519PrivateKey):
+        if not isinstance(key, SigningKey):
             raise ConfigError(f"{key_path}: a {type(key).__name__}; want an ECDSA, RSA or "
                               "Ed25519 key")
         return cls(agency, key, cert.public_bytes(serialization.Encoding.DER))

@@ -14,7 +14,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2
 from sqlalchemy import Engine, text
 
-from accord.policy.engine import SEARCH, PolicyPoint
+from accord.policy.engine import ENGINE_FAILURES, SEARCH, PolicyPoint
 
 log = structlog.get_logger("accord.health")
 
@@ -75,6 +75,5 @@ def policy_check(policy: PolicyPoint) -> Check:
         decision = await policy.decide(SEARCH, {"agreement": "", "purpose": "", "now": ""})
         # A revision mismatch (an OPA server that lost or has not finished a
         # push) is unhealthy too; asking also starts the push again.
-        return not {"policy_error", "policy_timeout", "policy_undefined",
-                    "policy_revision_mismatch"} & set(decision.reasons)
+        return not ENGINE_FAILURES & set(decision.reasons)
     return check

@@ -54,6 +54,7 @@ from sqlalchemy import (
 
 from accord.errors import InvalidArgument, NotFound, PermissionDenied
 from accord.identity import Principal
+from accord.policy.engine import ENGINE_FAILURES
 from accord.times import as_utc, rfc3339
 from accord.tokens import FILTER_BYTES, TOKEN_BYTES, tokens_digest
 from accord.v1 import common_pb2, hub_pb2
@@ -163,11 +164,6 @@ def check_watch_id(watch_id: str, where: str) -> str:
     if not WATCH_ID_RE.match(watch_id):
         raise InvalidArgument(f"{where}: got {watch_id[:40]!r}, want a watch id like 'w_3f9c...'")
     return watch_id
-
-
-#: Denials that are no decision: the policy engine failed. A watch outlives them.
-ENGINE_FAILURES = frozenset({"policy_error", "policy_timeout", "policy_undefined",
-                             "policy_revision_mismatch"})
 
 
 class WatchService:

@@ -356,6 +356,12 @@ def _describe(text: str, modules: Mapping[str, str]) -> str:
     return f"{name} line {source.count(chr(10), 0, offset) + 1}: {message}"
 
 
+#: The reasons of a denial that is no decision: the engine could not decide
+#: (an error, a timeout, no answer, not what this process pushed). Health
+#: checks count them as unhealthy; a watch outlives them.
+ENGINE_FAILURES = frozenset({"policy_error", "policy_timeout", "policy_undefined",
+                             "policy_revision_mismatch"})
+
 #: The reason a policy's bare ``allow: false`` is given.
 DENIED_WITHOUT_REASON = "policy_denied_without_reason"
 

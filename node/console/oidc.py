@@ -101,7 +101,7 @@ class Pending:
             doc = json.loads(aead.decrypt(raw[:12], raw[12:], _SEAL_AAD))
             return cls(str(doc["state"]), str(doc["nonce"]), str(doc["verifier"]),
                        dt.datetime.fromisoformat(doc["expires_at"]))
-        except (ValueError, KeyError, TypeError, InvalidTag, UnicodeEncodeError):
+        except (ValueError, KeyError, TypeError, InvalidTag):  # a UnicodeError is a ValueError
             return None
 
 
