@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from alembic import command
 from alembic.config import Config
@@ -43,25 +44,60 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+class SchemaState(NamedTuple):
+    """Where a database's schema stands against this version's migrations."""
+
+    current: str | None
+    head: str
+    #: ``current`` is one of this version's revisions (or the database is empty).
+    known: bool
+
+    @property
+    def name(self) -> str:
+        """``up_to_date``, ``upgrade_needed`` or ``unknown_revision``."""
+        if not self.known:
+            return "unknown_revision"
+        return "up_to_date" if self.current == self.head else "upgrade_needed"
+
+    def unknown_message(self) -> str:
+        return (f"database schema is at revision {self.current}, which this version of "
+                f"Accord does not know (its newest is {self.head}): a newer version "
+                "migrated it; run that version (a database is never downgraded)")
+
+
+def state(script_location: Path, engine: Engine) -> SchemaState:
+    have = current(engine)
+    scripts = ScriptDirectory.from_config(alembic_config(script_location, None))  # type: ignore[arg-type]
+    known = have is None or have in {rev.revision for rev in scripts.walk_revisions()}
+    return SchemaState(have, head(script_location), known)
+
+
 def upgrade(script_location: Path, engine: Engine) -> tuple[str | None, str]:
-    """Upgrade the database to the newest schema; returns (from, to) revisions."""
-    before = current(engine)
+    """Upgrade the database to the newest schema; returns (from, to) revisions.
+
+    Raises:
+        ConfigError: the database is at a revision this version does not know.
+    """
+    found = state(script_location, engine)
+    if not found.known:
+        raise ConfigError(found.unknown_message())
     command.upgrade(alembic_config(script_location, engine), "head")
-    return before, head(script_location)
+    return found.current, found.head
 
 
 def ensure(script_location: Path, engine: Engine, *, auto: bool) -> None:
     """Make sure the schema is current: upgrade when allowed, else refuse clearly."""
-    want = head(script_location)
-    have = current(engine)
-    if have == want:
+    found = state(script_location, engine)
+    if found.name == "up_to_date":
         return
+    if found.name == "unknown_revision":
+        raise ConfigError(found.unknown_message())
     if auto:
         upgrade(script_location, engine)
         return
     raise ConfigError(
-        f"database schema is at revision {describe(have)}, this version needs {want}: "
-        "run `accord db upgrade --config ...` first"
+        f"database schema is at revision {describe(found.current)}, this version needs "
+        f"{found.head}: run `accord db upgrade --config ...` first"
     )
 
 

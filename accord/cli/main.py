@@ -411,6 +411,9 @@ def db_upgrade(config_path: Path, as_json: bool) -> None:
 def db_status(config_path: Path, as_json: bool) -> None:
     """Show the store's schema revision and whether it is current.
 
+    Exits 0 when the schema is current, 3 when it needs `accord db upgrade`,
+    and 4 when a newer version of Accord migrated it (upgrade Accord instead).
+
     \b
     Example:
       accord db status --config fed/nodes/rivertown_pd/node.toml
@@ -421,16 +424,21 @@ def db_status(config_path: Path, as_json: bool) -> None:
     component, scripts, url = _store_target(config_path)
     engine = make_engine(url)
     try:
-        have, want = migrations.current(engine), migrations.head(scripts)
+        found = migrations.state(scripts, engine)
     finally:
         engine.dispose()
     if as_json:
-        emit_json({"component": component, "current": have, "head": want,
-                   "up_to_date": have == want})
+        emit_json({"component": component, "current": found.current, "head": found.head,
+                   "state": found.name, "up_to_date": found.name == "up_to_date"})
     else:
-        state = "up to date" if have == want else "needs `accord db upgrade`"
-        console.print(f"{component} database at revision {migrations.describe(have)}, "
-                      f"code wants {want}: {state}")
+        said = {"up_to_date": "up to date",
+                "upgrade_needed": "needs `accord db upgrade`",
+                "unknown_revision": "unknown to this version (a newer Accord migrated it)"}
+        console.print(f"{component} database at revision {migrations.describe(found.current)}, "
+                      f"code wants {found.head}: {said[found.name]}")
+    codes = {"up_to_date": 0, "upgrade_needed": 3, "unknown_revision": 4}
+    if codes[found.name]:
+        sys.exit(codes[found.name])
 
 
 # --- tokens -----------------------------------------------------------------------

@@ -206,6 +206,29 @@ def test_ingest_with_auto_migrate_false_refuses_an_unmigrated_database(tmp_path:
     assert stored_records(config) == 1
 
 
+def test_db_status_says_in_its_exit_code_whether_the_schema_is_current(tmp_path: Path) -> None:
+    """0 current, 3 needs `accord db upgrade`, 4 migrated by a newer version: scripts
+    and readiness checks can act on it (it used to exit 0 whatever it found)."""
+    import sqlalchemy as sa
+
+    config = init(tmp_path) / "nodes" / "rivertown_pd" / "node.toml"
+    code, out, _ = run("db", "status", "--config", str(config), "--json")
+    status = json.loads(out)
+    assert code == 3 and (status["state"], status["current"], status["up_to_date"]) == (
+        "upgrade_needed", None, False)
+    assert run("db", "upgrade", "--config", str(config))[0] == 0
+    code, out, _ = run("db", "status", "--config", str(config))
+    assert code == 0 and "up to date" in out
+    engine = sa.create_engine(NodeConfig.load(config).database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = 'f00dfeed9999'"))
+    engine.dispose()
+    code, out, _ = run("db", "status", "--config", str(config), "--json")
+    assert code == 4 and json.loads(out)["state"] == "unknown_revision"
+    code, _, err = run("db", "upgrade", "--config", str(config))
+    assert code == 2 and "does not know" in err and "never downgraded" in err
+
+
 def test_ingest_says_how_many_rejections_its_report_does_not_list(tmp_path: Path) -> None:
     """A report keeps the first 1,000 rejections: the hint and the JSON say so.
 

@@ -43,6 +43,35 @@ def test_a_server_refuses_an_old_schema_unless_allowed_to_migrate(database_url: 
         engine.dispose()
 
 
+def test_a_schema_from_a_newer_version_is_named_not_upgraded(database_url: str) -> None:
+    """A revision this code does not know is a newer Accord's: say so, never "upgrade".
+
+    ``ensure`` used to advise `accord db upgrade` for it, and the upgrade then
+    failed inside Alembic with "Can't locate revision".
+    """
+    from sqlalchemy import text
+
+    engine = make_engine(database_url)
+    try:
+        assert migrations.state(HUB_MIGRATIONS, engine).name == "upgrade_needed"
+        migrations.upgrade(HUB_MIGRATIONS, engine)
+        assert migrations.state(HUB_MIGRATIONS, engine) == (
+            migrations.head(HUB_MIGRATIONS), migrations.head(HUB_MIGRATIONS), True)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed9999'"))
+        found = migrations.state(HUB_MIGRATIONS, engine)
+        assert (found.name, found.current, found.known) == ("unknown_revision", "f00dfeed9999", False)
+        for attempt in (lambda: migrations.ensure(HUB_MIGRATIONS, engine, auto=True),
+                        lambda: migrations.ensure(HUB_MIGRATIONS, engine, auto=False),
+                        lambda: migrations.upgrade(HUB_MIGRATIONS, engine)):
+            with pytest.raises(ConfigError, match=r"revision f00dfeed9999, which this version "
+                                                  r"of Accord does not know.*never downgraded"):
+                attempt()
+        assert migrations.current(engine) == "f00dfeed9999"  # left as it was
+    finally:
+        engine.dispose()
+
+
 def test_node_migrations_match_the_declared_schema(database_url: str) -> None:
     from node.migrations import MIGRATIONS as NODE_MIGRATIONS
     from node.store import metadata as node_metadata
