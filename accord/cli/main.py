@@ -84,6 +84,15 @@ class AccordGroup(click.Group):
         except OSError as exc:
             fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
         except Exception as exc:
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(exc, OperationalError):
+                # The database is down, unreachable or refused us. The driver's
+                # own first line says which; SQLAlchemy's text would add the
+                # statement and its values and a link.
+                said = str(exc.orig).strip().splitlines()
+                fail(f"the database is unavailable: {said[0] if said else type(exc.orig).__name__} "
+                     "(check database_url and that the database is running)")
             fail(f"internal error ({type(exc).__name__}): {exc}")
 
 

@@ -229,6 +229,28 @@ def test_db_status_says_in_its_exit_code_whether_the_schema_is_current(tmp_path:
     assert code == 2 and "does not know" in err and "never downgraded" in err
 
 
+def test_a_database_that_is_not_there_is_named_not_an_internal_error(tmp_path: Path) -> None:
+    """`hub serve` and `db status` on a PostgreSQL that does not answer say so in
+    one line (they said "internal error (OperationalError)" and three lines of
+    SQLAlchemy)."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = init(tmp_path) / "hub" / "hub.toml"
+    config.write_text(config.read_text().replace(
+        "[hub]\n", f'[hub]\ndatabase_url = "postgresql://postgres@127.0.0.1:{port}/accord"\n', 1))
+    for command in (("hub", "serve"), ("db", "status")):
+        code, _, err = run(*command, "--config", str(config))
+        assert code == 1, command
+        [line] = err.strip().splitlines()  # one line, the driver's reason in it
+        assert line.startswith("error: the database is unavailable: "), line
+        assert f"port {port} failed: Connection refused" in line, line
+        assert line.endswith("(check database_url and that the database is running)"), line
+        assert "sqlalche.me" not in line and "internal error" not in line
+
+
 def test_ingest_says_how_many_rejections_its_report_does_not_list(tmp_path: Path) -> None:
     """A report keeps the first 1,000 rejections: the hint and the JSON say so.
 
