@@ -10,6 +10,7 @@ Secrets are referenced by path, never inlined.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import tomllib
@@ -93,6 +94,16 @@ class Section:
             path = Path(raw).expanduser()
             out.append(path if path.is_absolute() else (self.source.parent / path).resolve())
         return out
+
+    def time(self, key: str) -> dt.datetime | None:
+        """An optional TOML date-time, which must say its zone; in UTC."""
+        want = "a time with its zone, e.g. 2026-12-07T10:00:00Z"
+        value: dt.datetime | None = self._get(key, None, dt.datetime, want)
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ConfigError(f"{self._where(key)}: got {value.isoformat()}, want {want}")
+        return value.astimezone(dt.UTC)
 
     def table(self, key: str, default: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
         value = self._get(key, _REQUIRED if default is None else default, dict, "a table")

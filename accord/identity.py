@@ -51,6 +51,8 @@ class Principal:
     roles: frozenset[str]
     token_id: str
     expires_at: dt.datetime
+    #: The token's ``iat`` (None for a principal not made from a token, e.g. a watch's).
+    issued_at: dt.datetime | None = None
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -188,15 +190,17 @@ class TokenVerifier:
             # The subject goes into audit entries, release records and custodians'
             # screens: no control characters, and no longer than the log keeps.
             raise _fail("token_claims_malformed")
+        issued_at = _timestamp(claims["iat"])
         principal = Principal(
             subject=subject,
             agency=config.agency,
             roles=frozenset(roles),
             token_id=jti,
             expires_at=exp,
+            issued_at=issued_at,
         )
         not_before = _timestamp(claims["nbf"]) if "nbf" in claims else None
-        return _Verified(principal, _timestamp(claims["iat"]), not_before, config.leeway)
+        return _Verified(principal, issued_at, not_before, config.leeway)
 
 
 def _fail(reason: str) -> Unauthenticated:

@@ -19,6 +19,8 @@ Example (as written by ``accord federation init``)::
     watch_interval_seconds = 60.0       # how often every active watch is checked
     auto_migrate = true                 # upgrade the schema at start; false: refuse until
                                         # `accord db upgrade` has run (production)
+    revocations = "revocations.toml"    # investigators and tokens refused before they
+                                        # expire (hub/revocations.py); reloads with policy
 
     [limits]
     max_message_bytes = 4194304
@@ -108,6 +110,8 @@ class HubConfig:
     limits: Limits
     auto_migrate: bool
     watch_interval: float = 60.0
+    #: The steward's revocations file (None: nothing is revoked).
+    revocations: Path | None = None
 
     def member(self, agency: str) -> Member | None:
         return next((m for m in self.members if m.agency == agency), None)
@@ -146,6 +150,7 @@ class HubConfig:
             limits=read_limits(path, data),
             auto_migrate=hub.flag("auto_migrate", True),
             watch_interval=hub.number("watch_interval_seconds", 60.0, minimum=0.1),
+            revocations=hub.path("revocations") if hub.text("revocations", "") else None,
         )
         hub.check_unknown()
         unknown = set(data) - TABLES

@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import structlog
@@ -55,6 +56,8 @@ from hub.config import HubConfig
 from hub.notices import list_notifications
 from hub.ratelimits import SharedRateLimiter
 from hub.releases import CALLER_SOURCE, ReleaseAsk, ReleaseService
+from hub.revocations import RevocationList, describe
+from hub.revocations import watch as watch_revocations
 from hub.search import Searcher, SearchQuery
 from hub.sweep import Sweeper, SweepLimits
 from hub.watches import WatchAsk, WatchService, check_watch_id, run_checks
@@ -83,10 +86,12 @@ class Caller:
 class Authenticator:
     """Authenticates node and investigator; audits every failure."""
 
-    def __init__(self, config: HubConfig, verifier: TokenVerifier, audit: AuditLog) -> None:
+    def __init__(self, config: HubConfig, verifier: TokenVerifier, audit: AuditLog,
+                 revocations: RevocationList | None = None) -> None:
         self._members = {m.agency for m in config.members}
         self._verifier = verifier
         self._audit = audit
+        self._revocations = revocations if revocations is not None else RevocationList(None)
 
     async def authenticate(
         self, context: grpc.aio.ServicerContext, now: dt.datetime, role: str | None = None
@@ -114,6 +119,13 @@ class Authenticator:
         except Unauthenticated as exc:
             await self._record_failure("auth_failed", now, node_agency, "", source, exc)
             raise
+        if self._revocations.current.refuses(principal):
+            # A genuine token the steward revoked: the caller hears only
+            # "invalid token"; the log names whose it was.
+            revoked = Unauthenticated("invalid token", reasons=("token_revoked",))
+            await self._record_failure("auth_failed", now, node_agency, principal.subject,
+                                       source, revoked, token_id=principal.token_id)
+            raise revoked
         # Audit entries written for this request record where it came from.
         CALLER_SOURCE.set(source)
         if role is not None and not principal.has_role(role):
@@ -125,12 +137,12 @@ class Authenticator:
 
     async def _record_failure(
         self, event: str, now: dt.datetime, agency: str, actor: str, source: str,
-        exc: AccordError,
+        exc: AccordError, **details: str,
     ) -> None:
         await asyncio.to_thread(
             self._audit.append,
             AuditEvent(event=event, time=now, outcome="denied", actor=actor, agency=agency,
-                       source=source, reasons=exc.reasons),
+                       source=source, reasons=exc.reasons, details=details),
         )
 
 
@@ -522,6 +534,16 @@ class RunningHub:
         self.audit.engine.dispose()
 
 
+def _revocation_auditor(audit: AuditLog, clock: Clock) -> Callable[..., Any]:
+    """What audits each revocation list the hub starts enforcing."""
+    async def record(added: list[Any], removed: list[Any], *, start: bool = False) -> None:
+        event = AuditEvent(
+            event="revocations_loaded" if start else "revocations_changed", time=clock(),
+            outcome="ok", details={"added": describe(added), "removed": describe(removed)})
+        await asyncio.to_thread(audit.append, event)
+    return record
+
+
 async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     """Build and start the hub server; returns once it is listening."""
     from accord.db import make_engine  # local: keeps import of this module cheap
@@ -533,6 +555,11 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     metrics = Metrics("hub")
     audit.listeners.append(metrics.audit_appends.inc)
     verifier = TokenVerifier({m.issuer.issuer: m.issuer for m in config.members})
+    revocations = RevocationList.open(config.revocations)
+    audit_revocations = _revocation_auditor(audit, clock)
+    if revocations.current.entries:
+        # What is in force from the start (an empty list is not an event).
+        await audit_revocations(list(revocations.current.entries), [], start=True)
     channels = NodeChannels(config)
     _agreements, policy = await config.policy.open()
     releases = ReleaseService(audit=audit, policy=policy, signer=signer,
@@ -553,11 +580,12 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
                for agency, member in agreement.members.items()},
     )
     watch_service = WatchService(audit=audit, searcher=searcher,
-                                 remember=releases.remember_pointers)
+                                 remember=releases.remember_pointers, revocations=revocations)
     server = grpc.aio.server(options=server_options(config.limits.max_message_bytes),
                              maximum_concurrent_rpcs=config.limits.max_concurrent_rpcs,
                              interceptors=[RequestDecoding()])
-    hub_servicer = HubServicer(config, Authenticator(config, verifier, audit), searcher,
+    hub_servicer = HubServicer(config, Authenticator(config, verifier, audit, revocations),
+                               searcher,
                                releases, audit, metrics, clock, watch_service)
     hub_servicer.aggregator = Aggregator(members=[m.agency for m in config.members],
                                          counter=channels.count, audit=audit, policy=policy,
@@ -566,7 +594,8 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     hub_pb2_grpc.add_LogServiceServicer_to_server(
         LogServicer(audit, frozenset(m.agency for m in config.members)), server)
     hub_pb2_grpc.add_AuditServiceServicer_to_server(
-        AuditServicer(audit, Authenticator(config, verifier, audit), clock), server)
+        AuditServicer(audit, Authenticator(config, verifier, audit, revocations), clock),
+        server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     service_names = [hub_pb2.DESCRIPTOR.services_by_name[name].full_name
@@ -589,6 +618,9 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
                                          config.health_interval))]
     if config.reload_seconds > 0:
         tasks.append(asyncio.create_task(watch(config.policy, policy, config.reload_seconds)))
+        if config.revocations is not None:
+            tasks.append(asyncio.create_task(watch_revocations(
+                revocations, config.reload_seconds, audit_revocations)))
     tasks.append(asyncio.create_task(run_checks(watch_service, config.watch_interval, clock,
                                                 metrics.watch_notifications.inc)))
     log.info("hub_started", listen=config.listen, port=port, members=len(config.members),

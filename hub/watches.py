@@ -60,6 +60,7 @@ from accord.tokens import FILTER_BYTES, TOKEN_BYTES, tokens_digest
 from accord.v1 import common_pb2, hub_pb2
 from hub.audit import AuditEvent, AuditLog
 from hub.notices import add_notification, notifications, pointer_body
+from hub.revocations import RevocationList
 from hub.search import SPECIFIC_KINDS, NodeOutcome, Pointer, Searcher, SearchQuery
 
 log = structlog.get_logger("accord.hub.watches")
@@ -170,10 +171,12 @@ class WatchService:
     """Adds, lists, removes and checks watches."""
 
     def __init__(self, *, audit: AuditLog, searcher: Searcher,
-                 remember: Callable[[Connection, Sequence[dict[str, Any]]], None]) -> None:
+                 remember: Callable[[Connection, Sequence[dict[str, Any]]], None],
+                 revocations: RevocationList | None = None) -> None:
         self._audit = audit
         self._searcher = searcher
         self._remember = remember
+        self._revocations = revocations if revocations is not None else RevocationList(None)
 
     def _event(self, event: str, owner: Any, now: dt.datetime, outcome: str = "ok",
                source: str = "", reasons: tuple[str, ...] = (), **details: Any) -> AuditEvent:
@@ -317,6 +320,10 @@ class WatchService:
         """Check one watch: end it if expired or no longer allowed, else look for new records."""
         if as_utc(row.expires_at) <= now:
             await asyncio.to_thread(self._end, row, now, EXPIRED, "watch_expired", ())
+            return 0
+        if self._revocations.current.suspends(row.agency, row.actor):
+            # The steward revoked its owner: paused, not claimed, so once the
+            # revocation is lifted the next check looks back to the last one.
             return 0
         if not await asyncio.to_thread(self._claim, row, now):
             return 0  # another hub process has this check

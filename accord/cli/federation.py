@@ -7,6 +7,7 @@ Layout::
       ca/ca.pem, ca/ca.key        the federation's private CA (keep ca.key offline)
       secrets/federation.key      32 random bytes; nodes only, never the hub
       hub/hub.toml                hub config; hub/tls/ its certificate
+      hub/revocations.toml        investigators and tokens the hub refuses (none yet)
       hub/signing_key.pem         the hub's Ed25519 key: signs checkpoints and grants
       hub/public_key.pem          its public half, which every node and auditor holds
       idp/<agency>/               development identity provider of each agency
@@ -217,15 +218,42 @@ def init_federation(
                 "max_pointers_per_node": 100,
                 "reflection": False,
                 "metrics_listen": f"127.0.0.1:{hub_metrics}",
+                "revocations": "revocations.toml",
             },
             "tls": {"ca_cert": "../ca/ca.pem", "cert": "tls/hub.pem", "key": "tls/hub.key"},
         },
     )
+    _write(root / "hub" / "revocations.toml", REVOCATIONS_TEMPLATE.encode())
     agreement_path = root / "agreements" / f"{document['agreement']}.yaml"
     _write(agreement_path, yaml.safe_dump(document, sort_keys=False).encode())
     # Fail here, naming the problem, rather than at first start.
     Agreement.load(agreement_path)
     return Federation(root, agencies, agreement_path)
+
+
+#: The revocations file a new federation starts with: nothing revoked, and how.
+REVOCATIONS_TEMPLATE = """\
+# Investigators and tokens the hub refuses before their tokens expire.
+# The hub reloads this file every [policy] reload_seconds and audits each
+# change; a file that does not validate is rejected and the list before it
+# stays in force. See `hub/revocations.py` and the README.
+#
+# [[revoke]]                        # every token of one investigator
+# agency = "lakeside_so"
+# subject = "det.morales"
+# reason = "suspended pending review (HR-2291)"
+#
+# [[revoke]]                        # only tokens issued before a time
+# agency = "lakeside_so"
+# subject = "det.vance"
+# issued_before = 2026-12-07T10:00:00Z
+# reason = "laptop stolen"
+#
+# [[revoke]]                        # one token, by its id (the jti claim)
+# agency = "rivertown_pd"
+# token_id = "8c1f0e3a"
+# reason = "pasted into a chat"
+"""
 
 
 def default_template() -> Path:

@@ -1434,6 +1434,19 @@ def _policy_source(config_path: Path | None, policies: Path | None,
     return PolicySource(policies or default_policy_dir(), agreements)
 
 
+def _hub_revocations(config_path: Path | None) -> tuple[Path, tuple[Any, ...]] | None:
+    """(file, entries) of a hub config's revocations file, validated; None if it has none."""
+    import tomllib
+
+    if config_path is None or "hub" not in tomllib.loads(config_path.read_text()):
+        return None
+    from hub.config import HubConfig
+    from hub.revocations import Revocations
+
+    path = HubConfig.load(config_path).revocations
+    return None if path is None else (path, Revocations.load(path).entries)
+
+
 _policy_options = [
     click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False,
                  path_type=Path), help="A hub.toml or node.toml: use its policies and agreements."),
@@ -1458,6 +1471,8 @@ def policy_check(config_path: Path | None, policies: Path | None, agreements: tu
                  as_json: bool) -> None:
     """Validate the agreements and compile the policies; errors name file and field.
 
+    With a hub.toml, its revocations file is validated too.
+
     \b
     Example:
       accord policy check --agreement fed/agreements/local-pilot.yaml
@@ -1466,7 +1481,8 @@ def policy_check(config_path: Path | None, policies: Path | None, agreements: tu
     source = _policy_source(config_path, policies, agreements)
     agreement_set, engine = asyncio.run(source.build())
     asyncio.run(engine.close())
-    summary = {
+    revocations = _hub_revocations(config_path)
+    summary: dict[str, Any] = {
         "policies": str(source.policy_dir),
         "engine": source.engine.kind,
         "agreements": [
@@ -1477,10 +1493,16 @@ def policy_check(config_path: Path | None, policies: Path | None, agreements: tu
             for a in agreement_set.agreements.values()
         ],
     }
+    if revocations is not None:
+        summary["revocations"] = {"file": str(revocations[0]), "entries": len(revocations[1])}
     if as_json:
         emit_json(summary)
         return
     console.print(f"policies in {source.policy_dir} compile ({source.engine.kind})")
+    if revocations is not None:
+        count = len(revocations[1])
+        console.print(f"revocations in {revocations[0]}: {count} "
+                      f"entr{'y' if count == 1 else 'ies'}, valid")
     for a in summary["agreements"]:
         state = "in force" if a["valid_today"] else "NOT in force today"
         console.print(f"agreement {a['id']} v{a['version']} ({a['valid_from']} to "

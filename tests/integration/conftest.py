@@ -97,6 +97,7 @@ async def start_federation(root: Path, *, down: Sequence[str] = (),
                            node_config: Callable[[NodeConfig], NodeConfig] | None = None,
                            limits: Limits | None = None,
                            template: Path | None = None,
+                           hub_reload_seconds: float = 0,
                            ) -> LiveFederation:
     fed = init_federation(root, AGENCIES, NOW, base_port=None,
                           template=template or default_template())
@@ -106,7 +107,7 @@ async def start_federation(root: Path, *, down: Sequence[str] = (),
         for m in hub_config.members
     )
     hub_config = replace(hub_config, members=members, fanout_timeout=fanout_timeout,
-                         reload_seconds=0, policy=patient(hub_config.policy))
+                         reload_seconds=hub_reload_seconds, policy=patient(hub_config.policy))
     if limits is not None:
         hub_config = replace(hub_config, limits=limits)
     if hub_policy is not None:

@@ -251,6 +251,20 @@ def test_a_database_that_is_not_there_is_named_not_an_internal_error(tmp_path: P
         assert "sqlalche.me" not in line and "internal error" not in line
 
 
+def test_policy_check_validates_the_hubs_revocations_file(tmp_path: Path) -> None:
+    config = init(tmp_path) / "hub" / "hub.toml"
+    code, out, _ = run("policy", "check", "--config", str(config), "--json")
+    assert code == 0 and json.loads(out)["revocations"]["entries"] == 0
+    revocations = config.parent / "revocations.toml"
+    revocations.write_text('[[revoke]]\nagency = "lakeside_so"\nsubject = "det.m"\nreason = "r"\n')
+    code, out, _ = run("policy", "check", "--config", str(config))
+    assert code == 0 and f"revocations in {revocations}: 1 entry, valid" in out
+    revocations.write_text('[[revoke]]\nagency = "lakeside_so"\nreason = "r"\n')
+    code, _, err = run("policy", "check", "--config", str(config))
+    assert (code, err.strip()) == (
+        2, f"error: {revocations}: revoke[0]: want exactly one of subject and token_id")
+
+
 def test_ingest_says_how_many_rejections_its_report_does_not_list(tmp_path: Path) -> None:
     """A report keeps the first 1,000 rejections: the hint and the JSON say so.
 

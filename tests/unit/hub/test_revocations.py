@@ -1,0 +1,149 @@
+"""The steward's revocation list: what it refuses, and how a bad file is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from accord.cli.federation import REVOCATIONS_TEMPLATE
+from accord.errors import ConfigError
+from accord.identity import Principal
+from hub.revocations import RevocationList, Revocations
+
+T = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
+
+LIST = """
+[[revoke]]
+agency = "lakeside_so"
+subject = "det.morales"
+reason = "suspended pending review (HR-2291)"
+
+[[revoke]]
+agency = "lakeside_so"
+subject = "det.vance"
+issued_before = 2026-12-07T11:00:00+01:00
+reason = "laptop stolen"
+
+[[revoke]]
+agency = "rivertown_pd"
+token_id = "8c1f0e3a"
+reason = "pasted into a chat"
+"""
+
+
+def who(subject: str, agency: str = "lakeside_so", *, token_id: str = "jti-1",
+        issued_at: dt.datetime | None = T) -> Principal:
+    return Principal(subject, agency, frozenset({"investigator"}), token_id,
+                     T + dt.timedelta(hours=1), issued_at)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "revocations.toml"
+    path.write_text(text)
+    return path
+
+
+def test_each_kind_of_entry_refuses_exactly_what_it_names(tmp_path: Path) -> None:
+    revoked = Revocations.load(write(tmp_path, LIST))
+    assert len(revoked.entries) == 3
+    # Every token of a suspended subject, whenever issued; the same subject
+    # name at another agency is someone else.
+    assert revoked.refuses(who("det.morales", issued_at=T + dt.timedelta(days=1)))
+    assert not revoked.refuses(who("det.morales", "rivertown_pd"))
+    # issued_before (11:00 at +01:00 is 10:00 UTC): earlier tokens only.
+    assert revoked.refuses(who("det.vance", issued_at=T - dt.timedelta(seconds=1)))
+    assert not revoked.refuses(who("det.vance", issued_at=T))
+    assert revoked.refuses(who("det.vance", issued_at=None))  # unknown issue time: refused
+    # One token by its id, at its own agency only.
+    assert revoked.refuses(who("det.anyone", "rivertown_pd", token_id="8c1f0e3a"))
+    assert not revoked.refuses(who("det.anyone", "lakeside_so", token_id="8c1f0e3a"))
+    assert not revoked.refuses(who("det.other"))
+    # Only a whole-subject revocation suspends (pauses watches).
+    assert revoked.suspends("lakeside_so", "det.morales")
+    assert not revoked.suspends("lakeside_so", "det.vance")
+    assert not revoked.suspends("rivertown_pd", "det.morales")
+
+
+def test_the_template_federation_init_writes_loads_and_revokes_nothing(tmp_path: Path) -> None:
+    revoked = Revocations.load(write(tmp_path, REVOCATIONS_TEMPLATE))
+    assert revoked.entries == () and not revoked.refuses(who("det.morales"))
+    # Its commented examples are valid entries once uncommented.
+    lines = REVOCATIONS_TEMPLATE.splitlines()
+    examples = lines[next(i for i, line in enumerate(lines) if line.startswith("# [[revoke]]")):]
+    entries = Revocations.load(write(tmp_path, "\n".join(line[2:] for line in examples)))
+    assert [e.key for e in entries.entries] == [
+        ("lakeside_so", "subject", "det.morales"), ("lakeside_so", "subject", "det.vance"),
+        ("rivertown_pd", "token_id", "8c1f0e3a")]
+
+
+ENTRY = '[[revoke]]\nagency = "lakeside_so"\nsubject = "det.morales"\nreason = "r"\n'
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[[revoke]]\nsubject = 'x'\nreason = 'r'\n", r"revoke\[0\]\.agency: missing, want a string"),
+    ("[[revoke]]\nagency = 'Lake Side'\nsubject = 'x'\nreason = 'r'\n",
+     r"revoke\[0\]\.agency: got 'Lake Side', want an agency id"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nreason = 'r'\n",
+     r"revoke\[0\]: want exactly one of subject and token_id"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\ntoken_id = 'y'\nreason = 'r'\n",
+     r"revoke\[0\]: want exactly one of subject and token_id"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\n",
+     r"revoke\[0\]\.reason: missing, want a string"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\nreason = '  '\n",
+     r"revoke\[0\]\.reason: want why"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\nreason = 'r'\n"
+     "issued_before = 2026-12-07T10:00:00\n",
+     r"revoke\[0\]\.issued_before: got 2026-12-07T10:00:00, want a time with its zone"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\nreason = 'r'\n"
+     "issued_before = 'yesterday'\n",
+     r"revoke\[0\]\.issued_before: got 'yesterday', want a time with its zone"),
+    ("[[revoke]]\nagency = 'lakeside_so'\ntoken_id = 'x'\nreason = 'r'\n"
+     "issued_before = 2026-12-07T10:00:00Z\n", r"revoke\[0\]\.issued_before: only for a subject"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\nreason = 'r'\nsubjct = 'y'\n",
+     r"\[revoke\[0\]\]: unknown key 'subjct'"),
+    (ENTRY + ENTRY.replace("reason = \"r\"", "reason = \"again\""),
+     r"revoke\[1\]: subject 'det.morales' of lakeside_so is listed twice"),
+    ("[revoke]\nagency = 'x'\n", r"revoke: want \[\[revoke\]\] tables"),
+    ("[[revokes]]\nagency = 'x'\n", r"unknown key 'revokes', want only \[\[revoke\]\] entries"),
+    ("[[revoke]\n", r"not valid TOML"),
+])
+def test_a_bad_file_is_refused_naming_the_entry_and_field(tmp_path: Path, text: str,
+                                                          message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as info:
+        Revocations.load(path)
+    assert str(path) in info.value.message
+
+
+def test_a_missing_file_stops_the_hub_from_starting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"revocations.toml: cannot read"):
+        RevocationList.open(tmp_path / "revocations.toml")
+    assert RevocationList.open(None).current.entries == ()  # none configured: nothing revoked
+
+
+def test_a_reload_reports_changes_and_a_bad_file_never_lifts_a_revocation(tmp_path: Path) -> None:
+    path = write(tmp_path, ENTRY)
+    revocations = RevocationList.open(path)
+    assert revocations.reload() is None  # unchanged
+    # A typo in the new version: rejected, det.morales is still refused.
+    path.write_text(ENTRY + "[[revoke]]\nagency = 'lakeside_so'\nsubjetc = 'det.vance'\n")
+    assert revocations.reload() is None
+    assert revocations.current.refuses(who("det.morales"))
+    path.unlink()  # gone: the same
+    assert revocations.reload() is None
+    assert revocations.current.refuses(who("det.morales"))
+    # A valid change: det.vance added, det.morales' reason changed (reported as
+    # added again), and then det.morales lifted.
+    path.write_text(ENTRY.replace('"r"', '"reviewed"')
+                    + ENTRY.replace("det.morales", "det.vance"))
+    added, removed = revocations.reload()  # type: ignore[misc]
+    assert [(e.subject, e.reason) for e in added] == [("det.morales", "reviewed"),
+                                                       ("det.vance", "r")]
+    assert removed == []
+    path.write_text(ENTRY.replace("det.morales", "det.vance"))
+    added, removed = revocations.reload()  # type: ignore[misc]
+    assert added == [] and [e.subject for e in removed] == ["det.morales"]
+    assert not revocations.current.refuses(who("det.morales"))
+    assert revocations.current.refuses(who("det.vance"))
