@@ -19,9 +19,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from accord.errors import InvalidArgument, PermissionDenied, RemoteError
+from accord.errors import PermissionDenied, RemoteError
 from accord.identity import ROLES, Principal
-from accord.ids import AGREEMENT_RE, PURPOSE_RE
+from accord.ids import AGREEMENT, PURPOSE, check_id
 from accord.policy.engine import SCOPE, PolicyPoint
 from accord.v1 import common_pb2, hub_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
@@ -41,13 +41,8 @@ class AggregateQuery:
 
     @classmethod
     def from_proto(cls, req: hub_pb2.AggregateCountsRequest) -> AggregateQuery:
-        if not AGREEMENT_RE.match(req.agreement):
-            raise InvalidArgument(f"AggregateCountsRequest.agreement: got {req.agreement[:80]!r}, "
-                                  "want an agreement id")
-        if not PURPOSE_RE.match(req.purpose):
-            raise InvalidArgument(f"AggregateCountsRequest.purpose: got {req.purpose[:80]!r}, "
-                                  "want a purpose id like 'human_trafficking'")
-        return cls(req.agreement, req.purpose)
+        return cls(check_id("AggregateCountsRequest.agreement", req.agreement, AGREEMENT),
+                   check_id("AggregateCountsRequest.purpose", req.purpose, PURPOSE))
 
 
 @dataclass(frozen=True, slots=True)

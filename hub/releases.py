@@ -62,11 +62,10 @@ from accord.errors import (
 )
 from accord.grant import SignedGrant, issue_grant
 from accord.identity import Principal
-from accord.ids import POINTER_RE, PURPOSE_RE
+from accord.ids import CASE, POINTER, PURPOSE, check_id
 from accord.policy.engine import DENIED_WITHOUT_REASON, RELEASE, PolicyPoint
 from accord.v1 import common_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
-from hub.search import CASE_RE
 
 metadata = MetaData()
 
@@ -162,17 +161,9 @@ class ReleaseAsk:
 
     @classmethod
     def from_proto(cls, req: Any) -> ReleaseAsk:
-        if not POINTER_RE.match(req.pointer):
-            raise InvalidArgument("RequestReleaseRequest.pointer: malformed, want 'ptr_...'")
-        if not CASE_RE.match(req.case_number):
-            raise InvalidArgument(
-                f"RequestReleaseRequest.case_number: got {req.case_number[:80]!r}, want 1-64 "
-                "letters, digits or ._/-"
-            )
-        if not PURPOSE_RE.match(req.purpose):
-            raise InvalidArgument(
-                f"RequestReleaseRequest.purpose: got {req.purpose[:80]!r}, want a purpose id"
-            )
+        check_id("RequestReleaseRequest.pointer", req.pointer, POINTER)
+        check_id("RequestReleaseRequest.case_number", req.case_number, CASE)
+        check_id("RequestReleaseRequest.purpose", req.purpose, PURPOSE)
         if len(req.justification) > MAX_JUSTIFICATION:
             raise InvalidArgument(
                 f"RequestReleaseRequest.justification: {len(req.justification)} characters, "

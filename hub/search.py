@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 
 from accord.errors import InvalidArgument, PermissionDenied, RemoteError
 from accord.identity import Principal
-from accord.ids import AGREEMENT_RE, POINTER_RE, PURPOSE_RE
+from accord.ids import AGREEMENT, CASE, POINTER_RE, PURPOSE, check_id
 from accord.policy.engine import SCOPE, SEARCH, Decision, PolicyPoint
 from accord.tokens import (
     AGREEMENT_KINDS,
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 #: The deepest a search may sweep, whatever an agreement says.
 MAX_DEPTH = 3
-CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\Z")
 RECORD_TYPE_RE = re.compile(r"^[a-z][a-z_]{1,31}\Z")
 COARSE_DATE_RE = re.compile(r"^\d{4}-\d{2}\Z")
 _KINDS = frozenset(common_pb2.IdentifierKind.values()) - {
@@ -81,20 +80,9 @@ class SearchQuery:
 
     @classmethod
     def from_proto(cls, req: hub_pb2.SearchRequest) -> SearchQuery:
-        if not CASE_RE.match(req.case_number):
-            raise InvalidArgument(
-                f"SearchRequest.case_number: got {req.case_number[:80]!r}, want 1-64 letters, "
-                "digits or ._/- starting with a letter or digit"
-            )
-        if not PURPOSE_RE.match(req.purpose):
-            raise InvalidArgument(
-                f"SearchRequest.purpose: got {req.purpose[:80]!r}, want a purpose id like "
-                "'human_trafficking'"
-            )
-        if not AGREEMENT_RE.match(req.agreement):
-            raise InvalidArgument(
-                f"SearchRequest.agreement: got {req.agreement[:80]!r}, want an agreement id"
-            )
+        check_id("SearchRequest.case_number", req.case_number, CASE)
+        check_id("SearchRequest.purpose", req.purpose, PURPOSE)
+        check_id("SearchRequest.agreement", req.agreement, AGREEMENT)
         if not req.tokens:
             raise InvalidArgument("SearchRequest.tokens: empty, want at least one token")
         if len(req.tokens) > MAX_TOKENS_PER_QUERY:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 
 from accord.errors import InvalidArgument
-from accord.ids import AGENCY_RE, AGREEMENT_RE, PURPOSE_RE
+from accord.ids import AGENCY, AGREEMENT, PURPOSE, check_id
 from accord.v1 import common_pb2, node_pb2
 from node.store import NodeStore, records
 
@@ -58,15 +58,9 @@ class CountQuery:
 
     @classmethod
     def from_proto(cls, req: node_pb2.CountRecordsRequest) -> CountQuery:
-        if not AGENCY_RE.match(req.requesting_agency):
-            raise InvalidArgument("CountRecordsRequest.requesting_agency: got "
-                                  f"{req.requesting_agency[:80]!r}, want an agency id")
-        if not AGREEMENT_RE.match(req.agreement):
-            raise InvalidArgument(f"CountRecordsRequest.agreement: got {req.agreement[:80]!r}, "
-                                  "want an agreement id")
-        if not PURPOSE_RE.match(req.purpose):
-            raise InvalidArgument(f"CountRecordsRequest.purpose: got {req.purpose[:80]!r}, "
-                                  "want a purpose id")
+        check_id("CountRecordsRequest.requesting_agency", req.requesting_agency, AGENCY)
+        check_id("CountRecordsRequest.agreement", req.agreement, AGREEMENT)
+        check_id("CountRecordsRequest.purpose", req.purpose, PURPOSE)
         if len(req.record_types) > 64 or len(req.exclude_labels) > 64:
             raise InvalidArgument("CountRecordsRequest: at most 64 record types and 64 labels")
         # A lower threshold than ours is never honoured: fail towards suppression.

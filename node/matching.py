@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from accord.errors import InvalidArgument, PermissionDenied
-from accord.ids import AGENCY_RE, SEARCH_ID_RE
+from accord.ids import AGENCY, AGREEMENT, PURPOSE, SEARCH_ID, check_id
 from accord.policy.engine import POINTER, Decision, PolicyPoint
 from accord.times import parse_rfc3339
 from accord.tokens import (
@@ -95,14 +95,10 @@ class MatchQuery:
 
     @classmethod
     def from_proto(cls, req: node_pb2.MatchTokensRequest, default_max: int) -> MatchQuery:
-        if not SEARCH_ID_RE.match(req.search_id):
-            raise InvalidArgument("MatchTokensRequest.search_id: malformed")
-        if not AGENCY_RE.match(req.requesting_agency):
-            raise InvalidArgument("MatchTokensRequest.requesting_agency: malformed")
-        if not req.purpose:
-            raise InvalidArgument("MatchTokensRequest.purpose: empty")
-        if not req.agreement:
-            raise InvalidArgument("MatchTokensRequest.agreement: empty")
+        check_id("MatchTokensRequest.search_id", req.search_id, SEARCH_ID)
+        check_id("MatchTokensRequest.requesting_agency", req.requesting_agency, AGENCY)
+        check_id("MatchTokensRequest.purpose", req.purpose, PURPOSE)
+        check_id("MatchTokensRequest.agreement", req.agreement, AGREEMENT)
         if not req.tokens or len(req.tokens) > MAX_TOKENS_PER_QUERY:
             raise InvalidArgument(
                 f"MatchTokensRequest.tokens: {len(req.tokens)} tokens, "

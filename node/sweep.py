@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from accord.errors import InvalidArgument, InvalidRecord
-from accord.ids import AGENCY_RE, AGREEMENT_RE, POINTER_RE, SEARCH_ID_RE
+from accord.ids import AGENCY, AGREEMENT, POINTER_RE, PURPOSE, SEARCH_ID, check_id
 from accord.sealing import withhold
 from accord.tokens import MAX_TOKENS_PER_QUERY, TOKEN_BYTES
 from accord.v1 import common_pb2, node_pb2
@@ -53,14 +53,10 @@ MAX_PIVOT_HANDLES = 100
 
 def _check_common(name: str, search_id: str, requesting_agency: str, purpose: str,
                   agreement: str) -> None:
-    if not SEARCH_ID_RE.match(search_id):
-        raise InvalidArgument(f"{name}.search_id: malformed")
-    if not AGENCY_RE.match(requesting_agency):
-        raise InvalidArgument(f"{name}.requesting_agency: malformed")
-    if not AGREEMENT_RE.match(purpose):
-        raise InvalidArgument(f"{name}.purpose: got {purpose[:40]!r}, want a purpose id")
-    if not AGREEMENT_RE.match(agreement):
-        raise InvalidArgument(f"{name}.agreement: got {agreement[:40]!r}, want an agreement id")
+    check_id(f"{name}.search_id", search_id, SEARCH_ID)
+    check_id(f"{name}.requesting_agency", requesting_agency, AGENCY)
+    check_id(f"{name}.purpose", purpose, PURPOSE)
+    check_id(f"{name}.agreement", agreement, AGREEMENT)
 
 
 @dataclass(frozen=True, slots=True)

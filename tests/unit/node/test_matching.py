@@ -54,6 +54,23 @@ def test_bad_filters_are_refused(filters: list[common_pb2.BloomFilter], message:
     assert info.value.message.startswith(message)
 
 
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"search_id": "a b"}, "MatchTokensRequest.search_id: got 'a b', want a search id"),
+    ({"requesting_agency": "Lakeside SO"},
+     "MatchTokensRequest.requesting_agency: got 'Lakeside SO', want an agency id"),
+    # Only "empty" was refused before: any other text went into the policy input.
+    ({"purpose": ""}, "MatchTokensRequest.purpose: got '', want a purpose id"),
+    ({"purpose": "Human Trafficking\n"},
+     "MatchTokensRequest.purpose: got 'Human Trafficking\\n', want a purpose id"),
+    ({"agreement": "../pilot"}, "MatchTokensRequest.agreement: got '../pilot', want an agreement id"),
+])
+def test_a_malformed_request_names_the_field_and_the_value(changes: dict[str, object],
+                                                          message: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        MatchQuery.from_proto(request(**changes), 50)
+    assert info.value.message.startswith(message), info.value.message
+
+
 def candidate(record_id: int, name: str, dob: dt.date | None, kinds: set[Kind]) -> Match:
     record = Record(source="s", source_id=str(record_id), record_type=RecordType.ARREST,
                     occurred_on=dt.date(2026, 1, record_id),

@@ -39,9 +39,11 @@ def test_a_pivot_request_is_parsed_with_duplicates_dropped() -> None:
     ({"handles": []}, "PivotRequest.handles: 0 handles, want 1 to 100"),
     ({"handles": [HANDLE] * (MAX_PIVOT_HANDLES + 1)}, "PivotRequest.handles: 101 handles"),
     ({"handles": ["ptr_short"]}, "PivotRequest.handles[0]: malformed"),
-    ({"search_id": "a b"}, "PivotRequest.search_id: malformed"),
-    ({"requesting_agency": "Lakeside"}, "PivotRequest.requesting_agency: malformed"),
+    ({"search_id": "a b"}, "PivotRequest.search_id: got 'a b', want a search id"),
+    ({"requesting_agency": "Lakeside"},
+     "PivotRequest.requesting_agency: got 'Lakeside', want an agency id like 'rivertown_pd'"),
     ({"purpose": ""}, "PivotRequest.purpose: got '', want a purpose id"),
+    ({"purpose": "9.x-y"}, "PivotRequest.purpose: got '9.x-y', want a purpose id"),
     ({"agreement": "../x"}, "PivotRequest.agreement: got '../x'"),
 ])
 def test_a_malformed_pivot_request_is_named(overrides: dict[str, object], message: str) -> None:
