@@ -88,7 +88,7 @@ def release_to_dict(r: common_pb2.Release) -> dict[str, Any]:
 
 
 WATCH_STATES = {hub_pb2.WATCH_STATE_ACTIVE: "active", hub_pb2.WATCH_STATE_EXPIRED: "expired",
-                hub_pb2.WATCH_STATE_REMOVED: "removed"}
+                hub_pb2.WATCH_STATE_REMOVED: "removed", hub_pb2.WATCH_STATE_ENDED: "ended"}
 
 
 def watch_to_dict(w: hub_pb2.Watch) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def watch_to_dict(w: hub_pb2.Watch) -> dict[str, Any]:
             "label": w.label, "kinds": [kind_name(k) for k in w.kinds],
             "created_at": w.created_at, "expires_at": w.expires_at,
             "last_checked_at": w.last_checked_at, "notifications": w.notifications,
-            "audit_seq": w.audit_seq}
+            "audit_seq": w.audit_seq, "ended_reasons": list(w.ended_reasons)}
 
 
 def notification_to_dict(n: hub_pb2.Notification) -> dict[str, Any]:

@@ -80,9 +80,10 @@ CONCURRENT_CHECKS = 8
 WATCH_ID_RE = re.compile(r"^w_[0-9a-f]{24}\Z")
 LABEL_MAX = 120
 
-ACTIVE, EXPIRED, REMOVED = "active", "expired", "removed"
+#: ENDED: a check the policy denied (the agreement no longer allows the search).
+ACTIVE, EXPIRED, REMOVED, ENDED = "active", "expired", "removed", "ended"
 _STATES = {ACTIVE: hub_pb2.WATCH_STATE_ACTIVE, EXPIRED: hub_pb2.WATCH_STATE_EXPIRED,
-           REMOVED: hub_pb2.WATCH_STATE_REMOVED}
+           REMOVED: hub_pb2.WATCH_STATE_REMOVED, ENDED: hub_pb2.WATCH_STATE_ENDED}
 
 watches = Table(
     "watches",
@@ -103,6 +104,8 @@ watches = Table(
     Column("last_checked_at", DateTime(timezone=True), nullable=False),
     Column("state", String(16), nullable=False),
     Column("audit_seq", BigInteger, nullable=False),
+    #: The policy's reasons, for a watch that ENDED.
+    Column("ended_reasons", JSON, nullable=True),
     Index("ix_watches_owner", "agency", "actor"),
     Index("ix_watches_state", "state"),
 )
@@ -293,7 +296,7 @@ class WatchService:
             kinds=sorted({k for k, _ in _unpack(row["tokens"], TOKEN_BYTES)  # type: ignore[misc]
                           if k in SPECIFIC_KINDS}),
             notifications=count, last_checked_at=rfc3339(row["last_checked_at"]),
-            audit_seq=row["audit_seq"])
+            audit_seq=row["audit_seq"], ended_reasons=row.get("ended_reasons") or [])
 
     # --- checking -----------------------------------------------------------
 
@@ -342,7 +345,7 @@ class WatchService:
                 # that was made, so nothing ingested meanwhile is missed.
                 await asyncio.to_thread(self._unclaim, row, now)
                 return 0
-            await asyncio.to_thread(self._end, row, now, EXPIRED, "watch_ended", exc.reasons)
+            await asyncio.to_thread(self._end, row, now, ENDED, "watch_ended", exc.reasons)
             return 0
         since = as_utc(row.last_checked_at) - CLOCK_MARGIN
         outcomes = await self._searcher.fan_out(row.watch_id, row.agency, query, allowed.scope,
@@ -372,7 +375,7 @@ class WatchService:
         with self._audit.transaction() as tx:
             ended = tx.conn.execute(update(watches).where(
                 watches.c.watch_id == row.watch_id, watches.c.state == ACTIVE).values(
-                state=state)).rowcount
+                state=state, ended_reasons=list(reasons) if state == ENDED else None)).rowcount
             if ended:
                 seq = tx.append(self._event(event, row, now, reasons=reasons,
                                             watch_id=row.watch_id)).seq

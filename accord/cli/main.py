@@ -864,7 +864,10 @@ def print_watches(rows: list[dict[str, Any]]) -> None:
     for col in ("watch", "state", "case", "label", "watching for", "expires", "hits"):
         table.add_column(col, overflow="fold")
     for w in rows:
-        table.add_row(w["watch_id"], w["state"], w["case_number"], w["label"],
+        state = w["state"]
+        if w["ended_reasons"]:
+            state += f" ({', '.join(w['ended_reasons'])})"
+        table.add_row(w["watch_id"], state, w["case_number"], w["label"],
                       ", ".join(w["kinds"]), w["expires_at"][:10], str(w["notifications"]))
     console.print(table)
 

@@ -23,6 +23,7 @@ class WatchState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WATCH_STATE_ACTIVE: _ClassVar[WatchState]
     WATCH_STATE_EXPIRED: _ClassVar[WatchState]
     WATCH_STATE_REMOVED: _ClassVar[WatchState]
+    WATCH_STATE_ENDED: _ClassVar[WatchState]
 
 class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -39,6 +40,7 @@ WATCH_STATE_UNSPECIFIED: WatchState
 WATCH_STATE_ACTIVE: WatchState
 WATCH_STATE_EXPIRED: WatchState
 WATCH_STATE_REMOVED: WatchState
+WATCH_STATE_ENDED: WatchState
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_WATCH_MATCH: NotificationKind
 NOTIFICATION_KIND_DECONFLICTION: NotificationKind
@@ -276,7 +278,7 @@ class AddWatchRequest(_message.Message):
     def __init__(self, case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[_common_pb2.Token, _Mapping]]] = ..., agreement: _Optional[str] = ..., filters: _Optional[_Iterable[_Union[_common_pb2.BloomFilter, _Mapping]]] = ..., days: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class Watch(_message.Message):
-    __slots__ = ("watch_id", "case_number", "purpose", "agreement", "label", "created_at", "expires_at", "state", "kinds", "notifications", "last_checked_at", "audit_seq")
+    __slots__ = ("watch_id", "case_number", "purpose", "agreement", "label", "created_at", "expires_at", "state", "kinds", "notifications", "last_checked_at", "audit_seq", "ended_reasons")
     WATCH_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
@@ -289,6 +291,7 @@ class Watch(_message.Message):
     NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
     LAST_CHECKED_AT_FIELD_NUMBER: _ClassVar[int]
     AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    ENDED_REASONS_FIELD_NUMBER: _ClassVar[int]
     watch_id: str
     case_number: str
     purpose: str
@@ -301,7 +304,8 @@ class Watch(_message.Message):
     notifications: int
     last_checked_at: str
     audit_seq: int
-    def __init__(self, watch_id: _Optional[str] = ..., case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., agreement: _Optional[str] = ..., label: _Optional[str] = ..., created_at: _Optional[str] = ..., expires_at: _Optional[str] = ..., state: _Optional[_Union[WatchState, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.IdentifierKind, str]]] = ..., notifications: _Optional[int] = ..., last_checked_at: _Optional[str] = ..., audit_seq: _Optional[int] = ...) -> None: ...
+    ended_reasons: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, watch_id: _Optional[str] = ..., case_number: _Optional[str] = ..., purpose: _Optional[str] = ..., agreement: _Optional[str] = ..., label: _Optional[str] = ..., created_at: _Optional[str] = ..., expires_at: _Optional[str] = ..., state: _Optional[_Union[WatchState, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.IdentifierKind, str]]] = ..., notifications: _Optional[int] = ..., last_checked_at: _Optional[str] = ..., audit_seq: _Optional[int] = ..., ended_reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AddWatchResponse(_message.Message):
     __slots__ = ("watch",)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from accord.errors import RemoteError
 from accord.v1 import common_pb2, hub_pb2, node_pb2
+from accord.views import watch_to_dict
 from hub.notices import search_subjects
 from hub.watches import run_checks
 from tests.conftest import NOW
@@ -257,6 +258,14 @@ async def test_a_watch_ends_when_its_agreement_no_longer_allows_the_search(
         [ended] = [e.doc for e in live.hub.audit.entries() if e.doc["event"] == "watch_ended"]
         assert (ended["details"]["watch_id"], ended["reasons"]) == (
             watch.watch_id, ["agreement_expired"])
+        # The investigator is told it ended, and why: not "expired" (it had 20 days left).
+        listed = await hub_as(live, "lakeside_so", "ListWatches",
+                              hub_pb2.ListWatchesRequest(include_inactive=True),
+                              live.token("lakeside_so"))
+        [shown] = listed.watches  # type: ignore[attr-defined]
+        assert (shown.state, list(shown.ended_reasons)) == (
+            hub_pb2.WATCH_STATE_ENDED, ["agreement_expired"])
+        assert watch_to_dict(shown)["state"] == "ended"
         denied = [e.doc for e in live.hub.audit.entries()
                   if e.doc["event"] == "watch_check_denied"]
         assert [d["reasons"] for d in denied] == [["agreement_expired"]]
