@@ -103,7 +103,11 @@ class Section:
             return None
         if value.tzinfo is None:
             raise ConfigError(f"{self._where(key)}: got {value.isoformat()}, want {want}")
-        return value.astimezone(dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except (OverflowError, ValueError):  # 0001-01-01T00:00:00+05:00 has no UTC time
+            raise ConfigError(f"{self._where(key)}: got {value.isoformat()}, "
+                              "out of range") from None
 
     def table(self, key: str, default: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
         value = self._get(key, _REQUIRED if default is None else default, dict, "a table")

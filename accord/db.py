@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Column, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 
 from accord.errors import ConfigError
 
@@ -109,3 +110,30 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def operational_message(exc: OperationalError) -> str:
+    """One line for a driver's OperationalError, saying whether the database is away.
+
+    The driver's own first line says what happened; SQLAlchemy's text would add
+    the statement, its values and a link. Only a connection that could not be
+    made (or was lost) is "unavailable": a locked SQLite file, a missing table
+    or a full disk is said as what it is.
+    """
+    orig = exc.orig
+    lines = str(orig).strip().splitlines()
+    said = lines[0] if lines else type(orig).__name__
+    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
+    sqlite_error = getattr(orig, "sqlite_errorname", None)  # sqlite3
+    if (exc.connection_invalidated or sqlite_error == "SQLITE_CANTOPEN"
+            or (sqlite_error is None and (sqlstate is None or sqlstate.startswith("08")
+                                          or sqlstate in _SERVER_GOING_AWAY))):
+        return (f"the database is unavailable: {said} "
+                "(check database_url and that the database is running)")
+    if sqlite_error == "SQLITE_BUSY":
+        return f"the database is busy: {said} (another process holds it; try again)"
+    return f"database error: {said}"
+
+
+#: PostgreSQL's "the server is shutting down / cannot take connections yet".
+_SERVER_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})

@@ -8,16 +8,16 @@ up to an hour. The trust steward lists them in the hub's revocations file
 
 .. code-block:: toml
 
-    [[revoke]]                       # everyone's tokens of one investigator
+    [[revoke]]                       # every token of one investigator
     agency = "lakeside_so"
     subject = "det.morales"
     reason = "suspended pending review (HR-2291)"
 
-    [[revoke]]                       # only tokens issued before a time
+    [[revoke]]                       # only tokens issued (iat) before a time
     agency = "lakeside_so"
     subject = "det.vance"
     issued_before = 2026-12-07T10:00:00Z
-    reason = "laptop stolen; new tokens after the reset are fine"
+    reason = "laptop stolen"
 
     [[revoke]]                       # one token, by its id (the jti claim)
     agency = "rivertown_pd"
@@ -25,15 +25,18 @@ up to an hour. The trust steward lists them in the hub's revocations file
     reason = "pasted into a chat"
 
 A refused token is audited as a failed authentication (``token_revoked``) with
-the investigator's subject. A suspended investigator's watches (a subject
-revoked without ``issued_before``) pause: they are not checked, and resume
-looking back to their last check if the entry is removed. Every list the hub
-loads is audited (``revocations_loaded`` at start, ``revocations_changed``
-with what was added and removed).
+the investigator's subject and the token id. A watch set by a revoked
+investigator, or with a revoked token, pauses (not checked; once lifted, its
+next check looks back to its last one). Every change to the list in force is
+audited (``revocations_changed``, against what the log already records).
 
-Deny by default: a file that cannot be read or does not validate stops the
-hub from starting, and at a reload is rejected while the list before it
-keeps being enforced, so a typo never lifts a revocation.
+Deny by default: a file that cannot be read or does not validate (an entry
+naming no member, a subject with spaces around it, an unknown key) stops the
+hub from starting, and at a reload is rejected, audited once
+(``revocations_rejected``), while the list before it stays enforced: a typo
+never lifts a revocation. A reload that lifts entries is applied only when
+two reloads in a row read the same file, so a file caught half-written lifts
+nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,12 +56,13 @@ from accord.config import Section
 from accord.errors import ConfigError
 from accord.identity import MAX_SUBJECT_CHARS, Principal
 from accord.ids import AGENCY_RE
+from hub.audit import AuditEvent, AuditLog
 
 log = structlog.get_logger("accord.hub.revocations")
 
 #: Entries a file may hold: each load is one audit entry listing changes.
-MAX_ENTRIES = 10_000
-MAX_REASON_CHARS = 500
+MAX_ENTRIES = 1000
+MAX_REASON_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +121,6 @@ class Revocations:
         issued = principal.issued_at
         return issued is None or issued < found.issued_before
 
-    def suspends(self, agency: str, subject: str) -> bool:
-        """Whether every token of ``subject`` is revoked (their watches pause)."""
-        found = self._by_key.get((agency, "subject", subject))
-        return found is not None and found.issued_before is None
-
     def changes(self, before: Revocations) -> tuple[list[Revocation], list[Revocation]]:
         """(added or changed, removed) entries since ``before``."""
         old = {e.key: e for e in before.entries}
@@ -131,8 +130,12 @@ class Revocations:
         return added, removed
 
     @classmethod
-    def load(cls, path: Path) -> Revocations:
-        """Read and validate a revocations file; raises ConfigError naming entry and field."""
+    def load(cls, path: Path, members: Collection[str] | None = None) -> Revocations:
+        """Read and validate a revocations file; raises ConfigError naming entry and field.
+
+        With ``members``, an entry naming another agency is refused: it would
+        revoke nobody.
+        """
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -151,7 +154,7 @@ class Revocations:
             raise ConfigError(f"{path}: {len(items)} entries, want at most {MAX_ENTRIES}")
         entries: dict[tuple[str, str, str], Revocation] = {}
         for i, item in enumerate(items):
-            entry = _entry(Section(path, f"revoke[{i}]", item))
+            entry = _entry(Section(path, f"revoke[{i}]", item), members)
             if entry.key in entries:
                 what = f"{entry.key[1]} {entry.key[2]!r} of {entry.agency}"
                 raise ConfigError(f"{path}: revoke[{i}]: {what} is listed twice")
@@ -159,11 +162,14 @@ class Revocations:
         return cls(tuple(entries.values()), hashlib.sha256(raw).hexdigest()[:16])
 
 
-def _entry(section: Section) -> Revocation:
+def _entry(section: Section, members: Collection[str] | None) -> Revocation:
     where = f"{section.source}: {section.name}"
     agency = section.text("agency")
     if not AGENCY_RE.match(agency):
         raise ConfigError(f"{where}.agency: got {agency!r}, want an agency id")
+    if members is not None and agency not in members:
+        raise ConfigError(f"{where}.agency: got {agency!r}, not a member of the federation "
+                          f"(its members: {', '.join(sorted(members))})")
     reason = section.text("reason").strip()
     if not reason or len(reason) > MAX_REASON_CHARS or not reason.isprintable():
         raise ConfigError(f"{where}.reason: want why, in printable text of at most "
@@ -173,9 +179,10 @@ def _entry(section: Section) -> Revocation:
     if (subject is None) == (token_id is None):
         raise ConfigError(f"{where}: want exactly one of subject and token_id")
     for key, value in (("subject", subject), ("token_id", token_id)):
-        if value is not None and (len(value) > MAX_SUBJECT_CHARS or not value.isprintable()):
+        if value is not None and (len(value) > MAX_SUBJECT_CHARS or not value.isprintable()
+                                  or value != value.strip()):
             raise ConfigError(f"{where}.{key}: got {value!r}, want printable text of at most "
-                              f"{MAX_SUBJECT_CHARS} characters")
+                              f"{MAX_SUBJECT_CHARS} characters, without spaces around it")
     before = section.time("issued_before")
     if before is not None and token_id is not None:
         raise ConfigError(f"{where}.issued_before: only for a subject (a token id "
@@ -186,47 +193,152 @@ def _entry(section: Section) -> Revocation:
 
 
 class RevocationList:
-    """The list in force, swapped whole on reload (read without a lock)."""
+    """The list in force, swapped whole on reload (read without a lock).
 
-    def __init__(self, path: Path | None, current: Revocations | None = None) -> None:
+    A reload that would lift revocations is applied only when two reloads in
+    a row read the same file: a file caught while an editor rewrites it
+    (truncated, or half written) lifts nothing. New revocations apply at once.
+    """
+
+    def __init__(self, path: Path | None, current: Revocations | None = None,
+                 members: Collection[str] | None = None) -> None:
         self.path = path
+        self.members = frozenset(members) if members is not None else None
         self.current = current if current is not None else Revocations()
+        #: A file that would lift revocations, seen once (its fingerprint).
+        self._lifting: str | None = None
+        #: The last file rejected, and why: audited once per distinct file.
+        self.rejected: tuple[str, str] | None = None
 
     @classmethod
-    def open(cls, path: Path | None) -> RevocationList:
+    def open(cls, path: Path | None, members: Collection[str] | None = None) -> RevocationList:
         """Load ``path`` (None: no list); raises ConfigError: the hub does not start."""
-        return cls(path, Revocations.load(path) if path is not None else None)
+        current = Revocations.load(path, members) if path is not None else None
+        return cls(path, current, members)
 
-    def reload(self) -> tuple[list[Revocation], list[Revocation]] | None:
-        """Load the file again; returns (added, removed) if it changed, else None.
+    def reload(self) -> bool:
+        """Load the file again and enforce it if it is valid; True if the list changed.
 
-        A file that no longer loads is rejected and the current list kept.
+        A file that does not load is rejected (``rejected`` says why) and the
+        current list kept.
         """
         if self.path is None:
-            return None
+            return False
         try:
-            fresh = Revocations.load(self.path)
+            fresh = Revocations.load(self.path, self.members)
         except ConfigError as exc:
-            log.error("revocations_reload_rejected", error=exc.message,
-                      kept=self.current.fingerprint)
-            return None
+            fingerprint = _fingerprint_of(self.path)
+            if self.rejected is None or self.rejected[0] != fingerprint:
+                log.error("revocations_reload_rejected", error=exc.message,
+                          kept=self.current.fingerprint)
+                self.rejected = (fingerprint, exc.message)
+            return False
         if fresh.fingerprint == self.current.fingerprint:
-            return None
-        before, self.current = self.current, fresh
+            self._lifting = None
+            return False
+        _, removed = fresh.changes(self.current)
+        if removed and self._lifting != fresh.fingerprint:
+            self._lifting = fresh.fingerprint  # applied if the next reload reads it again
+            return False
+        self.current, self._lifting = fresh, None
         log.info("revocations_reloaded", entries=len(fresh.entries),
                  fingerprint=fresh.fingerprint)
-        return fresh.changes(before)
+        return True
+
+
+def _fingerprint_of(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "unreadable"
 
 
 def describe(entries: Iterable[Revocation]) -> list[dict[str, str]]:
     return [e.to_dict() for e in entries]
 
 
+def replay(details: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], dict[str, str]]:
+    """The list the audit log records as in force, from its revocation entries' details."""
+    state: dict[tuple[str, str, str], dict[str, str]] = {}
+    for d in details:
+        for entry in d.get("removed", []):
+            state.pop(_key_of(entry), None)
+        for entry in d.get("added", []):
+            state[_key_of(entry)] = dict(entry)
+    return state
+
+
+def _key_of(entry: Mapping[str, str]) -> tuple[str, str, str]:
+    kind = "subject" if "subject" in entry else "token_id"
+    return (entry["agency"], kind, entry[kind])
+
+
+def unrecorded(revocations: Revocations, recorded: Mapping[tuple[str, str, str], dict[str, str]]
+               ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(added or changed, removed) in ``revocations`` against what the log records."""
+    now = {e.key: e.to_dict() for e in revocations.entries}
+    added = [d for k, d in now.items() if recorded.get(k) != d]
+    removed = [d for k, d in recorded.items() if k not in now]
+    return added, removed
+
+
+class RevocationAudit:
+    """Audits the list in force whenever it differs from what the log records.
+
+    The log's own revocation entries say what it records as in force (they
+    are replayed), so a list changed while the hub was down is audited when it
+    starts, a restart with the same list writes nothing, and hub replicas
+    reloading one change write it once (unless they race). A rejected file is
+    audited once (``revocations_rejected``, outcome ``error``).
+    """
+
+    def __init__(self, audit: AuditLog, revocations: RevocationList,
+                 clock: Callable[[], dt.datetime]) -> None:
+        self._audit = audit
+        self._revocations = revocations
+        self._clock = clock
+        self._recorded: str | None = None  # the fingerprint last found in the log
+        self._rejected: str | None = None
+
+    async def __call__(self) -> None:
+        await asyncio.to_thread(self._record)
+
+    def _record(self) -> None:
+        rejected = self._revocations.rejected
+        if rejected is not None and rejected[0] != self._rejected:
+            self._audit.append(AuditEvent(
+                event="revocations_rejected", time=self._clock(), outcome="error",
+                details={"error": rejected[1],
+                         "in_force": self._revocations.current.fingerprint}))
+            self._rejected = rejected[0]
+        current = self._revocations.current
+        if current.fingerprint == self._recorded:
+            return
+        recorded = replay(e.doc["details"] for e in self._audit.of_event(CHANGED))
+        added, removed = unrecorded(current, recorded)
+        if added or removed:
+            self._audit.append(AuditEvent(
+                event=CHANGED, time=self._clock(), outcome="ok",
+                details={"fingerprint": current.fingerprint, "entries": len(current.entries),
+                         "added": added, "removed": removed}))
+        self._recorded = current.fingerprint
+
+
+#: The audit event of every change to the list in force.
+CHANGED = "revocations_changed"
+
+
 async def watch(revocations: RevocationList, interval: float,
-                on_change: Callable[[list[Revocation], list[Revocation]], Any]) -> None:
-    """Reload every ``interval`` seconds until cancelled; ``on_change`` audits a change."""
+                after: Callable[[], Awaitable[None]]) -> None:
+    """Reload every ``interval`` seconds until cancelled, then ``after()`` (which audits).
+
+    Nothing stops it but cancellation: a reload or an audit that fails is
+    logged and tried again at the next interval.
+    """
     while True:
         await asyncio.sleep(interval)
-        changed = await asyncio.to_thread(revocations.reload)
-        if changed is not None:
-            await on_change(*changed)
+        try:
+            await asyncio.to_thread(revocations.reload)
+            await after()
+        except Exception:
+            log.exception("revocations_reload_failed")

@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 import structlog
@@ -56,7 +55,7 @@ from hub.config import HubConfig
 from hub.notices import list_notifications
 from hub.ratelimits import SharedRateLimiter
 from hub.releases import CALLER_SOURCE, ReleaseAsk, ReleaseService
-from hub.revocations import RevocationList, describe
+from hub.revocations import RevocationAudit, RevocationList
 from hub.revocations import watch as watch_revocations
 from hub.search import Searcher, SearchQuery
 from hub.sweep import Sweeper, SweepLimits
@@ -534,16 +533,6 @@ class RunningHub:
         self.audit.engine.dispose()
 
 
-def _revocation_auditor(audit: AuditLog, clock: Clock) -> Callable[..., Any]:
-    """What audits each revocation list the hub starts enforcing."""
-    async def record(added: list[Any], removed: list[Any], *, start: bool = False) -> None:
-        event = AuditEvent(
-            event="revocations_loaded" if start else "revocations_changed", time=clock(),
-            outcome="ok", details={"added": describe(added), "removed": describe(removed)})
-        await asyncio.to_thread(audit.append, event)
-    return record
-
-
 async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     """Build and start the hub server; returns once it is listening."""
     from accord.db import make_engine  # local: keeps import of this module cheap
@@ -555,11 +544,9 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     metrics = Metrics("hub")
     audit.listeners.append(metrics.audit_appends.inc)
     verifier = TokenVerifier({m.issuer.issuer: m.issuer for m in config.members})
-    revocations = RevocationList.open(config.revocations)
-    audit_revocations = _revocation_auditor(audit, clock)
-    if revocations.current.entries:
-        # What is in force from the start (an empty list is not an event).
-        await audit_revocations(list(revocations.current.entries), [], start=True)
+    revocations = RevocationList.open(config.revocations, [m.agency for m in config.members])
+    audit_revocations = RevocationAudit(audit, revocations, clock)
+    await audit_revocations()  # what is in force, if the log does not record it yet
     channels = NodeChannels(config)
     _agreements, policy = await config.policy.open()
     releases = ReleaseService(audit=audit, policy=policy, signer=signer,

@@ -106,6 +106,10 @@ watches = Table(
     Column("audit_seq", BigInteger, nullable=False),
     #: The policy's reasons, for a watch that ENDED.
     Column("ended_reasons", JSON, nullable=True),
+    #: The token that set it (its jti and iat): a revocation of that token, or
+    #: of its subject, pauses the watch. Unknown (NULL) for watches set before 0006.
+    Column("token_id", String(256), nullable=True),
+    Column("token_issued_at", DateTime(timezone=True), nullable=True),
     Index("ix_watches_owner", "agency", "actor"),
     Index("ix_watches_state", "state"),
 )
@@ -207,7 +211,8 @@ class WatchService:
                "purpose": query.purpose, "agreement": query.agreement, "label": ask.label,
                "tokens": _pack(query.tokens), "filters": _pack(query.filters),
                "created_at": now, "expires_at": expires, "last_checked_at": now,
-               "state": ACTIVE}
+               "state": ACTIVE, "token_id": principal.token_id,
+               "token_issued_at": principal.issued_at}
 
         def commit() -> int:
             with self._audit.transaction() as tx:
@@ -324,9 +329,9 @@ class WatchService:
         if as_utc(row.expires_at) <= now:
             await asyncio.to_thread(self._end, row, now, EXPIRED, "watch_expired", ())
             return 0
-        if self._revocations.current.suspends(row.agency, row.actor):
-            # The steward revoked its owner: paused, not claimed, so once the
-            # revocation is lifted the next check looks back to the last one.
+        if self._revocations.current.refuses(_setter(row)):
+            # The steward revoked its owner, or the token that set it: paused,
+            # not claimed, so once lifted the next check looks back to the last one.
             return 0
         if not await asyncio.to_thread(self._claim, row, now):
             return 0  # another hub process has this check
@@ -431,3 +436,11 @@ def _kind_names(tokens: Sequence[tuple[int, bytes]]) -> list[str]:
     return sorted({str(common_pb2.IdentifierKind.Name(k))
                    for k, _ in tokens})
 
+
+
+def _setter(row: Any) -> Principal:
+    """Who set a watch, with the token they set it with, as a revocation sees them."""
+    issued = row.token_issued_at
+    return Principal(subject=row.actor, agency=row.agency, roles=frozenset(row.roles),
+                     token_id=row.token_id or "", expires_at=as_utc(row.expires_at),
+                     issued_at=as_utc(issued) if issued is not None else None)

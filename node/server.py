@@ -33,6 +33,7 @@ from accord.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from accord.freetext import check_free_text
 from accord.health import check_all, database_check, monitor, policy_check, set_status
 from accord.metrics import Metrics, MetricsServer, serve_metrics
 from accord.policy.engine import PolicyPoint
@@ -243,9 +244,16 @@ class GatewayServicer(node_pb2_grpc.GatewayServiceServicer):
     ) -> hub_pb2.RequestReleaseResponse:
         return await self.request_release(request, self._forward(context))
 
+    @property
+    def region(self) -> str:
+        """The agency's default region: how free text's phone numbers are read."""
+        return self._config.default_region
+
     async def request_release(self, request: node_pb2.LocalRequestReleaseRequest,
                               metadata: list[tuple[str, str]]) -> hub_pb2.RequestReleaseResponse:
         """Ask the hub for a release on behalf of the bearer in ``metadata`` (also the console's)."""
+        # The hub keeps the justification: nothing identifier-like goes to it.
+        check_free_text("justification", request.justification, self.region)
         # The record will be encrypted to a key made here, for this request only;
         # its private half never leaves this node, and its database holds it
         # sealed under the node's request key file.

@@ -87,12 +87,9 @@ class AccordGroup(click.Group):
             from sqlalchemy.exc import OperationalError
 
             if isinstance(exc, OperationalError):
-                # The database is down, unreachable or refused us. The driver's
-                # own first line says which; SQLAlchemy's text would add the
-                # statement and its values and a link.
-                said = str(exc.orig).strip().splitlines()
-                fail(f"the database is unavailable: {said[0] if said else type(exc.orig).__name__} "
-                     "(check database_url and that the database is running)")
+                from accord.db import operational_message
+
+                fail(operational_message(exc))
             fail(f"internal error ({type(exc).__name__}): {exc}")
 
 
@@ -807,6 +804,11 @@ def release_list(config_path: Path, jwt_text: str | None, as_json: bool) -> None
 
 def _decide(release_id: str, config_path: Path, jwt_text: str | None, approve: bool,
             reason: str, as_json: bool) -> None:
+    from accord.freetext import check_free_text
+    from node.config import NodeConfig
+
+    # The hub keeps the reason, in its audit log for good: no identifiers in it.
+    check_free_text("--reason", reason, NodeConfig.load(config_path).default_region)
     response = asyncio.run(hub_call(
         config_path, _require_token(jwt_text), "HubService", "DecideRelease",
         hub_pb2.DecideReleaseRequest(release_id=release_id, approve=approve, reason=reason)))
@@ -1446,8 +1448,11 @@ def _hub_revocations(config_path: Path | None) -> tuple[Path, tuple[Any, ...]] |
     from hub.config import HubConfig
     from hub.revocations import Revocations
 
-    path = HubConfig.load(config_path).revocations
-    return None if path is None else (path, Revocations.load(path).entries)
+    hub = HubConfig.load(config_path)
+    if hub.revocations is None:
+        return None
+    members = [m.agency for m in hub.members]
+    return hub.revocations, Revocations.load(hub.revocations, members).entries
 
 
 _policy_options = [

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import grpc
 
+from accord.freetext import check_free_text
 from accord.rpc import call
 from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2
 
@@ -46,6 +47,11 @@ class Gateway(Protocol):
                         metadata: list[tuple[str, str]]) -> hub_pb2.AddWatchResponse: ...
 
     def label_watches(self, watches: Iterable[hub_pb2.Watch]) -> None: ...
+
+    @property
+    def region(self) -> str:
+        """How free text's phone numbers are read (the node's default region)."""
+        ...
 
 
 def bearer(token: str, request_id: str = "") -> list[tuple[str, str]]:
@@ -112,6 +118,7 @@ class Backend:
 
     async def decide(self, token: str, release_id: str, approve: bool,
                      reason: str) -> hub_pb2.DecideReleaseResponse:
+        check_free_text("reason", reason, self._gateway.region)  # the hub keeps it
         response: hub_pb2.DecideReleaseResponse = await call(
             self._hub.DecideRelease,
             hub_pb2.DecideReleaseRequest(release_id=release_id, approve=approve, reason=reason),

@@ -13,11 +13,12 @@ import pytest
 
 from accord.errors import RemoteError
 from accord.rpc import call, channel_options
-from accord.v1 import hub_pb2, hub_pb2_grpc
+from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2
 from hub.server import start_hub
 from tests.conftest import NOW
 from tests.integration.conftest import LiveFederation, start_federation, stop_federation
-from tests.integration.test_deconfliction_watches import PHONE_TEXT, add_watch
+from tests.integration.test_deconfliction_watches import PHONE_TEXT
+from tests.integration.test_release import gateway
 from tests.integration.test_sweep import harbor_interview
 
 SUSPENDED = """
@@ -88,6 +89,7 @@ async def test_a_revoked_investigator_is_refused_from_the_next_reload_on(
 
     [changed] = entries(live, "revocations_changed")
     assert changed["outcome"] == "ok" and changed["details"]["removed"] == []
+    assert changed["details"]["entries"] == 2
     assert changed["details"]["added"] == [
         {"agency": "lakeside_so", "subject": "det.test",
          "reason": "suspended pending review (HR-2291)"},
@@ -113,9 +115,14 @@ async def test_a_revoked_investigator_is_refused_from_the_next_reload_on(
     fresh = live.token("lakeside_so", sub="aud.price", roles=("auditor",))
     assert len((await audit_list(live, fresh)).entries) > 0
 
-    # A typo in the next version is rejected: the revocation stays in force.
+    # A typo in the next version is rejected, and audited once: the
+    # revocation stays in force.
     revocations_file(live).write_text(SUSPENDED.replace("subject", "subjcet", 1))
-    await asyncio.sleep(0.5)
+    await until(lambda: entries(live, "revocations_rejected"))
+    await asyncio.sleep(0.3)
+    [rejected] = entries(live, "revocations_rejected")
+    assert rejected["outcome"] == "error"
+    assert "revoke[0]: want exactly one of subject and token_id" in rejected["details"]["error"]
     with pytest.raises(RemoteError, match="invalid token"):
         await live.search("lakeside_so", token, phone=PHONE_TEXT)
     assert len(entries(live, "revocations_changed")) == 1
@@ -129,11 +136,17 @@ async def test_a_revoked_investigator_is_refused_from_the_next_reload_on(
     assert (await live.search("lakeside_so", token, phone=PHONE_TEXT)).result is not None
 
 
-async def test_a_suspended_investigators_watch_pauses_and_misses_nothing_when_lifted(
-        live: LiveFederation) -> None:
+@pytest.mark.parametrize("revoke", ["subject", "token"])
+async def test_a_revoked_investigators_watch_pauses_and_misses_nothing_when_lifted(
+        live: LiveFederation, revoke: str) -> None:
     watches = live.hub.watches
-    await add_watch(live, phone=PHONE_TEXT, days=10)
-    revocations_file(live).write_text(SUSPENDED.format(jti="unused"))
+    token = live.token("lakeside_so")
+    await gateway(live, "lakeside_so", "LocalAddWatch", node_pb2.LocalAddWatchRequest(
+        case_number="LS-1", purpose="human_trafficking", phone=PHONE_TEXT, days=10), token)
+    revoked = (SUSPENDED.format(jti="unused") if revoke == "subject" else
+               f'[[revoke]]\nagency = "lakeside_so"\ntoken_id = "{jti_of(token)}"\n'
+               'reason = "pasted into a chat"\n')
+    revocations_file(live).write_text(revoked)
     await until(lambda: entries(live, "revocations_changed"))
 
     live.ingest("harbor_pd", [harbor_interview()], at=NOW + dt.timedelta(hours=2))
@@ -151,14 +164,25 @@ async def test_a_suspended_investigators_watch_pauses_and_misses_nothing_when_li
 async def test_a_hub_starting_with_revocations_enforces_and_audits_them(
         live: LiveFederation) -> None:
     token = live.token("lakeside_so")
-    revocations_file(live).write_text(SUSPENDED.format(jti="unused"))
     await live.hub.stop(0)
+    revocations_file(live).write_text(SUSPENDED.format(jti="unused"))
     live.hub = await start_hub(live.hub_config, clock=lambda: NOW)
 
-    [loaded] = entries(live, "revocations_loaded")
+    # Changed while the hub was down: audited at start.
+    [loaded] = entries(live, "revocations_changed")
     assert [e.get("subject") for e in loaded["details"]["added"]] == ["det.test", None]
     with pytest.raises(RemoteError, match="invalid token"):
         await live.search("lakeside_so", token, phone=PHONE_TEXT)
+    # A restart with the same list writes nothing; one emptied meanwhile is audited.
+    await live.hub.stop(0)
+    live.hub = await start_hub(live.hub_config, clock=lambda: NOW)
+    assert len(entries(live, "revocations_changed")) == 1
+    await live.hub.stop(0)
+    revocations_file(live).write_text("")
+    live.hub = await start_hub(live.hub_config, clock=lambda: NOW)
+    lifted = entries(live, "revocations_changed")[-1]["details"]
+    assert (lifted["added"], len(lifted["removed"]), lifted["entries"]) == ([], 2, 0)
+    assert (await live.search("lakeside_so", token, phone=PHONE_TEXT)).result is not None
 
 
 async def test_a_hub_does_not_start_on_a_revocations_file_that_does_not_validate(

@@ -10,9 +10,10 @@ import pytest
 from accord.cli.federation import REVOCATIONS_TEMPLATE
 from accord.errors import ConfigError
 from accord.identity import Principal
-from hub.revocations import RevocationList, Revocations
+from hub.revocations import Revocation, RevocationList, Revocations
 
 T = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
+MEMBERS = ("lakeside_so", "rivertown_pd")
 
 LIST = """
 [[revoke]]
@@ -60,10 +61,6 @@ def test_each_kind_of_entry_refuses_exactly_what_it_names(tmp_path: Path) -> Non
     assert revoked.refuses(who("det.anyone", "rivertown_pd", token_id="8c1f0e3a"))
     assert not revoked.refuses(who("det.anyone", "lakeside_so", token_id="8c1f0e3a"))
     assert not revoked.refuses(who("det.other"))
-    # Only a whole-subject revocation suspends (pauses watches).
-    assert revoked.suspends("lakeside_so", "det.morales")
-    assert not revoked.suspends("lakeside_so", "det.vance")
-    assert not revoked.suspends("rivertown_pd", "det.morales")
 
 
 def test_the_template_federation_init_writes_loads_and_revokes_nothing(tmp_path: Path) -> None:
@@ -108,12 +105,20 @@ ENTRY = '[[revoke]]\nagency = "lakeside_so"\nsubject = "det.morales"\nreason = "
     ("[revoke]\nagency = 'x'\n", r"revoke: want \[\[revoke\]\] tables"),
     ("[[revokes]]\nagency = 'x'\n", r"unknown key 'revokes', want only \[\[revoke\]\] entries"),
     ("[[revoke]\n", r"not valid TOML"),
+    ("[[revoke]]\nagency = 'lakeside'\nsubject = 'x'\nreason = 'r'\n",
+     r"revoke\[0\]\.agency: got 'lakeside', not a member of the federation \(its members: "
+     r"lakeside_so, rivertown_pd\)"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'det.m '\nreason = 'r'\n",
+     r"revoke\[0\]\.subject: got 'det.m ', want printable text .* without spaces around it"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\nreason = 'r'\n"
+     "issued_before = 0001-01-01T00:00:00+05:00\n",
+     r"revoke\[0\]\.issued_before: got 0001-01-01T00:00:00\+05:00, out of range"),
 ])
 def test_a_bad_file_is_refused_naming_the_entry_and_field(tmp_path: Path, text: str,
                                                           message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError, match=message) as info:
-        Revocations.load(path)
+        Revocations.load(path, MEMBERS)
     assert str(path) in info.value.message
 
 
@@ -123,27 +128,49 @@ def test_a_missing_file_stops_the_hub_from_starting(tmp_path: Path) -> None:
     assert RevocationList.open(None).current.entries == ()  # none configured: nothing revoked
 
 
-def test_a_reload_reports_changes_and_a_bad_file_never_lifts_a_revocation(tmp_path: Path) -> None:
+def test_a_reload_applies_changes_and_a_bad_file_never_lifts_a_revocation(tmp_path: Path) -> None:
     path = write(tmp_path, ENTRY)
-    revocations = RevocationList.open(path)
-    assert revocations.reload() is None  # unchanged
-    # A typo in the new version: rejected, det.morales is still refused.
+    revocations = RevocationList.open(path, MEMBERS)
+    assert revocations.reload() is False  # unchanged
+    # A typo in the new version: rejected (and said why, once), det.morales
+    # is still refused.
     path.write_text(ENTRY + "[[revoke]]\nagency = 'lakeside_so'\nsubjetc = 'det.vance'\n")
-    assert revocations.reload() is None
+    assert revocations.reload() is False
+    rejected = revocations.rejected
+    assert rejected is not None and rejected[1].endswith("revoke[1].reason: missing, want a string")
     assert revocations.current.refuses(who("det.morales"))
     path.unlink()  # gone: the same
-    assert revocations.reload() is None
+    assert revocations.reload() is False
     assert revocations.current.refuses(who("det.morales"))
-    # A valid change: det.vance added, det.morales' reason changed (reported as
-    # added again), and then det.morales lifted.
-    path.write_text(ENTRY.replace('"r"', '"reviewed"')
-                    + ENTRY.replace("det.morales", "det.vance"))
-    added, removed = revocations.reload()  # type: ignore[misc]
-    assert [(e.subject, e.reason) for e in added] == [("det.morales", "reviewed"),
-                                                       ("det.vance", "r")]
-    assert removed == []
-    path.write_text(ENTRY.replace("det.morales", "det.vance"))
-    added, removed = revocations.reload()  # type: ignore[misc]
-    assert added == [] and [e.subject for e in removed] == ["det.morales"]
+    # A valid addition applies at once.
+    path.write_text(ENTRY + ENTRY.replace("det.morales", "det.vance"))
+    assert revocations.reload() is True
+    assert revocations.current.refuses(who("det.vance"))
+    # A lifting applies only when a second reload reads the same file: one
+    # caught while an editor rewrites it (here, empty) lifts nothing.
+    path.write_text("")
+    assert revocations.reload() is False
+    path.write_text(ENTRY + ENTRY.replace("det.morales", "det.vance"))  # the write completed
+    assert revocations.reload() is False
+    assert revocations.current.refuses(who("det.morales"))
+    path.write_text(ENTRY.replace("det.morales", "det.vance"))  # a real lifting
+    assert revocations.reload() is False  # seen once
+    assert revocations.current.refuses(who("det.morales"))
+    assert revocations.reload() is True  # seen twice: applied
     assert not revocations.current.refuses(who("det.morales"))
     assert revocations.current.refuses(who("det.vance"))
+
+
+def test_the_log_replays_to_the_list_it_records() -> None:
+    from hub.revocations import replay, unrecorded
+
+    a = {"agency": "lakeside_so", "subject": "det.a", "reason": "r"}
+    b = {"agency": "lakeside_so", "token_id": "j1", "reason": "r"}
+    recorded = replay([{"added": [a, b], "removed": []},
+                       {"added": [{**a, "reason": "reviewed"}], "removed": [b]}])
+    assert list(recorded.values()) == [{**a, "reason": "reviewed"}]
+    current = Revocations((Revocation("lakeside_so", "r", subject="det.a"),), "f")
+    assert unrecorded(current, recorded) == ([a], [])
+    assert unrecorded(Revocations(), recorded) == ([], [{**a, "reason": "reviewed"}])
+    assert unrecorded(Revocations((Revocation("lakeside_so", "reviewed", subject="det.a"),), "g"),
+                      recorded) == ([], [])
