@@ -95,9 +95,16 @@ class Section:
             out.append(path if path.is_absolute() else (self.source.parent / path).resolve())
         return out
 
+    def keys(self) -> tuple[str, ...]:
+        """The keys the table holds, as written."""
+        return tuple(self._data)
+
     def time(self, key: str) -> dt.datetime | None:
         """An optional TOML date-time, which must say its zone; in UTC."""
         want = "a time with its zone, e.g. 2026-12-07T10:00:00Z"
+        if isinstance(self._data.get(key), str):
+            raise ConfigError(f"{self._where(key)}: got the string {self._data[key]!r}, want a "
+                              "TOML time: the same without quotes")
         value: dt.datetime | None = self._get(key, None, dt.datetime, want)
         if value is None:
             return None

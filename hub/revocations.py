@@ -144,6 +144,11 @@ class Revocations:
             data = tomllib.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        if not raw.strip():
+            # A file truncated by a slip (`cat >` for `cat >>`) or a failed
+            # copy would lift every revocation: say "no one" in so many words.
+            raise ConfigError(f"{path}: empty; to revoke no one, say so in a comment "
+                              "line (e.g. '# no one is revoked')")
         unknown = sorted(set(data) - {"revoke"})
         if unknown:
             raise ConfigError(f"{path}: unknown key {unknown[0]!r}, want only [[revoke]] entries")
@@ -162,8 +167,17 @@ class Revocations:
         return cls(tuple(entries.values()), hashlib.sha256(raw).hexdigest()[:16])
 
 
+#: The keys a ``[[revoke]]`` entry may hold.
+ENTRY_KEYS = ("agency", "subject", "token_id", "issued_before", "reason")
+
+
 def _entry(section: Section, members: Collection[str] | None) -> Revocation:
     where = f"{section.source}: {section.name}"
+    # Unknown keys first: a misspelt "subjct" is named as such, not as a
+    # missing subject.
+    unknown = sorted(set(section.keys()) - set(ENTRY_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}, want {', '.join(ENTRY_KEYS)}")
     agency = section.text("agency")
     if not AGENCY_RE.match(agency):
         raise ConfigError(f"{where}.agency: got {agency!r}, want an agency id")

@@ -251,7 +251,7 @@ REVOCATIONS_TEMPLATE = """\
 #
 # [[revoke]]                        # one token, by its id (the jti claim)
 # agency = "rivertown_pd"
-# token_id = "8c1f0e3a"
+# token_id = "tIwxcU1in3oHYToC1Uzhdg"
 # reason = "pasted into a chat"
 """
 

@@ -424,10 +424,24 @@ def db_status(config_path: Path, as_json: bool) -> None:
     Example:
       accord db status --config fed/nodes/rivertown_pd/node.toml
     """
+    from sqlalchemy.engine import make_url
+
     from accord import migrations
     from accord.db import make_engine
 
     component, scripts, url = _store_target(config_path)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        # Connecting would create an empty file, and advise upgrading it.
+        head = migrations.head(scripts)
+        if as_json:
+            emit_json({"component": component, "current": None, "head": head,
+                       "state": "no_database", "up_to_date": False,
+                       "database": parsed.database})
+        else:
+            console.print(f"{component} database: none at {parsed.database} (the server "
+                          "creates it at start, or run `accord db upgrade`)", markup=False)
+        sys.exit(3)
     engine = make_engine(url)
     try:
         found = migrations.state(scripts, engine)
@@ -485,8 +499,13 @@ def token_issue(idp_dir: Path, subject: str, roles: tuple[str, ...], ttl: int,
     issued = now()
     jwt_text = idp.issue(subject, roles, issued, dt.timedelta(minutes=ttl))
     if as_json:
+        import jwt
+
+        # jti: what a revocation of this one token names (hub/revocations.py).
+        claims = jwt.decode(jwt_text, options={"verify_signature": False})
         emit_json({"token": jwt_text, "agency": idp.agency, "sub": subject,
-                   "roles": list(roles),
+                   "roles": list(roles), "jti": claims["jti"],
+                   "issued_at": dt.datetime.fromtimestamp(claims["iat"], dt.UTC).isoformat(),
                    "expires_at": (issued + dt.timedelta(minutes=ttl)).isoformat()})
     else:
         click.echo(jwt_text)

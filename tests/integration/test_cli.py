@@ -80,6 +80,9 @@ def test_token_issue_mints_a_token_the_hub_accepts(tmp_path: Path) -> None:
     import datetime as dt
     principal = verifier.verify(data["token"], dt.datetime.now(dt.UTC))
     assert principal.subject == "det.morales"
+    # What a revocation of this one token names, and what issued_before compares.
+    assert data["jti"] == claims["jti"] == principal.token_id
+    assert data["issued_at"] == principal.issued_at.isoformat()  # type: ignore[union-attr]
 
 
 def test_token_issue_refuses_unknown_roles(tmp_path: Path) -> None:
@@ -215,7 +218,12 @@ def test_db_status_says_in_its_exit_code_whether_the_schema_is_current(tmp_path:
     code, out, _ = run("db", "status", "--config", str(config), "--json")
     status = json.loads(out)
     assert code == 3 and (status["state"], status["current"], status["up_to_date"]) == (
-        "upgrade_needed", None, False)
+        "no_database", None, False)
+    database = Path(status["database"])
+    assert not database.exists()  # asking did not create it
+    sa.create_engine(f"sqlite:///{database}").connect().close()  # an empty file
+    code, out, _ = run("db", "status", "--config", str(config), "--json")
+    assert code == 3 and json.loads(out)["state"] == "upgrade_needed"
     assert run("db", "upgrade", "--config", str(config))[0] == 0
     code, out, _ = run("db", "status", "--config", str(config))
     assert code == 0 and "up to date" in out

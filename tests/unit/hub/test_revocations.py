@@ -72,7 +72,7 @@ def test_the_template_federation_init_writes_loads_and_revokes_nothing(tmp_path:
     entries = Revocations.load(write(tmp_path, "\n".join(line[2:] for line in examples)))
     assert [e.key for e in entries.entries] == [
         ("lakeside_so", "subject", "det.morales"), ("lakeside_so", "subject", "det.vance"),
-        ("rivertown_pd", "token_id", "8c1f0e3a")]
+        ("rivertown_pd", "token_id", "tIwxcU1in3oHYToC1Uzhdg")]
 
 
 ENTRY = '[[revoke]]\nagency = "lakeside_so"\nsubject = "det.morales"\nreason = "r"\n'
@@ -95,11 +95,20 @@ ENTRY = '[[revoke]]\nagency = "lakeside_so"\nsubject = "det.morales"\nreason = "
      r"revoke\[0\]\.issued_before: got 2026-12-07T10:00:00, want a time with its zone"),
     ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\nreason = 'r'\n"
      "issued_before = 'yesterday'\n",
-     r"revoke\[0\]\.issued_before: got 'yesterday', want a time with its zone"),
+     r"revoke\[0\]\.issued_before: got the string 'yesterday', want a TOML time: the same "
+     r"without quotes"),
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\nreason = 'r'\n"
+     "issued_before = 2026-12-07\n",
+     r"revoke\[0\]\.issued_before: got datetime.date\(2026, 12, 7\), want a time with its zone"),
     ("[[revoke]]\nagency = 'lakeside_so'\ntoken_id = 'x'\nreason = 'r'\n"
      "issued_before = 2026-12-07T10:00:00Z\n", r"revoke\[0\]\.issued_before: only for a subject"),
     ("[[revoke]]\nagency = 'lakeside_so'\nsubject = 'x'\nreason = 'r'\nsubjct = 'y'\n",
-     r"\[revoke\[0\]\]: unknown key 'subjct'"),
+     r"revoke\[0\]: unknown key 'subjct', want agency, subject, token_id, issued_before, reason"),
+    # A misspelt key is named as such, not as the key it should have been.
+    ("[[revoke]]\nagency = 'lakeside_so'\nsubjct = 'x'\nreason = 'r'\n",
+     r"revoke\[0\]: unknown key 'subjct'"),
+    ("", r"empty; to revoke no one, say so in a comment line"),
+    ("\n  \n", r"empty; to revoke no one"),
     (ENTRY + ENTRY.replace("reason = \"r\"", "reason = \"again\""),
      r"revoke\[1\]: subject 'det.morales' of lakeside_so is listed twice"),
     ("[revoke]\nagency = 'x'\n", r"revoke: want \[\[revoke\]\] tables"),
@@ -137,7 +146,8 @@ def test_a_reload_applies_changes_and_a_bad_file_never_lifts_a_revocation(tmp_pa
     path.write_text(ENTRY + "[[revoke]]\nagency = 'lakeside_so'\nsubjetc = 'det.vance'\n")
     assert revocations.reload() is False
     rejected = revocations.rejected
-    assert rejected is not None and rejected[1].endswith("revoke[1].reason: missing, want a string")
+    assert rejected is not None and rejected[1].endswith(
+        "revoke[1]: unknown key 'subjetc', want agency, subject, token_id, issued_before, reason")
     assert revocations.current.refuses(who("det.morales"))
     path.unlink()  # gone: the same
     assert revocations.reload() is False
@@ -147,8 +157,8 @@ def test_a_reload_applies_changes_and_a_bad_file_never_lifts_a_revocation(tmp_pa
     assert revocations.reload() is True
     assert revocations.current.refuses(who("det.vance"))
     # A lifting applies only when a second reload reads the same file: one
-    # caught while an editor rewrites it (here, empty) lifts nothing.
-    path.write_text("")
+    # caught while an editor rewrites it (here, half written) lifts nothing.
+    path.write_text(ENTRY)
     assert revocations.reload() is False
     path.write_text(ENTRY + ENTRY.replace("det.morales", "det.vance"))  # the write completed
     assert revocations.reload() is False
