@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from accord.errors import ConfigError
@@ -57,6 +57,11 @@ class Metrics:
         self.deconflictions = Counter("accord_deconflictions",
                                       "Searches that met another agency's recent search of the "
                                       "same subject", registry=r)
+        self.revocations = Gauge("accord_revocations_in_force",
+                                 "Entries of the revocation list the hub enforces", registry=r)
+        self.revocation_files = Counter("accord_revocation_files",
+                                        "Revocations files read at start or reload, by outcome "
+                                        "(applied, rejected)", ["outcome"], registry=r)
         self.watch_notifications = Counter("accord_watch_notifications",
                                            "Records reported by watches", registry=r)
 

@@ -56,6 +56,7 @@ from accord.config import Section
 from accord.errors import ConfigError
 from accord.identity import MAX_SUBJECT_CHARS, Principal
 from accord.ids import AGENCY_RE
+from accord.metrics import Metrics
 from hub.audit import AuditEvent, AuditLog
 
 log = structlog.get_logger("accord.hub.revocations")
@@ -307,10 +308,11 @@ class RevocationAudit:
     """
 
     def __init__(self, audit: AuditLog, revocations: RevocationList,
-                 clock: Callable[[], dt.datetime]) -> None:
+                 clock: Callable[[], dt.datetime], metrics: Metrics | None = None) -> None:
         self._audit = audit
         self._revocations = revocations
         self._clock = clock
+        self._metrics = metrics
         self._recorded: str | None = None  # the fingerprint last found in the log
         self._rejected: str | None = None
 
@@ -325,9 +327,14 @@ class RevocationAudit:
                 details={"error": rejected[1],
                          "in_force": self._revocations.current.fingerprint}))
             self._rejected = rejected[0]
+            if self._metrics is not None:
+                self._metrics.revocation_files.labels("rejected").inc()
         current = self._revocations.current
         if current.fingerprint == self._recorded:
             return
+        if self._metrics is not None:
+            self._metrics.revocations.set(len(current.entries))
+            self._metrics.revocation_files.labels("applied").inc()
         recorded = replay(e.doc["details"] for e in self._audit.of_event(CHANGED))
         added, removed = unrecorded(current, recorded)
         if added or removed:

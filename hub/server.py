@@ -138,6 +138,10 @@ class Authenticator:
         self, event: str, now: dt.datetime, agency: str, actor: str, source: str,
         exc: AccordError, **details: str,
     ) -> None:
+        # Which call was refused (rpc_method binds it for the request's logs).
+        rpc = structlog.contextvars.get_contextvars().get("rpc")
+        if rpc:
+            details = {"rpc": rpc, **details}
         await asyncio.to_thread(
             self._audit.append,
             AuditEvent(event=event, time=now, outcome="denied", actor=actor, agency=agency,
@@ -545,7 +549,7 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     audit.listeners.append(metrics.audit_appends.inc)
     verifier = TokenVerifier({m.issuer.issuer: m.issuer for m in config.members})
     revocations = RevocationList.open(config.revocations, [m.agency for m in config.members])
-    audit_revocations = RevocationAudit(audit, revocations, clock)
+    audit_revocations = RevocationAudit(audit, revocations, clock, metrics)
     await audit_revocations()  # what is in force, if the log does not record it yet
     channels = NodeChannels(config)
     _agreements, policy = await config.policy.open()

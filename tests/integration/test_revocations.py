@@ -103,7 +103,12 @@ async def test_a_revoked_investigator_is_refused_from_the_next_reload_on(
     failure = entries(live, "auth_failed")[-1]
     assert (failure["actor"], failure["agency"], failure["reasons"]) == (
         "det.test", "lakeside_so", ["token_revoked"])
-    assert failure["details"]["token_id"] == jti_of(token)
+    assert failure["details"] == {"rpc": "Search", "token_id": jti_of(token)}
+    metrics = live.hub.metrics.registry
+    assert metrics.get_sample_value("accord_revocations_in_force") == 2
+    # Applied: the file read at start (revoking no one), then this one.
+    assert metrics.get_sample_value("accord_revocation_files_total", {"outcome": "applied"}) == 2
+    assert metrics.get_sample_value("accord_denials_total", {"reason": "token_revoked"}) == 1
     # A new token of the suspended investigator is refused too; a colleague's is not.
     with pytest.raises(RemoteError, match="invalid token"):
         await live.search("lakeside_so", live.token("lakeside_so", issued=NOW + dt.timedelta(
@@ -121,6 +126,8 @@ async def test_a_revoked_investigator_is_refused_from_the_next_reload_on(
     await until(lambda: entries(live, "revocations_rejected"))
     await asyncio.sleep(0.3)
     [rejected] = entries(live, "revocations_rejected")
+    assert metrics.get_sample_value("accord_revocation_files_total",
+                                    {"outcome": "rejected"}) == 1
     assert rejected["outcome"] == "error"
     assert "revoke[0]: unknown key 'subjcet'" in rejected["details"]["error"]
     with pytest.raises(RemoteError, match="invalid token"):
