@@ -44,6 +44,10 @@ def server_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str
     ]
 
 
+#: The longest a client channel waits between reconnection attempts.
+MAX_RECONNECT_BACKOFF_MS = 5000
+
+
 def channel_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str, Any]]:
     """Channel arguments every Accord client uses."""
     return [
@@ -51,6 +55,9 @@ def channel_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[st
         ("grpc.max_send_message_length", max_message_bytes),
         # Our certificates name the hosts; keep the default authority checks.
         ("grpc.enable_retries", 0),
+        # After a peer restarts, reconnect within seconds: gRPC's backoff grows
+        # to 120 s by default, so a node could miss a hub back up for minutes.
+        ("grpc.max_reconnect_backoff_ms", MAX_RECONNECT_BACKOFF_MS),
     ]
 
 
