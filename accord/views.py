@@ -83,7 +83,7 @@ def release_to_dict(r: common_pb2.Release) -> dict[str, Any]:
         "purpose": r.purpose, "case": r.case_number, "justification": r.justification,
         "agreement": r.agreement, "reasons": list(r.reasons), "requested_at": r.requested_at,
         "decided_by": r.decided_by, "decision_reason": r.decision_reason,
-        "audit_seq": r.audit_seq,
+        "audit_seq": r.audit_seq, "requester_revoked": r.requester_revoked,
     }
 
 

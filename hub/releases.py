@@ -66,6 +66,7 @@ from accord.ids import CASE, POINTER, PURPOSE, check_id
 from accord.policy.engine import DENIED_WITHOUT_REASON, RELEASE, PolicyPoint
 from accord.v1 import common_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
+from hub.revocations import RevocationList
 
 metadata = MetaData()
 
@@ -192,8 +193,9 @@ Prepare = Callable[[str, node_pb2.PrepareReleaseRequest], Awaitable[node_pb2.Pre
 Deliver = Callable[[str, node_pb2.ReleaseRequest], Awaitable[node_pb2.ReleaseResponse]]
 
 
-def release_to_proto(row: Any) -> common_pb2.Release:
+def release_to_proto(row: Any, requester_revoked: bool = False) -> common_pb2.Release:
     return common_pb2.Release(
+        requester_revoked=requester_revoked,
         release_id=row.release_id, pointer=row.pointer, owner=row.owner,
         record_type=row.record_type, requester_agency=row.requester_agency,
         requester=row.requester, purpose=row.purpose, case_number=row.case_number,
@@ -209,7 +211,10 @@ class ReleaseService:
 
     def __init__(self, *, audit: AuditLog, policy: PolicyPoint, signer: Signer,
                  prepare: Prepare, deliver: Deliver, timeout: float,
-                 ca: x509.Certificate | None = None) -> None:
+                 ca: x509.Certificate | None = None,
+                 revocations: RevocationList | None = None) -> None:
+        #: The steward's revocations: a suspended requester's release is not approved.
+        self._revocations = revocations if revocations is not None else RevocationList(None)
         #: The federation CA: a request's key attestation is checked here too,
         #: so a bad one is refused with its reason before anything is granted
         #: (the owning node checks it again, for itself).
@@ -435,6 +440,17 @@ class ReleaseService:
             row = await asyncio.to_thread(self._row, release_id)
             if row is not None and row.owner == principal.agency and row.state == PENDING:
                 current = dict(row._mapping)
+                if self._revoked(row):
+                    # Not granted while the steward's revocation stands; the
+                    # custodian may deny it, or decide once it is lifted.
+                    await asyncio.to_thread(
+                        self._audit.append,
+                        self._event("release_approval_refused", "denied", now, principal,
+                                    current, ("requester_revoked",)))
+                    raise PermissionDenied(
+                        f"release {release_id}: its requester {row.requester} "
+                        f"({row.requester_agency}) is revoked at the hub; deny it, or decide "
+                        "once the revocation is lifted", reasons=("requester_revoked",))
                 decision = await self._decide(current, list(row.requester_roles), now,
                                               "approved")
                 blocking = tuple(r for r in decision.reasons if r != "approval_required")
@@ -484,7 +500,7 @@ class ReleaseService:
 
         def read() -> list[common_pb2.Release]:
             with self._engine.connect() as conn:
-                return [release_to_proto(r) for r in conn.execute(query)]
+                return [release_to_proto(r, self._revoked(r)) for r in conn.execute(query)]
 
         return await asyncio.to_thread(read)
 
@@ -492,7 +508,10 @@ class ReleaseService:
         row = await asyncio.to_thread(self._row, release_id)
         if row is None:
             raise NotFound(f"release {release_id}: not found")
-        return release_to_proto(row)
+        return release_to_proto(row, self._revoked(row))
+
+    def _revoked(self, row: Any) -> bool:
+        return self._revocations.current.suspends(row.requester_agency, row.requester)
 
     def _row(self, release_id: str) -> Any:
         """The release's row, or None."""

@@ -122,6 +122,11 @@ class Revocations:
         issued = principal.issued_at
         return issued is None or issued < found.issued_before
 
+    def suspends(self, agency: str, subject: str) -> bool:
+        """Whether every token of ``subject`` is revoked (not only some of them)."""
+        found = self._by_key.get((agency, "subject", subject))
+        return found is not None and found.issued_before is None
+
     def changes(self, before: Revocations) -> tuple[list[Revocation], list[Revocation]]:
         """(added or changed, removed) entries since ``before``."""
         old = {e.key: e for e in before.entries}

@@ -555,7 +555,8 @@ async def start_hub(config: HubConfig, clock: Clock = utc_now) -> RunningHub:
     _agreements, policy = await config.policy.open()
     releases = ReleaseService(audit=audit, policy=policy, signer=signer,
                               prepare=channels.prepare, deliver=channels.deliver,
-                              timeout=config.node_timeout, ca=load_certificate(config.tls.ca_cert))
+                              timeout=config.node_timeout, ca=load_certificate(config.tls.ca_cert),
+                              revocations=revocations)
     searcher = Searcher(
         members=[m.agency for m in config.members],
         caller=channels.match,

@@ -791,6 +791,9 @@ def _list_releases(config_path: Path, jwt_text: str | None, state: int,
         print_release(r)
         console.print(f"  requested by {r['requester']} ({r['requester_agency']}) at "
                       f"{r['requested_at']}: {r['justification']}", markup=False)
+        if r["requester_revoked"]:
+            console.print("  the requester is revoked at the hub: it cannot be approved "
+                          "while the revocation stands")
 
 
 @release.command("pending")

@@ -147,7 +147,7 @@ class MatchPointer(_message.Message):
     def __init__(self, handle: _Optional[str] = ..., agency: _Optional[str] = ..., record_type: _Optional[str] = ..., matched: _Optional[_Iterable[_Union[IdentifierKind, str]]] = ..., coarse_date: _Optional[str] = ..., strength: _Optional[_Union[MatchStrength, str]] = ..., agreements: _Optional[_Iterable[_Union[FieldAgreement, _Mapping]]] = ...) -> None: ...
 
 class Release(_message.Message):
-    __slots__ = ("release_id", "pointer", "owner", "record_type", "requester_agency", "requester", "purpose", "case_number", "justification", "agreement", "state", "reasons", "requested_at", "decided_by", "decision_reason", "audit_seq")
+    __slots__ = ("release_id", "pointer", "owner", "record_type", "requester_agency", "requester", "purpose", "case_number", "justification", "agreement", "state", "reasons", "requested_at", "decided_by", "decision_reason", "audit_seq", "requester_revoked")
     RELEASE_ID_FIELD_NUMBER: _ClassVar[int]
     POINTER_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -164,6 +164,7 @@ class Release(_message.Message):
     DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
     DECISION_REASON_FIELD_NUMBER: _ClassVar[int]
     AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_REVOKED_FIELD_NUMBER: _ClassVar[int]
     release_id: str
     pointer: str
     owner: str
@@ -180,7 +181,8 @@ class Release(_message.Message):
     decided_by: str
     decision_reason: str
     audit_seq: int
-    def __init__(self, release_id: _Optional[str] = ..., pointer: _Optional[str] = ..., owner: _Optional[str] = ..., record_type: _Optional[str] = ..., requester_agency: _Optional[str] = ..., requester: _Optional[str] = ..., purpose: _Optional[str] = ..., case_number: _Optional[str] = ..., justification: _Optional[str] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[ReleaseState, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., requested_at: _Optional[str] = ..., decided_by: _Optional[str] = ..., decision_reason: _Optional[str] = ..., audit_seq: _Optional[int] = ...) -> None: ...
+    requester_revoked: bool
+    def __init__(self, release_id: _Optional[str] = ..., pointer: _Optional[str] = ..., owner: _Optional[str] = ..., record_type: _Optional[str] = ..., requester_agency: _Optional[str] = ..., requester: _Optional[str] = ..., purpose: _Optional[str] = ..., case_number: _Optional[str] = ..., justification: _Optional[str] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[ReleaseState, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., requested_at: _Optional[str] = ..., decided_by: _Optional[str] = ..., decision_reason: _Optional[str] = ..., audit_seq: _Optional[int] = ..., requester_revoked: _Optional[bool] = ...) -> None: ...
 
 class LinkPath(_message.Message):
     __slots__ = ("via_pointer", "via_agency", "kind")

@@ -13,7 +13,7 @@ import pytest
 
 from accord.errors import RemoteError
 from accord.rpc import call, channel_options
-from accord.v1 import hub_pb2, hub_pb2_grpc, node_pb2
+from accord.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2
 from hub.server import start_hub
 from tests.conftest import NOW
 from tests.integration.conftest import LiveFederation, start_federation, stop_federation
@@ -205,3 +205,38 @@ async def test_a_hub_does_not_start_on_a_revocations_file_that_does_not_validate
     finally:
         for node in live.nodes.values():
             await node.stop(0)
+
+
+async def test_a_suspended_requesters_release_is_not_approved_and_the_custodian_is_told(
+        live: LiveFederation) -> None:
+    from tests.integration.test_release import ask, find_pointer, hub_as
+    from tests.integration.test_search import tip
+
+    live.ingest("tip_hotline", [tip()])
+    pointer = await find_pointer(live, "tip_hotline", phone="503-555-0142")
+    requested = await gateway(live, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    release_id = requested.release.release_id  # type: ignore[attr-defined]
+    custodian = live.token("tip_hotline", sub="cust.ng", roles=("custodian",))
+    revocations_file(live).write_text(SUSPENDED.format(jti="unused"))
+    await until(lambda: entries(live, "revocations_changed"))
+
+    listed = await hub_as(live, "tip_hotline", "ListReleases", hub_pb2.ListReleasesRequest(),
+                          custodian)
+    [shown] = listed.releases  # type: ignore[attr-defined]
+    assert (shown.release_id, shown.requester, shown.requester_revoked) == (
+        release_id, "det.test", True)
+    with pytest.raises(RemoteError) as refused:
+        await hub_as(live, "tip_hotline", "DecideRelease", hub_pb2.DecideReleaseRequest(
+            release_id=release_id, approve=True, reason="ok"), custodian)
+    assert refused.value.status is grpc.StatusCode.PERMISSION_DENIED
+    assert "its requester det.test (lakeside_so) is revoked at the hub" in refused.value.message
+    [audited] = entries(live, "release_approval_refused")
+    assert (audited["actor"], audited["reasons"]) == ("cust.ng", ["requester_revoked"])
+    assert audited["details"]["release_id"] == release_id
+
+    revocations_file(live).write_text("# no one is revoked\n")
+    await until(lambda: len(entries(live, "revocations_changed")) == 2)
+    decided = await hub_as(live, "tip_hotline", "DecideRelease", hub_pb2.DecideReleaseRequest(
+        release_id=release_id, approve=True, reason="ok"), custodian)
+    assert decided.release.state == common_pb2.RELEASE_STATE_GRANTED  # type: ignore[attr-defined]
+    assert not decided.release.requester_revoked  # type: ignore[attr-defined]
