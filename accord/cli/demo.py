@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jwt
 from rich.console import Console
 
 from accord.cli.federation import Federation, default_template, init_federation
@@ -310,6 +311,23 @@ def run_demo(directory: Path | None, *, keep: bool, records: int, console: Conso
         if states.get("tip_hotline") != "unavailable" or not data["pointers"]:
             raise DemoFailed("expected partial results with tip_hotline unavailable")
 
+        say("A token leaks; the steward revokes it and the hub refuses it within seconds")
+        leaked = idp.issue(INVESTIGATOR, ("investigator",), _now())
+        jti = str(jwt.decode(leaked, options={"verify_signature": False})["jti"])
+        assert hub_config.revocations is not None  # `federation init` configures one
+        with hub_config.revocations.open("a") as f:
+            f.write(f'\n[[revoke]]\nagency = "{INVESTIGATOR_AGENCY}"\ntoken_id = "{jti}"\n'
+                    'reason = "pasted into a chat"\n')
+        console.print(f"   token {jti[:8]}... listed in {hub_config.revocations.name}; "
+                      "the hub reloads it every 2 s")
+        refused = _wait_refused(investigator, leaked)
+        console.print(f"   the leaked token, still unexpired: [bold red]refused[/] ({refused})")
+        asyncio.run(local_search(investigator, jwt_text, node_pb2.LocalSearchRequest(
+            case_number=CASE, purpose="human_trafficking", phone=STORY.phone)))
+        console.print(f"   {INVESTIGATOR}'s own session token still works; the refusal "
+                      "and the list's change are audit entries (auth_failed, "
+                      "revocations_changed)")
+
         say("An auditor reviews the case's trail and verifies the whole log")
         auditor = idp.issue("aud.price", ("auditor",), _now())
         entries, _ = asyncio.run(_all_entries(investigator, auditor, {"case_number": CASE}))
@@ -384,6 +402,24 @@ def _fetch_release(config: Path, jwt_text: str, release_id: str,
     if response.withheld:
         console.print(f"   withheld by the agreement: {', '.join(response.withheld)}")
     return record
+
+
+def _wait_refused(config: Path, jwt_text: str, timeout: float = 20.0) -> str:
+    """Search with ``jwt_text`` until the hub refuses it; returns what the caller heard."""
+    from accord.cli.main import local_search
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            asyncio.run(local_search(config, jwt_text, node_pb2.LocalSearchRequest(
+                case_number=CASE, purpose="human_trafficking", phone=STORY.phone)))
+        except RemoteError as exc:
+            if exc.status.name == "UNAUTHENTICATED":
+                return f"{exc.status.name.lower()}: {exc.message}"
+            raise
+        if time.monotonic() > deadline:
+            raise DemoFailed("the hub did not refuse the revoked token")
+        time.sleep(0.5)
 
 
 def _late_tip(phone: str) -> Any:

@@ -348,6 +348,19 @@ def test_demo_tells_the_story_and_exits_zero(tmp_path: Path) -> None:
     assert "Demo complete." in out
     assert "rejected line" in out or "rejected" in out
     assert "audit entry #" in out
+    assert "the leaked token, still unexpired: refused (unauthenticated: invalid token)" in out
+    # The revocation and its refusal are in the demo's audit log.
+    import sqlalchemy as sa
+
+    hub_db = tmp_path / "demo" / "federation" / "hub" / "hub.db"
+    engine = sa.create_engine(f"sqlite:///{hub_db}")
+    with engine.connect() as conn:
+        events = set(conn.execute(sa.text("SELECT event FROM audit_entries")).scalars())
+        reasons = conn.execute(sa.text(
+            "SELECT entry FROM audit_entries WHERE event = 'auth_failed'")).scalars().all()
+    engine.dispose()
+    assert "revocations_changed" in events
+    assert any(b"token_revoked" in bytes(r) for r in reasons)
 
 
 def test_csv_export_cells_cannot_run_as_formulas() -> None:
