@@ -59,6 +59,10 @@ class Metrics:
                                       "same subject", registry=r)
         self.revocations = Gauge("accord_revocations_in_force",
                                  "Entries of the revocation list the hub enforces", registry=r)
+        self.revocations_rejected_now = Gauge(
+            "accord_revocations_file_rejected",
+            "1 while the revocations file on disk is rejected (the list before it is enforced)",
+            registry=r)
         self.revocation_files = Counter("accord_revocation_files",
                                         "Revocations files read at start or reload, by outcome "
                                         "(applied, rejected)", ["outcome"], registry=r)

@@ -130,6 +130,9 @@ releases = Table(
     Column("withheld", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    #: The token that asked (jti, iat): revoking it stops an approval. NULL before 0007.
+    Column("token_id", String(256), nullable=True),
+    Column("token_issued_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("requester_agency", "requester", "request_key", name="uq_release_request"),
 )
 
@@ -328,6 +331,7 @@ class ReleaseService:
             "case_number": ask.case_number, "justification": ask.justification,
             "reasons": [], "approved": False, "withhold": [], "decided_by": "",
             "decision_reason": "", "withheld": [], "created_at": now, "updated_at": now,
+            "token_id": principal.token_id, "token_issued_at": principal.issued_at,
         }
         if pointer is None:
             await self._refuse(principal, row, now, ("pointer_unknown",))
@@ -449,8 +453,9 @@ class ReleaseService:
                                     current, ("requester_revoked",)))
                     raise PermissionDenied(
                         f"release {release_id}: its requester {row.requester} "
-                        f"({row.requester_agency}) is revoked at the hub; deny it, or decide "
-                        "once the revocation is lifted", reasons=("requester_revoked",))
+                        f"({row.requester_agency}), or the token they asked with, is revoked "
+                        "at the hub; deny it, or decide once the revocation is lifted",
+                        reasons=("requester_revoked",))
                 decision = await self._decide(current, list(row.requester_roles), now,
                                               "approved")
                 blocking = tuple(r for r in decision.reasons if r != "approval_required")
@@ -511,7 +516,13 @@ class ReleaseService:
         return release_to_proto(row, self._revoked(row))
 
     def _revoked(self, row: Any) -> bool:
-        return self._revocations.current.suspends(row.requester_agency, row.requester)
+        """Whether the steward revoked the requester, or the token they asked with."""
+        issued = row.token_issued_at
+        asker = Principal(subject=row.requester, agency=row.requester_agency,
+                          roles=frozenset(row.requester_roles), token_id=row.token_id or "",
+                          expires_at=_aware(row.created_at),
+                          issued_at=_aware(issued) if issued is not None else None)
+        return self._revocations.current.refuses(asker)
 
     def _row(self, release_id: str) -> Any:
         """The release's row, or None."""

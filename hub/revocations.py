@@ -34,9 +34,10 @@ Deny by default: a file that cannot be read or does not validate (an entry
 naming no member, a subject with spaces around it, an unknown key) stops the
 hub from starting, and at a reload is rejected, audited once
 (``revocations_rejected``), while the list before it stays enforced: a typo
-never lifts a revocation. A reload that lifts entries is applied only when
-two reloads in a row read the same file, so a file caught half-written lifts
-nothing.
+never lifts a revocation. New and widened entries apply at the first reload
+that reads them; entries a reload drops or narrows stay enforced until a
+second reload reads the same entries, so a file caught half-written lifts
+nothing (a valid edit that stays is applied as written).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import json
+import socket
 import tomllib
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -122,11 +125,6 @@ class Revocations:
         issued = principal.issued_at
         return issued is None or issued < found.issued_before
 
-    def suspends(self, agency: str, subject: str) -> bool:
-        """Whether every token of ``subject`` is revoked (not only some of them)."""
-        found = self._by_key.get((agency, "subject", subject))
-        return found is not None and found.issued_before is None
-
     def changes(self, before: Revocations) -> tuple[list[Revocation], list[Revocation]]:
         """(added or changed, removed) entries since ``before``."""
         old = {e.key: e for e in before.entries}
@@ -170,7 +168,24 @@ class Revocations:
                 what = f"{entry.key[1]} {entry.key[2]!r} of {entry.agency}"
                 raise ConfigError(f"{path}: revoke[{i}]: {what} is listed twice")
             entries[entry.key] = entry
-        return cls(tuple(entries.values()), hashlib.sha256(raw).hexdigest()[:16])
+        return cls.of(entries.values())
+
+    @classmethod
+    def of(cls, entries: Iterable[Revocation]) -> Revocations:
+        """A list of ``entries``, fingerprinted by what they say (not by comments)."""
+        kept = tuple(entries)
+        canonical = json.dumps(sorted(describe(kept), key=lambda d: sorted(d.items())),
+                               sort_keys=True).encode()
+        return cls(kept, hashlib.sha256(canonical).hexdigest()[:16])
+
+    def weakened(self, fresh: Revocations) -> list[Revocation]:
+        """Entries of this list that ``fresh`` drops or narrows (refuses fewer tokens)."""
+        found = []
+        for entry in self.entries:
+            new = fresh._by_key.get(entry.key)
+            if new is None or _narrower(new, entry):
+                found.append(entry)
+        return found
 
 
 #: The keys a ``[[revoke]]`` entry may hold.
@@ -215,9 +230,10 @@ def _entry(section: Section, members: Collection[str] | None) -> Revocation:
 class RevocationList:
     """The list in force, swapped whole on reload (read without a lock).
 
-    A reload that would lift revocations is applied only when two reloads in
-    a row read the same file: a file caught while an editor rewrites it
-    (truncated, or half written) lifts nothing. New revocations apply at once.
+    Entries a reload would drop or narrow stay enforced until a second reload
+    reads the same entries (comments aside): a file caught while an editor
+    rewrites it (truncated, or half written) lifts nothing. New and widened
+    entries apply at once.
     """
 
     def __init__(self, path: Path | None, current: Revocations | None = None,
@@ -225,7 +241,7 @@ class RevocationList:
         self.path = path
         self.members = frozenset(members) if members is not None else None
         self.current = current if current is not None else Revocations()
-        #: A file that would lift revocations, seen once (its fingerprint).
+        #: The entries of a file that would lift revocations, seen once (fingerprint).
         self._lifting: str | None = None
         #: The last file rejected, and why: audited once per distinct file.
         self.rejected: tuple[str, str] | None = None
@@ -240,7 +256,9 @@ class RevocationList:
         """Load the file again and enforce it if it is valid; True if the list changed.
 
         A file that does not load is rejected (``rejected`` says why) and the
-        current list kept.
+        current list kept. New and widened entries apply at once; entries the
+        file drops or narrows stay enforced until a second reload reads the
+        same entries.
         """
         if self.path is None:
             return False
@@ -253,16 +271,23 @@ class RevocationList:
                           kept=self.current.fingerprint)
                 self.rejected = (fingerprint, exc.message)
             return False
-        if fresh.fingerprint == self.current.fingerprint:
+        self.rejected = None
+        weakened = self.current.weakened(fresh)
+        if weakened and self._lifting != fresh.fingerprint:
+            # Seen once: enforce the file and, until it is read again the
+            # same, the entries it would lift as they were.
+            self._lifting = fresh.fingerprint
+            lifted = {e.key for e in weakened}
+            merged = Revocations.of([e for e in fresh.entries if e.key not in lifted] + weakened)
+        else:
             self._lifting = None
+            merged = fresh
+        if merged.fingerprint == self.current.fingerprint:
             return False
-        _, removed = fresh.changes(self.current)
-        if removed and self._lifting != fresh.fingerprint:
-            self._lifting = fresh.fingerprint  # applied if the next reload reads it again
-            return False
-        self.current, self._lifting = fresh, None
-        log.info("revocations_reloaded", entries=len(fresh.entries),
-                 fingerprint=fresh.fingerprint)
+        self.current = merged
+        log.info("revocations_reloaded", entries=len(merged.entries),
+                 fingerprint=merged.fingerprint, pending_lift=len(weakened) if
+                 self._lifting else 0)
         return True
 
 
@@ -277,10 +302,20 @@ def describe(entries: Iterable[Revocation]) -> list[dict[str, str]]:
     return [e.to_dict() for e in entries]
 
 
-def replay(details: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], dict[str, str]]:
-    """The list the audit log records as in force, from its revocation entries' details."""
+def _narrower(new: Revocation, old: Revocation) -> bool:
+    """Whether ``new`` refuses fewer of a subject's tokens than ``old`` did."""
+    if old.issued_before is None:
+        return new.issued_before is not None
+    return new.issued_before is not None and new.issued_before < old.issued_before
+
+
+def replay(docs: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], dict[str, str]]:
+    """The list the audit log records as in force, from its revocation entries."""
     state: dict[tuple[str, str, str], dict[str, str]] = {}
-    for d in details:
+    for doc in docs:
+        d = doc["details"]
+        if doc["event"] == "revocations_loaded":
+            state = {}
         for entry in d.get("removed", []):
             state.pop(_key_of(entry), None)
         for entry in d.get("added", []):
@@ -326,10 +361,14 @@ class RevocationAudit:
 
     def _record(self) -> None:
         rejected = self._revocations.rejected
-        if rejected is not None and rejected[0] != self._rejected:
+        if self._metrics is not None:
+            self._metrics.revocations_rejected_now.set(0 if rejected is None else 1)
+        if rejected is None:
+            self._rejected = None  # the next bad file is news again, even the same one
+        elif rejected[0] != self._rejected:
             self._audit.append(AuditEvent(
                 event="revocations_rejected", time=self._clock(), outcome="error",
-                details={"error": rejected[1],
+                details={"error": rejected[1], "replica": REPLICA,
                          "in_force": self._revocations.current.fingerprint}))
             self._rejected = rejected[0]
             if self._metrics is not None:
@@ -337,21 +376,27 @@ class RevocationAudit:
         current = self._revocations.current
         if current.fingerprint == self._recorded:
             return
-        if self._metrics is not None:
-            self._metrics.revocations.set(len(current.entries))
-            self._metrics.revocation_files.labels("applied").inc()
-        recorded = replay(e.doc["details"] for e in self._audit.of_event(CHANGED))
+        recorded = replay(e.doc for e in self._audit.of_events(EVENTS))
         added, removed = unrecorded(current, recorded)
         if added or removed:
             self._audit.append(AuditEvent(
                 event=CHANGED, time=self._clock(), outcome="ok",
                 details={"fingerprint": current.fingerprint, "entries": len(current.entries),
-                         "added": added, "removed": removed}))
+                         "added": added, "removed": removed, "replica": REPLICA}))
         self._recorded = current.fingerprint
+        if self._metrics is not None:
+            self._metrics.revocations.set(len(current.entries))
+            self._metrics.revocation_files.labels("applied").inc()
 
 
 #: The audit event of every change to the list in force.
 CHANGED = "revocations_changed"
+#: The events replayed: ``revocations_loaded`` (written at start by the first
+#: version of this module) set the list whole.
+EVENTS = (CHANGED, "revocations_loaded")
+#: Which hub process wrote an entry: replicas whose files differ for a while
+#: (a ConfigMap not yet synced) each write what they enforce.
+REPLICA = socket.gethostname()
 
 
 async def watch(revocations: RevocationList, interval: float,

@@ -107,7 +107,7 @@ watches = Table(
     #: The policy's reasons, for a watch that ENDED.
     Column("ended_reasons", JSON, nullable=True),
     #: The token that set it (its jti and iat): a revocation of that token, or
-    #: of its subject, pauses the watch. Unknown (NULL) for watches set before 0006.
+    #: of its subject, pauses the watch. Unknown (NULL) for watches set before 0007.
     Column("token_id", String(256), nullable=True),
     Column("token_issued_at", DateTime(timezone=True), nullable=True),
     Index("ix_watches_owner", "agency", "actor"),

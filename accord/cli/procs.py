@@ -43,8 +43,9 @@ async def wait_serving(target: str, tls: TlsFiles, proc: subprocess.Popen[bytes]
     deadline = time.monotonic() + STARTUP_TIMEOUT
     # A server still starting refuses the connection, and gRPC then waits its
     # reconnect backoff (1 s and growing) before trying again: poll faster.
+    # (min_reconnect_backoff_ms, despite its name, is the connect timeout: left as it is.)
     options = [*channel_options(), ("grpc.initial_reconnect_backoff_ms", 50),
-               ("grpc.min_reconnect_backoff_ms", 50), ("grpc.max_reconnect_backoff_ms", 200)]
+               ("grpc.max_reconnect_backoff_ms", 200)]
     async with grpc.aio.secure_channel(target, tls.channel_credentials(),
                                        options=options) as channel:
         stub = health_pb2_grpc.HealthStub(channel)

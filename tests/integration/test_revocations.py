@@ -105,7 +105,8 @@ async def test_a_revoked_investigator_is_refused_from_the_next_reload_on(
         "det.test", "lakeside_so", ["token_revoked"])
     assert failure["details"] == {"rpc": "Search", "token_id": jti_of(token)}
     metrics = live.hub.metrics.registry
-    assert metrics.get_sample_value("accord_revocations_in_force") == 2
+    # (Counted just after the entry is written, in the reloader's thread.)
+    await until(lambda: metrics.get_sample_value("accord_revocations_in_force") == 2)
     # Applied: the file read at start (revoking no one), then this one.
     assert metrics.get_sample_value("accord_revocation_files_total", {"outcome": "applied"}) == 2
     assert metrics.get_sample_value("accord_denials_total", {"reason": "token_revoked"}) == 1
@@ -128,6 +129,7 @@ async def test_a_revoked_investigator_is_refused_from_the_next_reload_on(
     [rejected] = entries(live, "revocations_rejected")
     assert metrics.get_sample_value("accord_revocation_files_total",
                                     {"outcome": "rejected"}) == 1
+    assert metrics.get_sample_value("accord_revocations_file_rejected") == 1
     assert rejected["outcome"] == "error"
     assert "revoke[0]: unknown key 'subjcet'" in rejected["details"]["error"]
     with pytest.raises(RemoteError, match="invalid token"):
@@ -137,6 +139,7 @@ async def test_a_revoked_investigator_is_refused_from_the_next_reload_on(
     # Lifted: the same token works again, and the change is in the log.
     revocations_file(live).write_text("# no one is revoked\n")
     await until(lambda: len(entries(live, "revocations_changed")) == 2)
+    await until(lambda: metrics.get_sample_value("accord_revocations_file_rejected") == 0)
     lifted = entries(live, "revocations_changed")[-1]["details"]
     assert lifted["added"] == [] and [e.get("subject") for e in lifted["removed"]] == [
         "det.test", None]
@@ -207,17 +210,21 @@ async def test_a_hub_does_not_start_on_a_revocations_file_that_does_not_validate
             await node.stop(0)
 
 
-async def test_a_suspended_requesters_release_is_not_approved_and_the_custodian_is_told(
-        live: LiveFederation) -> None:
+@pytest.mark.parametrize("revoke", ["subject", "token"])
+async def test_a_revoked_requesters_release_is_not_approved_and_the_custodian_is_told(
+        live: LiveFederation, revoke: str) -> None:
     from tests.integration.test_release import ask, find_pointer, hub_as
     from tests.integration.test_search import tip
 
     live.ingest("tip_hotline", [tip()])
     pointer = await find_pointer(live, "tip_hotline", phone="503-555-0142")
-    requested = await gateway(live, "lakeside_so", "LocalRequestRelease", ask(pointer))
+    token = live.token("lakeside_so")
+    requested = await gateway(live, "lakeside_so", "LocalRequestRelease", ask(pointer), token)
     release_id = requested.release.release_id  # type: ignore[attr-defined]
     custodian = live.token("tip_hotline", sub="cust.ng", roles=("custodian",))
-    revocations_file(live).write_text(SUSPENDED.format(jti="unused"))
+    revocations_file(live).write_text(
+        SUSPENDED.format(jti="unused") if revoke == "subject" else
+        f'[[revoke]]\nagency = "lakeside_so"\ntoken_id = "{jti_of(token)}"\nreason = "leaked"\n')
     await until(lambda: entries(live, "revocations_changed"))
 
     listed = await hub_as(live, "tip_hotline", "ListReleases", hub_pb2.ListReleasesRequest(),
@@ -229,7 +236,8 @@ async def test_a_suspended_requesters_release_is_not_approved_and_the_custodian_
         await hub_as(live, "tip_hotline", "DecideRelease", hub_pb2.DecideReleaseRequest(
             release_id=release_id, approve=True, reason="ok"), custodian)
     assert refused.value.status is grpc.StatusCode.PERMISSION_DENIED
-    assert "its requester det.test (lakeside_so) is revoked at the hub" in refused.value.message
+    assert ("its requester det.test (lakeside_so), or the token they asked with, is revoked "
+            "at the hub") in refused.value.message
     [audited] = entries(live, "release_approval_refused")
     assert (audited["actor"], audited["reasons"]) == ("cust.ng", ["requester_revoked"])
     assert audited["details"]["release_id"] == release_id

@@ -141,8 +141,10 @@ def test_a_reload_applies_changes_and_a_bad_file_never_lifts_a_revocation(tmp_pa
     path = write(tmp_path, ENTRY)
     revocations = RevocationList.open(path, MEMBERS)
     assert revocations.reload() is False  # unchanged
-    # A typo in the new version: rejected (and said why, once), det.morales
-    # is still refused.
+    path.write_text("# a comment changes nothing\n" + ENTRY)
+    assert revocations.reload() is False
+    # A typo in the new version: rejected (and said why), det.morales is
+    # still refused; a good file clears the rejection.
     path.write_text(ENTRY + "[[revoke]]\nagency = 'lakeside_so'\nsubjetc = 'det.vance'\n")
     assert revocations.reload() is False
     rejected = revocations.rejected
@@ -153,22 +155,46 @@ def test_a_reload_applies_changes_and_a_bad_file_never_lifts_a_revocation(tmp_pa
     assert revocations.reload() is False
     assert revocations.current.refuses(who("det.morales"))
     # A valid addition applies at once.
-    path.write_text(ENTRY + ENTRY.replace("det.morales", "det.vance"))
+    path.write_text(ENTRY + VANCE)
+    assert revocations.reload() is True and revocations.rejected is None
+    assert revocations.current.refuses(who("det.vance"))
+
+
+VANCE = ENTRY.replace("det.morales", "det.vance")
+KANE = ENTRY.replace("det.morales", "det.kane")
+
+
+def test_a_lifting_waits_for_a_second_identical_read_and_additions_do_not_wait(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, ENTRY + VANCE)
+    revocations = RevocationList.open(path, MEMBERS)
+    # Lifts det.morales and adds det.kane: det.kane applies now, det.morales
+    # stays refused until the next reload reads the same entries.
+    path.write_text(VANCE + KANE)
     assert revocations.reload() is True
-    assert revocations.current.refuses(who("det.vance"))
-    # A lifting applies only when a second reload reads the same file: one
-    # caught while an editor rewrites it (here, half written) lifts nothing.
-    path.write_text(ENTRY)
-    assert revocations.reload() is False
-    path.write_text(ENTRY + ENTRY.replace("det.morales", "det.vance"))  # the write completed
-    assert revocations.reload() is False
+    assert revocations.current.refuses(who("det.kane"))
     assert revocations.current.refuses(who("det.morales"))
-    path.write_text(ENTRY.replace("det.morales", "det.vance"))  # a real lifting
-    assert revocations.reload() is False  # seen once
-    assert revocations.current.refuses(who("det.morales"))
-    assert revocations.reload() is True  # seen twice: applied
+    # Rewritten again with only a comment changed: the same entries, so the
+    # lifting applies (a file touched at every reload does not stall it).
+    path.write_text("# synced\n" + VANCE + KANE)
+    assert revocations.reload() is True
     assert not revocations.current.refuses(who("det.morales"))
-    assert revocations.current.refuses(who("det.vance"))
+    # A file caught half written (det.kane's entry not there yet) lifts
+    # nothing when the write completes before the next read.
+    path.write_text(VANCE)
+    assert revocations.reload() is False
+    assert revocations.current.refuses(who("det.kane"))
+    path.write_text(VANCE + KANE)
+    assert revocations.reload() is False
+    assert revocations.current.refuses(who("det.kane"))
+    # Narrowing counts as lifting: issued_before added to an all-tokens entry.
+    narrowed = VANCE.replace('reason = "r"', 'reason = "r"\nissued_before = 2026-12-07T10:00:00Z')
+    path.write_text(narrowed + KANE)
+    assert revocations.reload() is False
+    assert revocations.current.refuses(who("det.vance", issued_at=T + dt.timedelta(hours=1)))
+    assert revocations.reload() is True
+    assert not revocations.current.refuses(who("det.vance", issued_at=T + dt.timedelta(hours=1)))
+    assert revocations.current.refuses(who("det.vance", issued_at=T - dt.timedelta(hours=1)))
 
 
 def test_the_log_replays_to_the_list_it_records() -> None:
@@ -176,11 +202,17 @@ def test_the_log_replays_to_the_list_it_records() -> None:
 
     a = {"agency": "lakeside_so", "subject": "det.a", "reason": "r"}
     b = {"agency": "lakeside_so", "token_id": "j1", "reason": "r"}
-    recorded = replay([{"added": [a, b], "removed": []},
-                       {"added": [{**a, "reason": "reviewed"}], "removed": [b]}])
+    changed = "revocations_changed"
+    recorded = replay([
+        {"event": changed, "details": {"added": [a, b], "removed": []}},
+        {"event": changed, "details": {"added": [{**a, "reason": "reviewed"}], "removed": [b]}}])
     assert list(recorded.values()) == [{**a, "reason": "reviewed"}]
     current = Revocations((Revocation("lakeside_so", "r", subject="det.a"),), "f")
     assert unrecorded(current, recorded) == ([a], [])
     assert unrecorded(Revocations(), recorded) == ([], [{**a, "reason": "reviewed"}])
     assert unrecorded(Revocations((Revocation("lakeside_so", "reviewed", subject="det.a"),), "g"),
                       recorded) == ([], [])
+    # An early version's revocations_loaded set the list whole.
+    loaded = replay([{"event": changed, "details": {"added": [b], "removed": []}},
+                     {"event": "revocations_loaded", "details": {"added": [a], "removed": []}}])
+    assert list(loaded.values()) == [a]

@@ -1,13 +1,9 @@
-"""say why a watch ended, and keep the token that set it
+"""say why a watch ended: the policy's reasons, beside a new state 'ended'
 
 A watch whose check the policy denied (the agreement expired, the purpose or
 the member left it) showed as 'expired', like one past its own end. It now
 ends as 'ended' with the policy's reasons. Watches ended before keep their
 'expired'.
-
-A watch keeps the id and issue time of the token that set it, so revoking
-that token (hub/revocations.py) pauses the watch too. Watches set before have
-neither: only a revocation of their investigator pauses them.
 
 Revision ID: 0006
 Revises: 0005
@@ -27,13 +23,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("watches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("ended_reasons", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("token_id", sa.String(length=256), nullable=True))
-        batch_op.add_column(sa.Column("token_issued_at", sa.DateTime(timezone=True),
-                                      nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("watches", schema=None) as batch_op:
-        batch_op.drop_column("token_issued_at")
-        batch_op.drop_column("token_id")
         batch_op.drop_column("ended_reasons")
