@@ -33,7 +33,15 @@ def alembic_config(script_location: Path, engine: Engine) -> Config:
 
 
 def head(script_location: Path) -> str:
-    heads = ScriptDirectory.from_config(alembic_config(script_location, None)).get_heads()  # type: ignore[arg-type]
+    return _head(script_location, _scripts(script_location))
+
+
+def _scripts(script_location: Path) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(script_location, None))  # type: ignore[arg-type]
+
+
+def _head(script_location: Path, scripts: ScriptDirectory) -> str:
+    heads = scripts.get_heads()
     if len(heads) != 1:
         raise ConfigError(f"{script_location}: want exactly one migration head, found {heads}")
     return str(heads[0])
@@ -67,9 +75,9 @@ class SchemaState(NamedTuple):
 
 def state(script_location: Path, engine: Engine) -> SchemaState:
     have = current(engine)
-    scripts = ScriptDirectory.from_config(alembic_config(script_location, None))  # type: ignore[arg-type]
+    scripts = _scripts(script_location)
     known = have is None or have in {rev.revision for rev in scripts.walk_revisions()}
-    return SchemaState(have, head(script_location), known)
+    return SchemaState(have, _head(script_location, scripts), known)
 
 
 def upgrade(script_location: Path, engine: Engine) -> tuple[str | None, str]:

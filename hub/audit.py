@@ -65,6 +65,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -529,14 +530,16 @@ class AuditLog:
             .where(audit_entries.c.seq >= start).order_by(audit_entries.c.seq)
         if end is not None:
             query = query.where(audit_entries.c.seq <= end)
-        with self.engine.connect() as conn:
-            for row in conn.execute(query):
-                yield StoredEntry(row.seq, bytes(row.entry), bytes(row.leaf_hash))
+        return self._stored(query)
 
     def of_events(self, events: Sequence[str]) -> Iterator[StoredEntry]:
         """Every entry of these events, in order (the column is indexed)."""
-        query = select(audit_entries.c.seq, audit_entries.c.entry, audit_entries.c.leaf_hash) \
-            .where(audit_entries.c.event.in_(list(events))).order_by(audit_entries.c.seq)
+        return self._stored(select(audit_entries.c.seq, audit_entries.c.entry,
+                                   audit_entries.c.leaf_hash)
+                            .where(audit_entries.c.event.in_(list(events)))
+                            .order_by(audit_entries.c.seq))
+
+    def _stored(self, query: Select[Any]) -> Iterator[StoredEntry]:
         with self.engine.connect() as conn:
             for row in conn.execute(query):
                 yield StoredEntry(row.seq, bytes(row.entry), bytes(row.leaf_hash))

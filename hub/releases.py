@@ -64,6 +64,7 @@ from accord.grant import SignedGrant, issue_grant
 from accord.identity import Principal
 from accord.ids import CASE, POINTER, PURPOSE, check_id
 from accord.policy.engine import DENIED_WITHOUT_REASON, RELEASE, PolicyPoint
+from accord.times import as_utc
 from accord.v1 import common_pb2, node_pb2
 from hub.audit import AuditEvent, AuditLog
 from hub.revocations import RevocationList
@@ -518,11 +519,8 @@ class ReleaseService:
     def _revoked(self, row: Any) -> bool:
         """Whether the steward revoked the requester, or the token they asked with."""
         issued = row.token_issued_at
-        asker = Principal(subject=row.requester, agency=row.requester_agency,
-                          roles=frozenset(row.requester_roles), token_id=row.token_id or "",
-                          expires_at=_aware(row.created_at),
-                          issued_at=_aware(issued) if issued is not None else None)
-        return self._revocations.current.refuses(asker)
+        return self._revocations.current.refuses_token(
+            row.requester_agency, row.requester, row.token_id, as_utc(issued) if issued else None)
 
     def _row(self, release_id: str) -> Any:
         """The release's row, or None."""

@@ -33,8 +33,8 @@ audited (``revocations_changed``, against what the log already records).
 Deny by default: a file that cannot be read or does not validate (an entry
 naming no member, a subject with spaces around it, an unknown key) stops the
 hub from starting, and at a reload is rejected, audited once
-(``revocations_rejected``), while the list before it stays enforced: a typo
-never lifts a revocation. New and widened entries apply at the first reload
+(``revocations_rejected``), while the list before it stays enforced: a file
+that does not validate never lifts a revocation. New and widened entries apply at the first reload
 that reads them; entries a reload drops or narrows stay enforced until a
 second reload reads the same entries, so a file caught half-written lifts
 nothing (a valid edit that stays is applied as written).
@@ -111,27 +111,28 @@ class Revocations:
 
     def refuses(self, principal: Principal) -> bool:
         """Whether ``principal``'s token is revoked (by subject, time or token id)."""
+        return self.refuses_token(principal.agency, principal.subject, principal.token_id,
+                                  principal.issued_at)
+
+    def refuses_token(self, agency: str, subject: str, token_id: str | None,
+                      issued_at: dt.datetime | None) -> bool:
+        """Whether a token of ``subject`` (its id and issue time, if known) is revoked.
+
+        Watches and releases keep the token they were made with; rows from
+        before they did have neither, and only subject entries apply to them.
+        """
         by_key = self._by_key
         if not by_key:
             return False
-        if (principal.agency, "token_id", principal.token_id) in by_key:
+        if token_id is not None and (agency, "token_id", token_id) in by_key:
             return True
-        found = by_key.get((principal.agency, "subject", principal.subject))
+        found = by_key.get((agency, "subject", subject))
         if found is None:
             return False
         if found.issued_before is None:
             return True
         # A token without a known issue time is treated as issued before it.
-        issued = principal.issued_at
-        return issued is None or issued < found.issued_before
-
-    def changes(self, before: Revocations) -> tuple[list[Revocation], list[Revocation]]:
-        """(added or changed, removed) entries since ``before``."""
-        old = {e.key: e for e in before.entries}
-        new = {e.key: e for e in self.entries}
-        added = [e for k, e in new.items() if old.get(k) != e]
-        removed = [e for k, e in old.items() if k not in new]
-        return added, removed
+        return issued_at is None or issued_at < found.issued_before
 
     @classmethod
     def load(cls, path: Path, members: Collection[str] | None = None) -> Revocations:
@@ -222,7 +223,6 @@ def _entry(section: Section, members: Collection[str] | None) -> Revocation:
     if before is not None and token_id is not None:
         raise ConfigError(f"{where}.issued_before: only for a subject (a token id "
                           "names one token already)")
-    section.check_unknown()
     return Revocation(agency=agency, reason=reason, subject=subject, token_id=token_id,
                       issued_before=before)
 

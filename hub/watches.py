@@ -329,7 +329,9 @@ class WatchService:
         if as_utc(row.expires_at) <= now:
             await asyncio.to_thread(self._end, row, now, EXPIRED, "watch_expired", ())
             return 0
-        if self._revocations.current.refuses(_setter(row)):
+        issued = row.token_issued_at
+        if self._revocations.current.refuses_token(
+                row.agency, row.actor, row.token_id, as_utc(issued) if issued else None):
             # The steward revoked its owner, or the token that set it: paused,
             # not claimed, so once lifted the next check looks back to the last one.
             return 0
@@ -436,11 +438,3 @@ def _kind_names(tokens: Sequence[tuple[int, bytes]]) -> list[str]:
     return sorted({str(common_pb2.IdentifierKind.Name(k))
                    for k, _ in tokens})
 
-
-
-def _setter(row: Any) -> Principal:
-    """Who set a watch, with the token they set it with, as a revocation sees them."""
-    issued = row.token_issued_at
-    return Principal(subject=row.actor, agency=row.agency, roles=frozenset(row.roles),
-                     token_id=row.token_id or "", expires_at=as_utc(row.expires_at),
-                     issued_at=as_utc(issued) if issued is not None else None)
